@@ -1,1 +1,12 @@
+/* mediastore.h: the libmediastore umbrella header
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
 #pragma once
+
+#include "ms-enums.h"
+#include "ms-peer.h"
+#include "ms-protocol.h"
+#include "ms-store.h"
+#include "ms-track-info.h"

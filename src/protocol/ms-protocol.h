@@ -17,6 +17,14 @@ G_BEGIN_DECLS
 
 #define MS_PROTOCOL_VERSION 1
 
+/* The largest request id: 2^53, the last integer every JSON
+ * implementation (JavaScript's above all) represents exactly. */
+#define MS_PROTOCOL_MAX_ID G_GINT64_CONSTANT (9007199254740992)
+/* Frames nesting arrays and objects deeper than this are refused. */
+#define MS_PROTOCOL_MAX_DEPTH 32
+/* Entries in a grant list, ICE servers in a welcome, URLs per ICE server. */
+#define MS_PROTOCOL_MAX_LIST 256
+
 #define MS_PROTOCOL_ERROR (ms_protocol_error_quark ())
 
 /* The protocol's error codes ("code" of an error message). */
@@ -232,10 +240,25 @@ const char      *ms_track_kind_to_string        (MsTrackKind      kind);
 gboolean         ms_track_kind_from_string      (const char      *str,
                                                  MsTrackKind     *out_kind);
 const char      *ms_pc_kind_to_string           (MsPcKind         pc);
+gboolean         ms_pc_kind_from_string         (const char      *str,
+                                                 MsPcKind        *out_pc);
 
 void             ms_limits_init_default         (MsLimits        *limits);
+/* Identifiers (rooms, peer ids, tags, message types, mids) are 1 to
+ * @max_length bytes of A-Z a-z 0-9 . _ : @ - */
 gboolean         ms_validate_identifier         (const char      *str,
                                                  gsize            max_length);
+
+/* Checks untrusted bytes before json-glib parses them: valid UTF-8, only
+ * JSON tokens (no comments, single quotes, hex numbers...) making up one
+ * value, arrays and objects nested at most MS_PROTOCOL_MAX_DEPTH deep,
+ * integers that fit in 64 bits, no escaped U+0000. The grammar itself
+ * ("[1,]") is left to json-glib. json-glib 1.6 overflows the stack on deep
+ * nesting and silently wraps big integers: ms_message_decode() runs this
+ * check, and other parsers of network input (HTTP bodies) should too. */
+gboolean         ms_protocol_check_json         (const char      *data,
+                                                 gsize            length,
+                                                 GError         **error);
 
 /* Whether @allowed (a grant list) allows @item; "*" allows anything. */
 gboolean         ms_grant_allows                (const char * const *allowed,
@@ -260,13 +283,17 @@ void             ms_grants_clear                (MsGrants        *grants);
 MsIceServer     *ms_ice_server_copy             (const MsIceServer *server);
 void             ms_ice_server_free             (MsIceServer     *server);
 
-/* A new message of @type with every field empty; free with ms_message_free(). */
+/* A new message of @type with every field empty (but a join's protocol,
+ * MS_PROTOCOL_VERSION); free with ms_message_free(). */
 MsMessage       *ms_message_new                 (MsMsgType        type);
 MsMessage       *ms_message_new_ok              (gint64           id);
 MsMessage       *ms_message_new_error           (gboolean         has_id,
                                                  gint64           id,
                                                  MsProtocolError  code,
                                                  const char      *message);
+/* A deep copy of @msg, made by a round trip through the codec without its
+ * limits; NULL when @msg is not valid (a required field is missing). */
+MsMessage       *ms_message_copy                (const MsMessage *msg);
 void             ms_message_free                (MsMessage       *msg);
 
 /* Decodes one frame. On failure returns NULL and sets @error in
@@ -280,7 +307,10 @@ MsMessage       *ms_message_decode              (const char      *data,
                                                  gint64          *out_id,
                                                  GError         **error);
 
-/* Encodes @msg as one compact JSON object (NUL-terminated). */
+/* Encodes @msg as one compact JSON object (NUL-terminated). A "message"
+ * without "to" is written with "from" (null for a hidden sender): the
+ * codec cannot tell a client's message for everyone from the server's
+ * delivery of a hidden sender's one, and a server ignores "from". */
 char            *ms_message_encode              (const MsMessage *msg,
                                                  gsize           *out_length);
 JsonNode        *ms_message_to_json             (const MsMessage *msg);

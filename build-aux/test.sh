@@ -1,0 +1,44 @@
+#!/bin/sh
+# Installs what is needed, builds, and runs the whole test suite:
+#  1. a -Dwerror=true build running every suite (UI suites under Xvfb),
+#  2. an ASan+UBSan build running the unit suite.
+# Ends with one line "N passed, N failed" counted from meson's results.
+set -u
+cd "$(dirname "$0")/.."
+
+./build-aux/install-deps.sh || exit 1
+
+setup () {
+  dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+  else
+    meson setup "$dir" "$@" || return 1
+  fi
+}
+
+status=0
+
+rm -f _build-ci/meson-logs/testlog.json _build-asan/meson-logs/testlog.json
+
+if setup _build-ci -Dwerror=true && meson compile -C _build-ci; then
+  meson test -C _build-ci --print-errorlogs --num-processes 2 || status=1
+else
+  echo "test.sh: the werror build failed" >&2
+  status=1
+fi
+
+if setup _build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
+    && meson compile -C _build-asan; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions="$PWD/build-aux/lsan.supp" \
+    meson test -C _build-asan --suite unit --print-errorlogs --num-processes 2 || status=1
+else
+  echo "test.sh: the sanitizer build failed" >&2
+  status=1
+fi
+
+python3 build-aux/meson-summary.py \
+  _build-ci/meson-logs/testlog.json _build-asan/meson-logs/testlog.json || status=1
+exit $status

@@ -1,0 +1,66 @@
+/* ms-metrics.c: Prometheus text exposition format, version 0.0.4
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "MsMetrics"
+
+#include "config.h"
+
+#include "ms-metrics.h"
+
+static void
+metric (GString    *out,
+        const char *name,
+        const char *type,
+        const char *help,
+        guint64     value)
+{
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n%s %" G_GUINT64_FORMAT "\n",
+                          name, help, name, type, name, value);
+}
+
+char *
+ms_metrics_render (const MsMetrics *m,
+                   const MsGauges  *g)
+{
+  GString *out = g_string_new (NULL);
+
+  metric (out, "mediastore_connections", "gauge", "Open signaling connections.", g->connections);
+  metric (out, "mediastore_rooms", "gauge", "Rooms with at least one peer.", g->rooms);
+  metric (out, "mediastore_peers", "gauge", "Peers in all rooms, hidden ones included.", g->peers);
+  metric (out, "mediastore_peers_reconnecting", "gauge",
+          "Peers whose connection dropped, kept for their grace period.", g->peers_reconnecting);
+  metric (out, "mediastore_tracks", "gauge", "Published tracks.", g->tracks);
+  metric (out, "mediastore_producers", "gauge", "Media producers.", g->producers);
+  metric (out, "mediastore_consumers", "gauge", "Media consumers.", g->consumers);
+  metric (out, "mediastore_connections_total", "counter", "Signaling connections accepted.",
+          m->connections_total);
+  metric (out, "mediastore_joins_total", "counter", "Successful joins, resumes included.",
+          m->joins_total);
+  metric (out, "mediastore_resumes_total", "counter", "Joins that resumed a dropped peer.",
+          m->resumes_total);
+  metric (out, "mediastore_frames_received_total", "counter", "WebSocket frames received.",
+          m->frames_received_total);
+  metric (out, "mediastore_bytes_received_total", "counter", "WebSocket payload bytes received.",
+          m->bytes_received_total);
+  metric (out, "mediastore_frames_sent_total", "counter", "WebSocket frames sent.",
+          m->frames_sent_total);
+  metric (out, "mediastore_bytes_sent_total", "counter", "WebSocket payload bytes sent.",
+          m->bytes_sent_total);
+  metric (out, "mediastore_messages_relayed_total", "counter",
+          "Peer messages delivered to a recipient.", m->messages_relayed_total);
+  metric (out, "mediastore_forwarded_packets_total", "counter", "RTP packets forwarded.",
+          m->forwarded_packets_total);
+  metric (out, "mediastore_forwarded_bytes_total", "counter", "RTP bytes forwarded.",
+          m->forwarded_bytes_total);
+
+  g_string_append (out, "# HELP mediastore_errors_total Error replies sent, by protocol code.\n"
+                        "# TYPE mediastore_errors_total counter\n");
+  for (guint i = 0; i < MS_N_PROTOCOL_ERRORS; i++) {
+    g_string_append_printf (out, "mediastore_errors_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            ms_protocol_error_to_string (i), m->errors_total[i]);
+  }
+
+  return g_string_free (out, FALSE);
+}

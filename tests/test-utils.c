@@ -1,0 +1,524 @@
+/* test-utils.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include "ms-token.h"
+#include "test-utils.h"
+
+struct _TestServer {
+  GSubprocess      *process;
+  GDataInputStream *out;
+  char             *url;
+  char             *http;
+  gboolean          exited;
+};
+
+struct _TestPeer {
+  SoupSession             *session;
+  SoupWebsocketConnection *connection;
+  GError                  *error;
+  GQueue                  *received;      /* MsMessage */
+  gboolean                 closed;
+  gushort                  close_code;
+  gint64                   next_id;
+  char                    *peer_id;
+  char                    *resume;
+};
+
+static void
+on_line (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  char **line = user_data;
+  g_autoptr (GError) error = NULL;
+
+  *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL,
+                                                     &error);
+  if (*line == NULL)
+    *line = g_strdup (error ? error->message : "(end of output)");
+}
+
+static char *
+read_line (TestServer *server)
+{
+  char *line = NULL;
+
+  g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT, NULL, on_line, &line);
+  WAIT_UNTIL (line != NULL);
+
+  return line;
+}
+
+/* If the test dies on a failed assertion, take the server with it: it
+ * shares the test's stderr, and meson waits for that to close. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+TestServer *
+test_server_start (const char *first_arg,
+                   ...)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  TestServer *server = g_new0 (TestServer, 1);
+  const char *binary = g_getenv ("MEDIASTORE_SERVER");
+  va_list args;
+
+  g_assert_nonnull (binary);
+
+  g_ptr_array_add (argv, (gpointer) binary);
+  g_ptr_array_add (argv, "--dev");
+  g_ptr_array_add (argv, "--listen=127.0.0.1");
+  g_ptr_array_add (argv, "--port=0");
+
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_unsetenv (launcher, "MEDIASTORE_API_SECRET");
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                                  &error);
+  g_assert_no_error (error);
+  server->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+
+  /* The server prints where it listens once it does: no guessing. */
+  for (;;) {
+    g_autofree char *line = read_line (server);
+
+    if (g_str_has_prefix (line, "listening on ws://")) {
+      g_autoptr (GUri) uri = NULL;
+
+      server->url = g_strdup (line + strlen ("listening on "));
+      uri = g_uri_parse (server->url, G_URI_FLAGS_NONE, &error);
+      g_assert_no_error (error);
+      server->http = g_strdup_printf ("http://%s:%d", g_uri_get_host (uri), g_uri_get_port (uri));
+      break;
+    }
+
+    if (!g_subprocess_get_identifier (server->process) || g_str_has_prefix (line, "(end"))
+      g_error ("mediastore-server did not start: %s", line);
+  }
+
+  return server;
+}
+
+const char *
+test_server_get_url (TestServer *server)
+{
+  return server->url;
+}
+
+const char *
+test_server_get_http (TestServer *server)
+{
+  return server->http;
+}
+
+GPid
+test_server_get_pid (TestServer *server)
+{
+  const char *id = g_subprocess_get_identifier (server->process);
+
+  return id ? (GPid) g_ascii_strtoll (id, NULL, 10) : 0;
+}
+
+gboolean
+test_server_is_running (TestServer *server)
+{
+  return g_subprocess_get_identifier (server->process) != NULL;
+}
+
+static void
+on_waited (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *done = TRUE;
+}
+
+void
+test_server_stop (TestServer *server)
+{
+  gboolean done = FALSE;
+
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_wait_async (server->process, NULL, on_waited, &done);
+  WAIT_UNTIL (done);
+
+  g_assert_true (g_subprocess_get_if_exited (server->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
+  server->exited = TRUE;
+}
+
+void
+test_server_free (TestServer *server)
+{
+  if (server == NULL)
+    return;
+
+  if (!server->exited && g_subprocess_get_identifier (server->process) != NULL) {
+    g_subprocess_force_exit (server->process);
+    g_subprocess_wait (server->process, NULL, NULL);
+  }
+
+  g_clear_object (&server->out);
+  g_clear_object (&server->process);
+  g_free (server->url);
+  g_free (server->http);
+  g_free (server);
+}
+
+static GStrv
+grant_list (JsonObject *object,
+            const char *name,
+            const char *fallback)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  JsonArray *array;
+
+  if (object == NULL || !json_object_has_member (object, name)) {
+    if (fallback != NULL)
+      g_strv_builder_add (builder, fallback);
+    return g_strv_builder_end (builder);
+  }
+
+  array = json_object_get_array_member (object, name);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    g_strv_builder_add (builder, json_array_get_string_element (array, i));
+
+  return g_strv_builder_end (builder);
+}
+
+char *
+test_token (const char *room,
+            const char *identity,
+            const char *grants_json)
+{
+  g_autoptr (MsTokenClaims) claims = ms_token_claims_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *grants = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  char *token;
+
+  if (grants_json != NULL) {
+    json_parser_load_from_data (parser, grants_json, -1, &error);
+    g_assert_no_error (error);
+    grants = json_node_get_object (json_parser_get_root (parser));
+  }
+
+  claims->key_id = g_strdup (MS_DEV_KEY_ID);
+  claims->identity = g_strdup (identity);
+  claims->room = g_strdup (room);
+  claims->name = g_strdup (identity);
+  claims->issued_at = now;
+  claims->expires = now + 3600;
+  claims->grants.send_tracks = grant_list (grants, "send_tracks", NULL);
+  claims->grants.recv_tracks = grant_list (grants, "recv_tracks", "*");
+  claims->grants.send_messages = grant_list (grants, "send_messages", NULL);
+  claims->grants.recv_messages = grant_list (grants, "recv_messages", "*");
+  claims->grants.can_hide = grants && json_object_get_boolean_member_with_default (grants,
+                                                                                   "can_hide",
+                                                                                   FALSE);
+  claims->grants.hidden = grants && json_object_get_boolean_member_with_default (grants,
+                                                                                 "hidden",
+                                                                                 FALSE);
+
+  token = ms_token_mint (claims, MS_DEV_SECRET, &error);
+  g_assert_no_error (error);
+
+  return token;
+}
+
+static char *
+describe (const MsMessage *msg)
+{
+  gsize length;
+
+  return ms_message_encode (msg, &length);
+}
+
+static void
+on_message (SoupWebsocketConnection *connection,
+            SoupWebsocketDataType    type,
+            GBytes                  *bytes,
+            TestPeer                *peer)
+{
+  g_autoptr (GError) error = NULL;
+  gsize length;
+  const char *data = g_bytes_get_data (bytes, &length);
+  MsMessage *msg;
+
+  /* Whatever the server sends must pass our own strict decoder. */
+  msg = ms_message_decode (data, length, MS_DIRECTION_TO_CLIENT, NULL, NULL, &error);
+  if (msg == NULL)
+    g_error ("The server sent an invalid frame (%s): %.*s", error->message, (int) length, data);
+
+  g_queue_push_tail (peer->received, msg);
+}
+
+static void
+on_closed (SoupWebsocketConnection *connection,
+           TestPeer                *peer)
+{
+  peer->closed = TRUE;
+  peer->close_code = soup_websocket_connection_get_close_code (connection);
+}
+
+static void
+on_connected (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  TestPeer *peer = user_data;
+
+  peer->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+                                                            &peer->error);
+  if (peer->connection == NULL && peer->error == NULL)
+    g_set_error_literal (&peer->error, G_IO_ERROR, G_IO_ERROR_FAILED, "no connection");
+}
+
+TestPeer *
+test_peer_connect_url (const char *url)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  TestPeer *peer = g_new0 (TestPeer, 1);
+
+  peer->session = soup_session_new ();
+  peer->received = g_queue_new ();
+  peer->next_id = 1000;
+
+  soup_session_websocket_connect_async (peer->session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        on_connected, peer);
+  WAIT_UNTIL (peer->connection != NULL || peer->error != NULL);
+  g_assert_no_error (peer->error);
+
+  /* Tests send big frames on purpose; the server decides what is too big. */
+  soup_websocket_connection_set_max_incoming_payload_size (peer->connection, 64 * 1024 * 1024);
+  g_signal_connect (peer->connection, "message", G_CALLBACK (on_message), peer);
+  g_signal_connect (peer->connection, "closed", G_CALLBACK (on_closed), peer);
+
+  return peer;
+}
+
+TestPeer *
+test_peer_connect (TestServer *server)
+{
+  return test_peer_connect_url (server->url);
+}
+
+TestPeer *
+test_peer_join (TestServer *server,
+                const char *room,
+                const char *identity,
+                const char *grants_json)
+{
+  g_autofree char *token = test_token (room, identity, grants_json);
+  g_autoptr (MsMessage) welcome = NULL;
+  TestPeer *peer = test_peer_connect (server);
+
+  test_peer_send (peer, "{\"type\":\"join\",\"protocol\":1,\"token\":\"%s\"}", token);
+  welcome = test_peer_expect (peer, MS_MSG_WELCOME);
+  peer->peer_id = g_strdup (welcome->u.welcome.peer_id);
+  peer->resume = g_strdup (welcome->u.welcome.resume);
+
+  return peer;
+}
+
+void
+test_peer_send_raw (TestPeer   *peer,
+                    const char *text)
+{
+  g_assert_false (peer->closed);
+  soup_websocket_connection_send_text (peer->connection, text);
+}
+
+void
+test_peer_send (TestPeer   *peer,
+                const char *format,
+                ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  test_peer_send_raw (peer, text);
+}
+
+MsMessage *
+test_peer_expect (TestPeer  *peer,
+                  MsMsgType  type)
+{
+  MsMessage *msg;
+
+  WAIT_UNTIL (!g_queue_is_empty (peer->received) || peer->closed);
+  if (g_queue_is_empty (peer->received))
+    g_error ("Expected %s, but the connection closed with %u", ms_msg_type_to_string (type),
+             peer->close_code);
+
+  msg = g_queue_pop_head (peer->received);
+  if (msg->type != type) {
+    g_autofree char *text = describe (msg);
+
+    g_error ("Expected %s, got %s", ms_msg_type_to_string (type), text);
+  }
+
+  return msg;
+}
+
+void
+test_peer_expect_error (TestPeer        *peer,
+                        MsProtocolError  code,
+                        gint64           id)
+{
+  g_autoptr (MsMessage) error = test_peer_expect (peer, MS_MSG_ERROR);
+
+  g_assert_cmpstr (ms_protocol_error_to_string (error->u.error.code), ==,
+                   ms_protocol_error_to_string (code));
+  g_assert_nonnull (error->u.error.message);
+  g_assert_cmpuint (strlen (error->u.error.message), >, 0);
+  if (id >= 0) {
+    g_assert_true (error->has_id);
+    g_assert_cmpint (error->id, ==, id);
+  }
+}
+
+static gboolean
+is_barrier_reply (TestPeer *peer,
+                  gint64    id,
+                  MsMessage **out)
+{
+  for (GList *l = peer->received->head; l != NULL; l = l->next) {
+    MsMessage *msg = l->data;
+
+    if (msg->type == MS_MSG_ERROR && msg->has_id && msg->id == id) {
+      *out = msg;
+      g_queue_delete_link (peer->received, l);
+      return TRUE;
+    }
+  }
+
+  return FALSE;
+}
+
+void
+test_peer_barrier (TestPeer *peer)
+{
+  g_autoptr (MsMessage) reply = NULL;
+  gint64 id = peer->next_id++;
+
+  test_peer_send (peer, "{\"type\":\"close-track\",\"id\":%" G_GINT64_FORMAT
+                  ",\"tag\":\"barrier-no-such-tag\"}", id);
+  WAIT_UNTIL (is_barrier_reply (peer, id, &reply) || peer->closed);
+  g_assert_nonnull (reply);
+}
+
+guint
+test_peer_drain (TestPeer  *peer,
+                 MsMsgType  type)
+{
+  guint n = 0;
+  GList *l = peer->received->head;
+
+  while (l != NULL) {
+    GList *next = l->next;
+    MsMessage *msg = l->data;
+
+    if (msg->type == type) {
+      ms_message_free (msg);
+      g_queue_delete_link (peer->received, l);
+      n++;
+    }
+    l = next;
+  }
+
+  return n;
+}
+
+void
+test_peer_assert_quiet (TestPeer *peer)
+{
+  if (!g_queue_is_empty (peer->received)) {
+    g_autofree char *text = describe (g_queue_peek_head (peer->received));
+
+    g_error ("Expected nothing, got %s", text);
+  }
+}
+
+gushort
+test_peer_wait_closed (TestPeer *peer)
+{
+  WAIT_UNTIL (peer->closed);
+
+  return peer->close_code;
+}
+
+gboolean
+test_peer_is_open (TestPeer *peer)
+{
+  return !peer->closed;
+}
+
+const char *
+test_peer_get_id (TestPeer *peer)
+{
+  return peer->peer_id;
+}
+
+const char *
+test_peer_get_resume (TestPeer *peer)
+{
+  return peer->resume;
+}
+
+void
+test_peer_drop (TestPeer *peer)
+{
+  GIOStream *stream = soup_websocket_connection_get_io_stream (peer->connection);
+
+  g_signal_handlers_disconnect_by_data (peer->connection, peer);
+  g_io_stream_close (stream, NULL, NULL);
+  peer->closed = TRUE;
+}
+
+void
+test_peer_free (TestPeer *peer)
+{
+  if (peer == NULL)
+    return;
+
+  if (peer->connection != NULL) {
+    g_signal_handlers_disconnect_by_data (peer->connection, peer);
+    if (soup_websocket_connection_get_state (peer->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (peer->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    g_clear_object (&peer->connection);
+  }
+
+  g_clear_object (&peer->session);
+  g_clear_error (&peer->error);
+  g_queue_free_full (peer->received, (GDestroyNotify) ms_message_free);
+  g_free (peer->peer_id);
+  g_free (peer->resume);
+  g_free (peer);
+}

@@ -1,0 +1,93 @@
+/* test-utils.h: the real server, real WebSockets, and waiting for events
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+#include "ms-protocol.h"
+
+G_BEGIN_DECLS
+
+/* Upper bound for anything a test waits for; never a sleep. */
+#define TEST_TIMEOUT_SECONDS 10
+
+/* Iterates the default main context until @cond holds, failing the test
+ * after TEST_TIMEOUT_SECONDS. */
+#define WAIT_UNTIL(cond) \
+  G_STMT_START { \
+    gint64 _deadline = g_get_monotonic_time () + TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC; \
+    while (!(cond)) { \
+      if (g_get_monotonic_time () > _deadline) \
+        g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
+      g_main_context_iteration (NULL, TRUE); \
+    } \
+  } G_STMT_END
+
+typedef struct _TestServer TestServer;
+
+/* Starts the real mediastore-server binary ($MEDIASTORE_SERVER) on
+ * 127.0.0.1 with a free port, in --dev mode, with @extra_args (NULL-
+ * terminated) added. Returns once it listens. */
+TestServer *test_server_start      (const char *first_arg,
+                                    ...);
+const char *test_server_get_url    (TestServer *server);  /* ws://127.0.0.1:PORT/v1/ws */
+const char *test_server_get_http   (TestServer *server);  /* http://127.0.0.1:PORT */
+GPid        test_server_get_pid    (TestServer *server);
+gboolean    test_server_is_running (TestServer *server);
+/* SIGTERM, then waits for a clean exit; asserts the exit status is 0. */
+void        test_server_stop       (TestServer *server);
+void        test_server_free       (TestServer *server);
+
+/* A token signed with the development key. @grants_json is the "grants"
+ * object, e.g. "{\"send_tracks\":[\"camera\"]}"; NULL gives the defaults
+ * (receive everything, send nothing). */
+char       *test_token             (const char *room,
+                                    const char *identity,
+                                    const char *grants_json);
+
+typedef struct _TestPeer TestPeer;
+
+TestPeer   *test_peer_connect      (TestServer *server);
+TestPeer   *test_peer_connect_url  (const char *url);
+/* Connects, joins and waits for welcome. */
+TestPeer   *test_peer_join         (TestServer *server,
+                                    const char *room,
+                                    const char *identity,
+                                    const char *grants_json);
+void        test_peer_send_raw     (TestPeer   *peer,
+                                    const char *text);
+void        test_peer_send         (TestPeer   *peer,
+                                    const char *format,
+                                    ...) G_GNUC_PRINTF (2, 3);
+/* Waits for the next frame of @type, failing on any other type first. */
+MsMessage  *test_peer_expect       (TestPeer   *peer,
+                                    MsMsgType   type);
+/* Waits for an error and checks its code (and id when @id >= 0). */
+void        test_peer_expect_error (TestPeer        *peer,
+                                    MsProtocolError  code,
+                                    gint64           id);
+/* Sends a request that only errors, and waits for the answer: every
+ * frame the server sent to this peer before it has then arrived. */
+void        test_peer_barrier      (TestPeer   *peer);
+/* Removes the frames of @type received so far; returns how many. */
+guint       test_peer_drain        (TestPeer   *peer,
+                                    MsMsgType   type);
+/* After test_peer_barrier(): no other frame arrived. */
+void        test_peer_assert_quiet (TestPeer   *peer);
+/* Waits until the server closes the connection; returns the close code. */
+gushort     test_peer_wait_closed  (TestPeer   *peer);
+gboolean    test_peer_is_open      (TestPeer   *peer);
+const char *test_peer_get_id       (TestPeer   *peer);
+const char *test_peer_get_resume   (TestPeer   *peer);
+/* Drops the TCP connection without a closing handshake. */
+void        test_peer_drop         (TestPeer   *peer);
+void        test_peer_free         (TestPeer   *peer);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestServer, test_server_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPeer, test_peer_free)
+
+G_END_DECLS
