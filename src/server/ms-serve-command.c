@@ -116,13 +116,15 @@ resolve_keys (MsConfig   *config,
 }
 
 static void
-print_dev_help (char **urls)
+print_dev_help (const char  *program,
+                char       **urls)
 {
   g_print (_("Development mode: tokens are signed with a well-known key. Never expose this "
              "server.\n"));
   g_print (_("Make a token for someone to join the room “demo”:\n"));
-  g_print ("  mediastore-server token --dev --room demo --identity alice "
-           "--send-tracks camera,microphone,screen --send-messages chat\n");
+  /* The program as it was started, so the line can be pasted as it is. */
+  g_print ("  %s token --dev --room demo --identity alice "
+           "--send-tracks camera,microphone,screen --send-messages chat\n", program);
   g_print (_("Then connect a client to %s with that token.\n"), urls[0]);
 }
 
@@ -141,6 +143,7 @@ ms_serve_command_run (int    argc,
   g_autofree char *config_path = NULL;
   gboolean version = FALSE;
   gboolean dev;
+  g_autofree char *program = g_strdup (argv[0]);
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
       N_("Read the configuration from this key file"), N_("FILE") },
@@ -192,7 +195,7 @@ ms_serve_command_run (int    argc,
   for (guint i = 0; urls[i] != NULL; i++)
     g_print ("listening on %s\n", urls[i]);
   if (dev)
-    print_dev_help (urls);
+    print_dev_help (program, urls);
   fflush (stdout);
 
   loop = g_main_loop_new (NULL, FALSE);
