@@ -429,76 +429,6 @@ test_tracks (void)
   test_server_stop (server);
 }
 
-static char *
-http_request (TestServer *server,
-              const char *method,
-              const char *path,
-              const char *bearer,
-              const char *body,
-              guint      *out_status)
-{
-  g_autoptr (SoupSession) session = soup_session_new ();
-  g_autofree char *url = g_strconcat (test_server_get_http (server), path, NULL);
-  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
-  g_autoptr (GBytes) response = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (bearer != NULL) {
-    g_autofree char *value = g_strconcat ("Bearer ", bearer, NULL);
-
-    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
-  }
-
-  if (body != NULL) {
-    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
-
-    soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-  }
-
-  response = soup_session_send_and_read (session, msg, NULL, &error);
-  g_assert_no_error (error);
-  *out_status = soup_message_get_status (msg);
-
-  return g_strndup (g_bytes_get_data (response, NULL), g_bytes_get_size (response));
-}
-
-static guint64
-metric_value (const char *text,
-              const char *name)
-{
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-
-  for (guint i = 0; lines[i] != NULL; i++) {
-    if (g_str_has_prefix (lines[i], name) && lines[i][strlen (name)] == ' ')
-      return g_ascii_strtoull (lines[i] + strlen (name) + 1, NULL, 10);
-  }
-
-  g_error ("metric %s not found", name);
-}
-
-/* Waits until the server reports @name at @value. Used where the event has
- * no message of its own (the server noticing a dropped socket): each poll
- * is a real request, bounded by the usual timeout. */
-static void
-wait_for_metric (TestServer *server,
-                 const char *name,
-                 guint64     value)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  for (;;) {
-    guint status;
-    g_autofree char *text = http_request (server, "GET", "/metrics", NULL, NULL, &status);
-
-    g_assert_cmpuint (status, ==, 200);
-    if (metric_value (text, name) == value)
-      return;
-    if (g_get_monotonic_time () > deadline)
-      g_error ("timed out waiting for %s to reach %" G_GUINT64_FORMAT, name, value);
-    g_main_context_iteration (NULL, FALSE);
-  }
-}
-
 static void
 test_resume_within_grace (void)
 {
@@ -524,7 +454,7 @@ test_resume_within_grace (void)
 
   /* The network goes away under bob, without a closing handshake. */
   test_peer_drop (b);
-  wait_for_metric (server, "mediastore_peers_reconnecting", 1);
+  test_server_wait_metric (server, "mediastore_peers_reconnecting", 1);
 
   /* What is said meanwhile is kept for him. */
   test_peer_send (a, "{\"type\":\"message\",\"id\":2,\"msg_type\":\"chat\",\"body\":\"first\"}");
@@ -836,14 +766,14 @@ test_http (void)
   const char *token;
   guint status;
 
-  health = http_request (server, "GET", "/healthz", NULL, NULL, &status);
+  health = test_server_http (server, "GET", "/healthz", NULL, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpstr (health, ==, "ok\n");
 
-  before = http_request (server, "GET", "/metrics", NULL, NULL, &status);
+  before = test_server_http (server, "GET", "/metrics", NULL, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
-  g_assert_cmpuint (metric_value (before, "mediastore_peers"), ==, 0);
-  g_assert_cmpuint (metric_value (before, "mediastore_joins_total"), ==, 0);
+  g_assert_cmpuint (test_metric_value (before, "mediastore_peers"), ==, 0);
+  g_assert_cmpuint (test_metric_value (before, "mediastore_joins_total"), ==, 0);
 
   a = test_peer_join (server, "r", "alice", GRANTS_CHAT);
   b = test_peer_join (server, "r", "bob", NULL);
@@ -855,28 +785,28 @@ test_http (void)
   test_peer_send (b, "{\"type\":\"message\",\"id\":2,\"msg_type\":\"chat\",\"body\":1}");
   test_peer_expect_error (b, MS_PROTOCOL_ERROR_FORBIDDEN, 2);
 
-  after = http_request (server, "GET", "/metrics", NULL, NULL, &status);
-  g_assert_cmpuint (metric_value (after, "mediastore_peers"), ==, 2);
-  g_assert_cmpuint (metric_value (after, "mediastore_rooms"), ==, 1);
-  g_assert_cmpuint (metric_value (after, "mediastore_joins_total"), ==, 2);
-  g_assert_cmpuint (metric_value (after, "mediastore_messages_relayed_total"), ==, 1);
-  g_assert_cmpuint (metric_value (after, "mediastore_errors_total{code=\"forbidden\"}"), ==, 1);
-  g_assert_cmpuint (metric_value (after, "mediastore_connections"), ==, 2);
+  after = test_server_http (server, "GET", "/metrics", NULL, NULL, &status);
+  g_assert_cmpuint (test_metric_value (after, "mediastore_peers"), ==, 2);
+  g_assert_cmpuint (test_metric_value (after, "mediastore_rooms"), ==, 1);
+  g_assert_cmpuint (test_metric_value (after, "mediastore_joins_total"), ==, 2);
+  g_assert_cmpuint (test_metric_value (after, "mediastore_messages_relayed_total"), ==, 1);
+  g_assert_cmpuint (test_metric_value (after, "mediastore_errors_total{code=\"forbidden\"}"), ==, 1);
+  g_assert_cmpuint (test_metric_value (after, "mediastore_connections"), ==, 2);
 
   /* The token endpoint wants the api secret. */
-  refused = http_request (server, "POST", "/v1/token", "wrong-secret",
+  refused = test_server_http (server, "POST", "/v1/token", "wrong-secret",
                           "{\"room\":\"r\",\"identity\":\"carol\"}", &status);
   g_assert_cmpuint (status, ==, 401);
   g_assert_nonnull (strstr (refused, "\"unauthorized\""));
   g_clear_pointer (&refused, g_free);
-  refused = http_request (server, "POST", "/v1/token", NULL,
+  refused = test_server_http (server, "POST", "/v1/token", NULL,
                           "{\"room\":\"r\",\"identity\":\"carol\"}", &status);
   g_assert_cmpuint (status, ==, 401);
 
-  missing = http_request (server, "POST", "/v1/token", MS_DEV_SECRET, "{\"room\":\"r\"}", &status);
+  missing = test_server_http (server, "POST", "/v1/token", MS_DEV_SECRET, "{\"room\":\"r\"}", &status);
   g_assert_cmpuint (status, ==, 400);
 
-  minted = http_request (server, "POST", "/v1/token", MS_DEV_SECRET,
+  minted = test_server_http (server, "POST", "/v1/token", MS_DEV_SECRET,
                          "{\"room\":\"r\",\"identity\":\"carol\",\"name\":\"Carol\",\"ttl\":600,"
                          "\"grants\":{\"send_tracks\":[\"camera\"],\"can_hide\":true}}", &status);
   g_assert_cmpuint (status, ==, 200);

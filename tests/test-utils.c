@@ -56,6 +56,18 @@ read_line (TestServer *server)
   return line;
 }
 
+static gboolean
+on_wake (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+guint
+test_wake_source_add (void)
+{
+  return g_timeout_add (20, on_wake, NULL);
+}
+
 /* If the test dies on a failed assertion, take the server with it: it
  * shares the test's stderr, and meson waits for that to close. */
 static void
@@ -521,4 +533,74 @@ test_peer_free (TestPeer *peer)
   g_free (peer->peer_id);
   g_free (peer->resume);
   g_free (peer);
+}
+
+char *
+test_server_http (TestServer *server,
+                  const char *method,
+                  const char *path,
+                  const char *bearer,
+                  const char *body,
+                  guint      *out_status)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (test_server_get_http (server), path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GBytes) response = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (bearer != NULL) {
+    g_autofree char *value = g_strconcat ("Bearer ", bearer, NULL);
+
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
+  }
+
+  if (body != NULL) {
+    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+
+    soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  }
+
+  response = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  *out_status = soup_message_get_status (msg);
+
+  return g_strndup (g_bytes_get_data (response, NULL), g_bytes_get_size (response));
+}
+
+guint64
+test_metric_value (const char *text,
+                   const char *name)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    if (g_str_has_prefix (lines[i], name) && lines[i][strlen (name)] == ' ')
+      return g_ascii_strtoull (lines[i] + strlen (name) + 1, NULL, 10);
+  }
+
+  g_error ("metric %s not found", name);
+}
+
+/* Waits until the server reports @name at @value. Used where the event has
+ * no message of its own (the server noticing a dropped socket): each poll
+ * is a real request, bounded by the usual timeout. */
+void
+test_server_wait_metric (TestServer *server,
+                         const char *name,
+                         guint64     value)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  for (;;) {
+    guint status;
+    g_autofree char *text = test_server_http (server, "GET", "/metrics", NULL, NULL, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+    if (test_metric_value (text, name) == value)
+      return;
+    if (g_get_monotonic_time () > deadline)
+      g_error ("timed out waiting for %s to reach %" G_GUINT64_FORMAT, name, value);
+    g_main_context_iteration (NULL, FALSE);
+  }
 }

@@ -16,16 +16,22 @@ G_BEGIN_DECLS
 #define TEST_TIMEOUT_SECONDS 10
 
 /* Iterates the default main context until @cond holds, failing the test
- * after TEST_TIMEOUT_SECONDS. */
+ * after TEST_TIMEOUT_SECONDS. A light wake-up source makes sure the
+ * deadline is checked, and lets @cond read counters that streaming
+ * threads update without posting anything to the main context. */
 #define WAIT_UNTIL(cond) \
   G_STMT_START { \
     gint64 _deadline = g_get_monotonic_time () + TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC; \
+    guint _wake = test_wake_source_add (); \
     while (!(cond)) { \
       if (g_get_monotonic_time () > _deadline) \
         g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
       g_main_context_iteration (NULL, TRUE); \
     } \
+    g_source_remove (_wake); \
   } G_STMT_END
+
+guint       test_wake_source_add   (void);
 
 typedef struct _TestServer TestServer;
 
@@ -41,6 +47,21 @@ gboolean    test_server_is_running (TestServer *server);
 /* SIGTERM, then waits for a clean exit; asserts the exit status is 0. */
 void        test_server_stop       (TestServer *server);
 void        test_server_free       (TestServer *server);
+/* A blocking HTTP request to the server; returns the body. */
+char       *test_server_http       (TestServer *server,
+                                    const char *method,
+                                    const char *path,
+                                    const char *bearer,
+                                    const char *body,
+                                    guint      *out_status);
+/* The value of @name (with its labels) in a /metrics text. */
+guint64     test_metric_value      (const char *text,
+                                    const char *name);
+/* Polls /metrics until @name reaches @value, for states that have no
+ * event of their own; bounded by TEST_TIMEOUT_SECONDS. */
+void        test_server_wait_metric (TestServer *server,
+                                     const char *name,
+                                     guint64     value);
 
 /* A token signed with the development key. @grants_json is the "grants"
  * object, e.g. "{\"send_tracks\":[\"camera\"]}"; NULL gives the defaults

@@ -1,0 +1,52 @@
+/* ms-remote-track.h: one track received from another peer
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gst/gst.h>
+
+#include "ms-protocol.h"
+
+G_BEGIN_DECLS
+
+/**
+ * MsTrackStats:
+ * @frames: decoded video frames or audio buffers that reached the sink
+ * @packets: RTP packets received for the track
+ * @bytes: RTP payload bytes received
+ * @packets_lost: RTP packets lost, from sequence-number gaps
+ * @first_frame_us: monotonic time of the first decoded frame, 0 before it
+ */
+typedef struct {
+  guint64 frames;
+  guint64 packets;
+  guint64 bytes;
+  guint64 packets_lost;
+  gint64  first_frame_us;
+} MsTrackStats;
+
+#define MS_TYPE_REMOTE_TRACK (ms_remote_track_get_type ())
+
+G_DECLARE_FINAL_TYPE (MsRemoteTrack, ms_remote_track, MS, REMOTE_TRACK, GObject)
+
+const char  *ms_remote_track_get_peer_id  (MsRemoteTrack *self);
+const char  *ms_remote_track_get_tag      (MsRemoteTrack *self);
+MsTrackKind  ms_remote_track_get_kind     (MsRemoteTrack *self);
+void         ms_remote_track_get_stats    (MsRemoteTrack *self,
+                                           MsTrackStats  *stats);
+
+/* Video: decoded raw video goes to @sink (NULL: a counting fakesink). */
+void         ms_remote_track_set_video_sink (MsRemoteTrack *self,
+                                             GstElement    *sink);
+
+/* Audio: mixed into the session's one audio output. */
+double       ms_remote_track_get_volume   (MsRemoteTrack *self);
+void         ms_remote_track_set_volume   (MsRemoteTrack *self,
+                                           double         volume);
+gboolean     ms_remote_track_get_muted    (MsRemoteTrack *self);
+void         ms_remote_track_set_muted    (MsRemoteTrack *self,
+                                           gboolean       muted);
+
+G_END_DECLS
