@@ -585,6 +585,18 @@ test_metric_value (const char *text,
 /* Waits until the server reports @name at @value. Used where the event has
  * no message of its own (the server noticing a dropped socket): each poll
  * is a real request, bounded by the usual timeout. */
+guint64
+test_server_metric (TestServer *server,
+                    const char *name)
+{
+  guint status;
+  g_autofree char *text = test_server_http (server, "GET", "/metrics", NULL, NULL, &status);
+
+  g_assert_cmpuint (status, ==, 200);
+
+  return test_metric_value (text, name);
+}
+
 void
 test_server_wait_metric (TestServer *server,
                          const char *name,

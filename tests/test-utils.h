@@ -57,6 +57,9 @@ char       *test_server_http       (TestServer *server,
 /* The value of @name (with its labels) in a /metrics text. */
 guint64     test_metric_value      (const char *text,
                                     const char *name);
+/* The current value of @name on the server's /metrics. */
+guint64     test_server_metric     (TestServer *server,
+                                    const char *name);
 /* Polls /metrics until @name reaches @value, for states that have no
  * event of their own; bounded by TEST_TIMEOUT_SECONDS. */
 void        test_server_wait_metric (TestServer *server,

@@ -1,0 +1,499 @@
+/* test-media.c: real media through the real server
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every case runs the mediastore-server binary on 127.0.0.1 and real
+ * webrtcbin sessions: libmediastore in this process where the test must
+ * steer (pause, receive, close), mediastore-bot processes for whole calls.
+ * Where a case shows that media does *not* flow, another track that does
+ * flow is the clock: no sleeps.
+ */
+
+#include "config.h"
+
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+
+#include "mediastore.h"
+#include "ms-session.h"
+#include "test-utils.h"
+
+#define GRANTS_AV   "{\"send_tracks\":[\"camera\",\"microphone\"]}"
+#define GRANTS_HIDE "{\"send_tracks\":[\"camera\",\"microphone\"],\"can_hide\":true,\"hidden\":true}"
+
+/* Frames of one second of Opus audio at 20 ms. */
+#define AUDIO_FRAMES_PER_SECOND 50
+
+typedef struct {
+  gboolean  done;
+  GError   *error;
+} ConnectResult;
+
+static void
+on_connected (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  ConnectResult *r = user_data;
+
+  ms_session_connect_finish (MS_SESSION (source), result, &r->error);
+  r->done = TRUE;
+}
+
+static MsSession *
+session_join (TestServer *server,
+              const char *room,
+              const char *identity,
+              const char *grants_json)
+{
+  g_autofree char *token = test_token (room, identity, grants_json);
+  MsSession *session = ms_session_new ();
+  ConnectResult r = { 0 };
+
+  ms_session_connect_async (session, test_server_get_url (server), token, NULL, on_connected, &r);
+  WAIT_UNTIL (r.done);
+  g_assert_no_error (r.error);
+  g_assert_cmpint (ms_store_get_connect_status (ms_session_get_store (session)), ==,
+                   MS_CONNECT_STATUS_CONNECTED);
+
+  return session;
+}
+
+static const char *
+peer_id_of (MsSession *session)
+{
+  return ms_store_get_peer_id (ms_session_get_store (session));
+}
+
+static void
+publish (MsSession          *session,
+         MsLocalTrackSource  source,
+         const char         *tag,
+         gboolean            paused)
+{
+  g_autoptr (MsLocalTrack) track = NULL;
+  g_autoptr (GError) error = NULL;
+
+  track = ms_local_track_new (source, &error);
+  g_assert_no_error (error);
+  ms_session_send_track (session, track, tag, paused, &error);
+  g_assert_no_error (error);
+}
+
+static MsTrackStats
+stats_of (MsSession  *session,
+          const char *peer_id,
+          const char *tag)
+{
+  MsTrackStats stats = { 0 };
+  MsRemoteTrack *track = ms_session_lookup_remote_track (session, peer_id, tag);
+
+  if (track != NULL)
+    ms_remote_track_get_stats (track, &stats);
+
+  return stats;
+}
+
+static guint64
+frames_of (MsSession  *session,
+           const char *peer_id,
+           const char *tag)
+{
+  return stats_of (session, peer_id, tag).frames;
+}
+
+/* Whether the store shows @peer_id's track @tag, and with @paused. */
+static gboolean
+store_shows_track (MsSession  *session,
+                   const char *peer_id,
+                   const char *tag,
+                   gboolean    paused)
+{
+  MsPeer *peer = ms_store_lookup_peer (ms_session_get_store (session), peer_id);
+  MsTrackInfo *track;
+
+  if (peer == NULL)
+    return FALSE;
+  track = ms_peer_lookup_track (peer, tag);
+
+  return track != NULL && ms_track_info_get_paused (track) == paused;
+}
+
+static void
+close_and_free (MsSession *session)
+{
+  ms_session_close_call (session);
+  g_assert_cmpint (ms_store_get_connect_status (ms_session_get_store (session)), ==,
+                   MS_CONNECT_STATUS_DISCONNECTED);
+  g_object_unref (session);
+}
+
+/* Waits until @session got @n more frames of (@peer_id, @tag). */
+#define WAIT_FRAMES(session, peer_id, tag, n) \
+  G_STMT_START { \
+    guint64 _base = frames_of ((session), (peer_id), (tag)); \
+    WAIT_UNTIL (frames_of ((session), (peer_id), (tag)) >= _base + (n)); \
+  } G_STMT_END
+
+/* Both directions of a two-party call, in this process. */
+static void
+test_two_sessions (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  MsSession *a = session_join (server, "r", "alice", GRANTS_AV);
+  MsSession *b = session_join (server, "r", "bob", GRANTS_AV);
+
+  publish (a, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
+  publish (a, MS_LOCAL_TRACK_TEST_AUDIO, "microphone", FALSE);
+  publish (b, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
+
+  WAIT_FRAMES (b, peer_id_of (a), "camera", 10);
+  WAIT_FRAMES (b, peer_id_of (a), "microphone", 10);
+  WAIT_FRAMES (a, peer_id_of (b), "camera", 10);
+  g_assert_null (ms_session_lookup_remote_track (a, peer_id_of (b), "microphone"));
+  g_assert_cmpuint (stats_of (b, peer_id_of (a), "camera").packets, >, 0);
+  g_assert_cmpuint (stats_of (b, peer_id_of (a), "camera").bytes, >, 0);
+
+  close_and_free (a);
+  close_and_free (b);
+  test_server_stop (server);
+}
+
+/* The store's connect status goes through each step, in order. */
+static void
+on_status (MsStore    *store,
+           GParamSpec *pspec,
+           GArray     *steps)
+{
+  MsConnectStatus status = ms_store_get_connect_status (store);
+
+  g_array_append_val (steps, status);
+}
+
+static void
+test_connect_status (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (GArray) steps = g_array_new (FALSE, FALSE, sizeof (MsConnectStatus));
+  g_autoptr (MsSession) session = ms_session_new ();
+  g_autoptr (MsSession) refused = ms_session_new ();
+  g_autofree char *token = test_token ("r", "alice", NULL);
+  MsStore *store = ms_session_get_store (session);
+  ConnectResult r = { 0 };
+  ConnectResult bad = { 0 };
+
+  /* Before a connection every field has its empty value. */
+  g_assert_cmpint (ms_store_get_connect_status (store), ==, MS_CONNECT_STATUS_DISCONNECTED);
+  g_assert_null (ms_store_get_error_connection (store));
+  g_assert_null (ms_store_get_peer_id (store));
+
+  g_signal_connect (store, "notify::connect-status", G_CALLBACK (on_status), steps);
+  ms_session_connect_async (session, test_server_get_url (server), token, NULL, on_connected, &r);
+  WAIT_UNTIL (r.done);
+  g_assert_no_error (r.error);
+  g_assert_cmpuint (steps->len, >=, 3);
+  g_assert_cmpint (g_array_index (steps, MsConnectStatus, 0), ==, MS_CONNECT_STATUS_CONNECTING);
+  g_assert_cmpint (g_array_index (steps, MsConnectStatus, 1), ==,
+                   MS_CONNECT_STATUS_AUTHENTICATING);
+  for (guint i = 2; i + 1 < steps->len; i++)
+    g_assert_cmpint (g_array_index (steps, MsConnectStatus, i), ==, MS_CONNECT_STATUS_NEGOTIATING);
+  g_assert_cmpint (g_array_index (steps, MsConnectStatus, steps->len - 1), ==,
+                   MS_CONNECT_STATUS_CONNECTED);
+  g_assert_nonnull (ms_store_get_peer_id (store));
+  g_assert_null (ms_store_get_error_connection (store));
+
+  /* A token signed with another key: failed, with a sentence for people. */
+  g_array_set_size (steps, 0);
+  g_signal_connect (ms_session_get_store (refused), "notify::connect-status",
+                    G_CALLBACK (on_status), steps);
+  ms_session_connect_async (refused, test_server_get_url (server), "not-a-token", NULL,
+                            on_connected, &bad);
+  WAIT_UNTIL (bad.done);
+  g_assert_nonnull (bad.error);
+  g_assert_cmpint (g_array_index (steps, MsConnectStatus, 0), ==, MS_CONNECT_STATUS_CONNECTING);
+  g_assert_cmpint (g_array_index (steps, MsConnectStatus, steps->len - 1), ==,
+                   MS_CONNECT_STATUS_FAILED);
+  g_assert_nonnull (ms_store_get_error_connection (ms_session_get_store (refused)));
+  g_assert_cmpstr (ms_store_get_error_connection (ms_session_get_store (refused)), !=, "");
+  g_assert_null (ms_store_get_peer_id (ms_session_get_store (refused)));
+  g_clear_error (&bad.error);
+
+  ms_session_close_call (session);
+  test_server_stop (server);
+}
+
+/* A peer allowed only the microphone never gets the camera. */
+static void
+test_recv_grants (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  MsSession *pub = session_join (server, "r", "pub", GRANTS_AV);
+  MsSession *limited = session_join (server, "r", "limited", "{\"recv_tracks\":[\"microphone\"]}");
+  MsSession *full = session_join (server, "r", "full", NULL);
+  g_autoptr (MsLocalTrack) screen = ms_local_track_new (MS_LOCAL_TRACK_TEST_VIDEO, NULL);
+  g_autoptr (GError) error = NULL;
+
+  publish (pub, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
+  publish (pub, MS_LOCAL_TRACK_TEST_AUDIO, "microphone", FALSE);
+
+  /* The full peer seeing camera frames, and the limited one a second of
+   * audio, is the clock: by then the camera would have arrived too. */
+  WAIT_FRAMES (full, peer_id_of (pub), "camera", 15);
+  WAIT_FRAMES (limited, peer_id_of (pub), "microphone", AUDIO_FRAMES_PER_SECOND);
+  g_assert_null (ms_session_lookup_remote_track (limited, peer_id_of (pub), "camera"));
+
+  /* A tag outside send_tracks is refused before anything is sent. */
+  g_assert_false (ms_session_send_track (pub, screen, "screen", FALSE, &error));
+  g_assert_error (error, MS_SESSION_ERROR, MS_SESSION_ERROR_FORBIDDEN);
+
+  close_and_free (pub);
+  close_and_free (limited);
+  close_and_free (full);
+  test_server_stop (server);
+}
+
+/* Pause stops the frames at every subscriber; resume brings them back
+ * within a second. The microphone keeps running as the clock. */
+static void
+test_pause_resume (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  MsSession *pub = session_join (server, "r", "pub", GRANTS_AV);
+  MsSession *sub = session_join (server, "r", "sub", NULL);
+  g_autoptr (GError) error = NULL;
+  const char *pub_id = peer_id_of (pub);
+  guint64 frozen;
+  gint64 resumed_at;
+
+  publish (pub, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
+  publish (pub, MS_LOCAL_TRACK_TEST_AUDIO, "microphone", FALSE);
+  WAIT_FRAMES (sub, pub_id, "camera", 10);
+  WAIT_FRAMES (sub, pub_id, "microphone", 10);
+
+  g_assert_true (ms_session_pause_track (pub, "camera", &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (store_shows_track (sub, pub_id, "camera", TRUE));
+  /* Frames already on their way may still land: let one second of audio
+   * pass, then the count must stand still for another second. */
+  WAIT_FRAMES (sub, pub_id, "microphone", AUDIO_FRAMES_PER_SECOND);
+  frozen = frames_of (sub, pub_id, "camera");
+  WAIT_FRAMES (sub, pub_id, "microphone", AUDIO_FRAMES_PER_SECOND);
+  g_assert_cmpuint (frames_of (sub, pub_id, "camera"), ==, frozen);
+
+  resumed_at = g_get_monotonic_time ();
+  g_assert_true (ms_session_resume_track (pub, "camera", &error));
+  WAIT_UNTIL (frames_of (sub, pub_id, "camera") > frozen);
+  g_test_message ("first frame %" G_GINT64_FORMAT " ms after resume",
+                  (g_get_monotonic_time () - resumed_at) / 1000);
+  g_assert_cmpint (g_get_monotonic_time () - resumed_at, <, G_USEC_PER_SEC);
+  WAIT_UNTIL (store_shows_track (sub, pub_id, "camera", FALSE));
+
+  close_and_free (pub);
+  close_and_free (sub);
+  test_server_stop (server);
+}
+
+/* set-receiving stops one subscriber only. */
+static void
+test_set_receiving (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  MsSession *pub = session_join (server, "r", "pub", GRANTS_AV);
+  MsSession *quiet = session_join (server, "r", "quiet", NULL);
+  MsSession *other = session_join (server, "r", "other", NULL);
+  g_autoptr (GError) error = NULL;
+  const char *pub_id = peer_id_of (pub);
+  guint64 frozen;
+  gint64 enabled_at;
+
+  publish (pub, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
+  WAIT_FRAMES (quiet, pub_id, "camera", 10);
+  WAIT_FRAMES (other, pub_id, "camera", 10);
+
+  g_assert_true (ms_session_set_receiving (quiet, pub_id, "camera", FALSE, &error));
+  g_assert_no_error (error);
+  /* The other subscriber's frames are the clock: 15 frames (a second at
+   * the test pattern's rate) twice over. */
+  WAIT_FRAMES (other, pub_id, "camera", 15);
+  frozen = frames_of (quiet, pub_id, "camera");
+  WAIT_FRAMES (other, pub_id, "camera", 15);
+  g_assert_cmpuint (frames_of (quiet, pub_id, "camera"), ==, frozen);
+  /* Nothing changed for the publisher or in anyone's store. */
+  g_assert_true (store_shows_track (quiet, pub_id, "camera", FALSE));
+
+  enabled_at = g_get_monotonic_time ();
+  g_assert_true (ms_session_set_receiving (quiet, pub_id, NULL, TRUE, &error));
+  WAIT_UNTIL (frames_of (quiet, pub_id, "camera") > frozen);
+  g_assert_cmpint (g_get_monotonic_time () - enabled_at, <, G_USEC_PER_SEC);
+
+  close_and_free (pub);
+  close_and_free (quiet);
+  close_and_free (other);
+  test_server_stop (server);
+}
+
+/* Closing a tag and sending it again works, paused state included. */
+static void
+test_close_resend (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  MsSession *pub = session_join (server, "r", "pub", GRANTS_AV);
+  MsSession *sub = session_join (server, "r", "sub", NULL);
+  g_autoptr (GError) error = NULL;
+  const char *pub_id = peer_id_of (pub);
+
+  publish (pub, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
+  publish (pub, MS_LOCAL_TRACK_TEST_AUDIO, "microphone", FALSE);
+  WAIT_FRAMES (sub, pub_id, "camera", 10);
+
+  g_assert_true (ms_session_close_track (pub, "camera", &error));
+  g_assert_no_error (error);
+  g_assert_null (ms_session_lookup_local_track (pub, "camera"));
+  WAIT_UNTIL (ms_store_lookup_peer (ms_session_get_store (sub), pub_id) != NULL &&
+              ms_peer_lookup_track (ms_store_lookup_peer (ms_session_get_store (sub), pub_id),
+                                    "camera") == NULL);
+  WAIT_UNTIL (ms_session_lookup_remote_track (sub, pub_id, "camera") == NULL);
+
+  /* Again, paused: announced as paused, and no frame comes. */
+  publish (pub, MS_LOCAL_TRACK_TEST_VIDEO, "camera", TRUE);
+  WAIT_UNTIL (store_shows_track (sub, pub_id, "camera", TRUE));
+  WAIT_FRAMES (sub, pub_id, "microphone", 2 * AUDIO_FRAMES_PER_SECOND);
+  g_assert_cmpuint (frames_of (sub, pub_id, "camera"), ==, 0);
+
+  g_assert_true (ms_session_resume_track (pub, "camera", &error));
+  WAIT_FRAMES (sub, pub_id, "camera", 10);
+
+  close_and_free (pub);
+  close_and_free (sub);
+  test_server_stop (server);
+}
+
+/* An invisible publisher's media reaches no one; when everyone has left,
+ * the server holds no media element any more. */
+static void
+test_hidden_and_cleanup (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  MsSession *ghost = session_join (server, "r", "ghost", GRANTS_HIDE);
+  MsSession *visible = session_join (server, "r", "visible", GRANTS_AV);
+  MsSession *sub = session_join (server, "r", "sub", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ms_store_get_hidden (ms_session_get_store (ghost)));
+  publish (ghost, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
+  publish (visible, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
+
+  /* The hidden one sees and receives the visible one... */
+  WAIT_FRAMES (ghost, peer_id_of (visible), "camera", 30);
+  /* ...but two seconds of the visible one's video bring nothing of it. */
+  WAIT_FRAMES (sub, peer_id_of (visible), "camera", 30);
+  g_assert_cmpuint (g_list_model_get_n_items (ms_session_get_remote_tracks (sub)), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (ms_store_get_peers (ms_session_get_store (sub))),
+                    ==, 1);
+
+  /* Visible again: it joins with its camera, which now flows. */
+  g_assert_true (ms_session_set_hidden (ghost, FALSE, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (store_shows_track (sub, peer_id_of (ghost), "camera", FALSE));
+  WAIT_FRAMES (sub, peer_id_of (ghost), "camera", 10);
+  g_assert_cmpuint (test_server_metric (server, "mediastore_producers"), ==, 2);
+
+  close_and_free (ghost);
+  close_and_free (visible);
+  close_and_free (sub);
+  test_server_wait_metric (server, "mediastore_peers", 0);
+  test_server_wait_metric (server, "mediastore_producers", 0);
+  test_server_wait_metric (server, "mediastore_consumers", 0);
+  test_server_stop (server);
+}
+
+/* Whole calls between mediastore-bot processes. */
+static GSubprocess *
+bot_start (TestServer *server,
+           const char *identity,
+           guint       expect_tracks)
+{
+  g_autofree char *token = test_token ("call", identity, GRANTS_AV);
+  g_autofree char *expect = g_strdup_printf ("--expect-tracks=%u", expect_tracks);
+  g_autoptr (GError) error = NULL;
+  GSubprocess *bot;
+
+  bot = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                          g_getenv ("MEDIASTORE_BOT"),
+                          "--url", test_server_get_url (server),
+                          "--token", token,
+                          "--publish", "camera=test-video,microphone=test-audio",
+                          "--subscribe", "--stats", expect, "--duration=60",
+                          NULL);
+  g_assert_no_error (error);
+
+  return bot;
+}
+
+static void
+bot_check (GSubprocess *bot,
+           guint        expect_tracks)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *out = NULL;
+  JsonObject *stats;
+  JsonArray *tracks;
+
+  g_subprocess_communicate_utf8 (bot, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (bot));
+  g_assert_cmpint (g_subprocess_get_exit_status (bot), ==, 0);
+
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  stats = json_node_get_object (json_parser_get_root (parser));
+  tracks = json_object_get_array_member (stats, "tracks");
+  g_assert_cmpuint (json_array_get_length (tracks), ==, expect_tracks);
+  for (guint i = 0; i < json_array_get_length (tracks); i++) {
+    JsonObject *track = json_array_get_object_element (tracks, i);
+
+    g_assert_cmpint (json_object_get_int_member (track, "frames"), >, 0);
+    g_assert_cmpint (json_object_get_int_member (track, "packets"), >, 0);
+  }
+}
+
+static void
+test_bots (gconstpointer data)
+{
+  guint n = GPOINTER_TO_UINT (data);
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (GPtrArray) bots = g_ptr_array_new_with_free_func (g_object_unref);
+
+  /* Each bot ends once it got frames of the others' video and audio. */
+  for (guint i = 0; i < n; i++) {
+    g_autofree char *identity = g_strdup_printf ("bot%u", i);
+
+    g_ptr_array_add (bots, bot_start (server, identity, 2 * (n - 1)));
+  }
+  for (guint i = 0; i < n; i++)
+    bot_check (g_ptr_array_index (bots, i), 2 * (n - 1));
+
+  test_server_wait_metric (server, "mediastore_producers", 0);
+  test_server_stop (server);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/media/connect-status", test_connect_status);
+  g_test_add_func ("/media/two-sessions", test_two_sessions);
+  g_test_add_func ("/media/recv-grants", test_recv_grants);
+  g_test_add_func ("/media/pause-resume", test_pause_resume);
+  g_test_add_func ("/media/set-receiving", test_set_receiving);
+  g_test_add_func ("/media/close-resend", test_close_resend);
+  g_test_add_func ("/media/hidden-and-cleanup", test_hidden_and_cleanup);
+  g_test_add_data_func ("/media/bots/two", GUINT_TO_POINTER (2), test_bots);
+  g_test_add_data_func ("/media/bots/three", GUINT_TO_POINTER (3), test_bots);
+
+  return g_test_run ();
+}
