@@ -15,6 +15,18 @@
 #include "test-utils.h"
 
 #define GRANTS_CHAT "{\"send_messages\":[\"chat\"],\"recv_messages\":[\"chat\"]}"
+/* Offers with real SDP (one or two video m-lines), as JSON strings. */
+#define SDP_HEAD "v=0\\r\\no=- 1 1 IN IP4 127.0.0.1\\r\\ns=-\\r\\nt=0 0\\r\\n"
+#define SDP_VIDEO(mid) \
+  "m=video 9 UDP/TLS/RTP/SAVPF 96\\r\\nc=IN IP4 0.0.0.0\\r\\na=mid:" mid "\\r\\n" \
+  "a=sendonly\\r\\na=rtcp-mux\\r\\na=rtpmap:96 VP8/90000\\r\\n" \
+  "a=ice-ufrag:test\\r\\na=ice-pwd:testtesttesttesttesttest\\r\\na=setup:actpass\\r\\n" \
+  "a=fingerprint:sha-256 " \
+  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF" \
+  "\\r\\n"
+#define SDP_0  SDP_HEAD "a=group:BUNDLE 0\\r\\n" SDP_VIDEO ("0")
+#define SDP_01 SDP_HEAD "a=group:BUNDLE 0 1\\r\\n" SDP_VIDEO ("0") SDP_VIDEO ("1")
+
 #define GRANTS_ALL  "{\"send_tracks\":[\"*\"],\"send_messages\":[\"*\"],\"can_hide\":true}"
 
 static void
@@ -295,7 +307,7 @@ test_hidden (void)
   assert_peer_ids (welcome->u.welcome.peers, test_peer_get_id (a), NULL);
 
   /* Nobody sees it: not its join, not its tracks. */
-  test_peer_send (h, "{\"type\":\"offer\",\"id\":1,\"pc\":\"publish\",\"sdp\":\"v=0\","
+  test_peer_send (h, "{\"type\":\"offer\",\"id\":1,\"pc\":\"publish\",\"sdp\":\"" SDP_0 "\","
                   "\"tracks\":[{\"mid\":\"0\",\"tag\":\"camera\",\"kind\":\"video\","
                   "\"paused\":false}]}");
   expect_ok (h, 1);
@@ -381,14 +393,14 @@ test_tracks (void)
   expect_joined (pub, test_peer_get_id (sub));
 
   /* A forbidden tag refuses the whole offer: nothing is announced. */
-  test_peer_send (pub, "{\"type\":\"offer\",\"id\":1,\"pc\":\"publish\",\"sdp\":\"v=0\","
+  test_peer_send (pub, "{\"type\":\"offer\",\"id\":1,\"pc\":\"publish\",\"sdp\":\"" SDP_01 "\","
                   "\"tracks\":[{\"mid\":\"0\",\"tag\":\"camera\",\"kind\":\"video\",\"paused\":false},"
                   "{\"mid\":\"1\",\"tag\":\"screen\",\"kind\":\"video\",\"paused\":false}]}");
   test_peer_expect_error (pub, MS_PROTOCOL_ERROR_FORBIDDEN, 1);
   test_peer_barrier (sub);
   test_peer_assert_quiet (sub);
 
-  test_peer_send (pub, "{\"type\":\"offer\",\"id\":2,\"pc\":\"publish\",\"sdp\":\"v=0\","
+  test_peer_send (pub, "{\"type\":\"offer\",\"id\":2,\"pc\":\"publish\",\"sdp\":\"" SDP_0 "\","
                   "\"tracks\":[{\"mid\":\"0\",\"tag\":\"camera\",\"kind\":\"video\",\"paused\":true}]}");
   expect_ok (pub, 2);
   published = test_peer_expect (sub, MS_MSG_TRACK_PUBLISHED);
@@ -403,10 +415,24 @@ test_tracks (void)
   g_assert_cmpstr (updated->u.track_event.tag, ==, "camera");
   g_assert_false (updated->u.track_event.paused);
 
-  /* The same tag on another mid is a conflict. */
-  test_peer_send (pub, "{\"type\":\"offer\",\"id\":4,\"pc\":\"publish\",\"sdp\":\"v=0\","
-                  "\"tracks\":[{\"mid\":\"5\",\"tag\":\"camera\",\"kind\":\"video\",\"paused\":false}]}");
+  /* A published tag cannot change kind; one tag twice in an offer, SDP
+   * that is not SDP, or that lacks a track's mid, is a bad request.
+   * Nothing changes for the others. */
+  test_peer_send (pub, "{\"type\":\"offer\",\"id\":4,\"pc\":\"publish\",\"sdp\":\"" SDP_0 "\","
+                  "\"tracks\":[{\"mid\":\"0\",\"tag\":\"camera\",\"kind\":\"audio\",\"paused\":false}]}");
   test_peer_expect_error (pub, MS_PROTOCOL_ERROR_CONFLICT, 4);
+  test_peer_send (pub, "{\"type\":\"offer\",\"id\":40,\"pc\":\"publish\",\"sdp\":\"" SDP_01 "\","
+                  "\"tracks\":[{\"mid\":\"0\",\"tag\":\"camera\",\"kind\":\"video\",\"paused\":false},"
+                  "{\"mid\":\"1\",\"tag\":\"camera\",\"kind\":\"video\",\"paused\":false}]}");
+  test_peer_expect_error (pub, MS_PROTOCOL_ERROR_BAD_REQUEST, 40);
+  test_peer_send (pub, "{\"type\":\"offer\",\"id\":41,\"pc\":\"publish\",\"sdp\":\"v=0\","
+                  "\"tracks\":[{\"mid\":\"0\",\"tag\":\"camera\",\"kind\":\"video\",\"paused\":false}]}");
+  test_peer_expect_error (pub, MS_PROTOCOL_ERROR_BAD_REQUEST, 41);
+  test_peer_send (pub, "{\"type\":\"offer\",\"id\":42,\"pc\":\"publish\",\"sdp\":\"" SDP_0 "\","
+                  "\"tracks\":[{\"mid\":\"7\",\"tag\":\"camera\",\"kind\":\"video\",\"paused\":false}]}");
+  test_peer_expect_error (pub, MS_PROTOCOL_ERROR_BAD_REQUEST, 42);
+  test_peer_barrier (sub);
+  test_peer_assert_quiet (sub);
 
   test_peer_send (pub, "{\"type\":\"pause-track\",\"id\":5,\"tag\":\"microphone\"}");
   test_peer_expect_error (pub, MS_PROTOCOL_ERROR_NOT_FOUND, 5);
@@ -445,7 +471,7 @@ test_resume_within_grace (void)
   g_autofree char *resume = g_strdup (test_peer_get_resume (b));
 
   expect_joined (a, bob_id);
-  test_peer_send (b, "{\"type\":\"offer\",\"id\":1,\"pc\":\"publish\",\"sdp\":\"v=0\","
+  test_peer_send (b, "{\"type\":\"offer\",\"id\":1,\"pc\":\"publish\",\"sdp\":\"" SDP_0 "\","
                   "\"tracks\":[{\"mid\":\"0\",\"tag\":\"camera\",\"kind\":\"video\",\"paused\":true}]}");
   expect_ok (b, 1);
   g_clear_pointer (&welcome, ms_message_free);

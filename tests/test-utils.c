@@ -284,6 +284,14 @@ on_message (SoupWebsocketConnection *connection,
   if (msg == NULL)
     g_error ("The server sent an invalid frame (%s): %.*s", error->message, (int) length, data);
 
+  /* The signaling suites do not speak SDP: the media plane's answers,
+   * offers and candidates are left to the media suite. */
+  if (msg->type == MS_MSG_ANSWER || msg->type == MS_MSG_CANDIDATE ||
+      (msg->type == MS_MSG_OFFER && msg->u.offer.pc == MS_PC_SUBSCRIBE)) {
+    ms_message_free (msg);
+    return;
+  }
+
   g_queue_push_tail (peer->received, msg);
 }
 

@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "ms-media.h"
 #include "ms-room.h"
 
 MsRoom *
@@ -26,6 +27,7 @@ ms_room_free (MsRoom *room)
   if (room == NULL)
     return;
 
+  ms_room_media_free (room);
   g_ptr_array_unref (room->participants);
   g_free (room->name);
   g_free (room);

@@ -16,6 +16,8 @@
 G_BEGIN_DECLS
 
 typedef struct _MsRoom MsRoom;
+typedef struct _MsRoomMedia MsRoomMedia;   /* ms-media.c */
+typedef struct _MsPeerMedia MsPeerMedia;   /* ms-media.c */
 
 typedef struct {
   char       *id;
@@ -31,11 +33,13 @@ typedef struct {
   guint       grace_id;
   GQueue     *queued;         /* messages kept while it is reconnecting */
   MsRoom     *room;
+  MsPeerMedia *media;         /* its PeerConnections, NULL without media */
 } MsParticipant;
 
 struct _MsRoom {
-  char      *name;
-  GPtrArray *participants;    /* owned, in join order */
+  char        *name;
+  GPtrArray   *participants;  /* owned, in join order */
+  MsRoomMedia *media;         /* its pipeline, once media is involved */
 };
 
 MsRoom        *ms_room_new               (const char          *name);

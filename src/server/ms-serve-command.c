@@ -18,6 +18,8 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include <gst/gst.h>
+
 #include "ms-serve-command.h"
 #include "ms-server.h"
 
@@ -157,6 +159,7 @@ ms_serve_command_run (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (context,
                                     _("Mint tokens with “mediastore-server token --help”."));
+  g_option_context_add_group (context, gst_init_get_option_group ());
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
     g_printerr ("%s\n", error->message);
     return 2;

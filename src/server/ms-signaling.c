@@ -13,6 +13,7 @@
 
 #include <sys/random.h>
 
+#include "ms-media.h"
 #include "ms-server-private.h"
 
 typedef void (*RequestHandler) (MsServer        *self,
@@ -107,6 +108,7 @@ remove_participant (MsServer      *self,
   if (p->resume_key != NULL)
     g_hash_table_remove (self->resume_keys, p->resume_key);
 
+  ms_media_peer_stop (self, p);
   ms_room_remove (room, p);
   if (room->participants->len == 0)
     g_hash_table_remove (self->rooms, room->name);
@@ -446,6 +448,7 @@ handle_offer (MsServer        *self,
 {
   GPtrArray *tracks = msg->u.offer.tracks;
   guint n = tracks ? tracks->len : 0;
+  g_autoptr (GError) error = NULL;
 
   if (n > self->config->max_tracks_per_peer) {
     ms_client_send_error (client, msg, MS_PROTOCOL_ERROR_BAD_REQUEST,
@@ -463,12 +466,19 @@ handle_offer (MsServer        *self,
       return;
     }
 
-    if (existing != NULL && (existing->kind != track->kind ||
-                             g_strcmp0 (existing->mid, track->mid) != 0)) {
+    /* Each offer is a new PeerConnection, so mids may change (the codec
+     * refuses a tag or mid twice in one offer); a kind may not. */
+    if (existing != NULL && existing->kind != track->kind) {
       ms_client_send_error (client, msg, MS_PROTOCOL_ERROR_CONFLICT,
-                            "The tag '%s' is already published by another track", track->tag);
+                            "The tag '%s' is already published as another kind of track",
+                            track->tag);
       return;
     }
+  }
+
+  if (!ms_media_publish (self, p, msg, &error)) {
+    ms_client_send_error (client, msg, error->code, "%s", error->message);
+    return;
   }
 
   for (guint i = p->tracks->len; i > 0; i--) {
@@ -493,13 +503,17 @@ handle_offer (MsServer        *self,
       g_ptr_array_add (p->tracks, existing);
       ms_server_log (G_LOG_LEVEL_INFO, p->room->name, p->id, "publish %s", track->tag);
       announce_track (self, p, MS_MSG_TRACK_PUBLISHED, existing);
-    } else if (existing->paused != track->paused) {
-      existing->paused = track->paused;
-      announce_track (self, p, MS_MSG_TRACK_UPDATED, existing);
+    } else {
+      g_free (existing->mid);
+      existing->mid = g_strdup (track->mid);
+      if (existing->paused != track->paused) {
+        existing->paused = track->paused;
+        announce_track (self, p, MS_MSG_TRACK_UPDATED, existing);
+      }
     }
   }
 
-  /* The media plane answers with SDP; signaling alone acknowledges. */
+  /* The SDP answer follows from the media plane. */
   ms_client_send_ok (client, msg);
 }
 
@@ -521,6 +535,7 @@ handle_track_request (MsServer        *self,
   if (msg->type == MS_MSG_CLOSE_TRACK) {
     ms_server_log (G_LOG_LEVEL_INFO, p->room->name, p->id, "close %s", tag);
     announce_track (self, p, MS_MSG_TRACK_CLOSED, track);
+    ms_media_close_track (p, tag);
     g_ptr_array_remove (p->tracks, track);
   } else {
     gboolean paused = msg->type == MS_MSG_PAUSE_TRACK;
@@ -586,7 +601,16 @@ handle_negotiation (MsServer        *self,
                     MsParticipant   *p,
                     const MsMessage *msg)
 {
-  /* Answers and candidates belong to the media plane. */
+  g_autoptr (GError) error = NULL;
+
+  if (msg->type == MS_MSG_CANDIDATE) {
+    ms_media_add_candidate (p, msg->u.candidate.pc, msg->u.candidate.candidate,
+                            msg->u.candidate.sdp_mline_index);
+  } else if (!ms_media_subscribe_answer (self, p, msg->u.answer.sdp, &error)) {
+    ms_client_send_error (client, msg, error->code, "%s", error->message);
+    return;
+  }
+
   ms_client_send_ok (client, msg);
 }
 
@@ -635,10 +659,16 @@ ms_signaling_handle_request (MsServer        *self,
                              const MsMessage *msg)
 {
   MsParticipant *p = ms_client_get_participant (client);
+  g_autofree char *room_name = NULL;
   RequestHandler handler;
+  MsRoom *room;
 
   if (msg->type == MS_MSG_JOIN) {
     handle_join (self, client, p, msg);
+    p = ms_client_get_participant (client);
+    /* New peers get consumers for what is already flowing. */
+    if (p != NULL)
+      ms_media_update_room (self, p->room);
     return;
   }
 
@@ -655,7 +685,14 @@ ms_signaling_handle_request (MsServer        *self,
     return;
   }
 
+  room_name = g_strdup (p->room->name);
   handler (self, client, p, msg);
+
+  /* Pauses, grants, visibility and leaves all change who gets what:
+   * the media plane works it out again, once per main-loop turn. */
+  room = g_hash_table_lookup (self->rooms, room_name);
+  if (room != NULL)
+    ms_media_update_room (self, room);
 }
 
 typedef struct {
@@ -708,6 +745,8 @@ ms_signaling_client_closed (MsServer *self,
 
   ms_server_log (G_LOG_LEVEL_INFO, p->room->name, p->id,
                  "connection lost, keeping the peer for %u s", self->config->grace_period);
+  /* Its PeerConnections die with the socket; a resume builds new ones. */
+  ms_media_peer_stop (self, p);
 
   timer = g_new0 (GraceTimer, 1);
   timer->server = self;
