@@ -6,7 +6,10 @@
 #pragma once
 
 #include "ms-enums.h"
+#include "ms-local-track.h"
 #include "ms-peer.h"
 #include "ms-protocol.h"
+#include "ms-remote-track.h"
+#include "ms-session.h"
 #include "ms-store.h"
 #include "ms-track-info.h"

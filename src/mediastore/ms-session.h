@@ -42,6 +42,7 @@ GQuark         ms_session_error_quark        (void);
 
 MsSession     *ms_session_new                (void);
 MsStore       *ms_session_get_store          (MsSession            *self);
+gboolean       ms_session_get_decode         (MsSession            *self);
 
 void           ms_session_connect_async      (MsSession            *self,
                                               const char           *url,

@@ -423,7 +423,16 @@ new_webrtcbin (MsServer      *server,
   return webrtc;
 }
 
-/* Sets @desc as the local description and posts its text. */
+static void
+on_local_set (GstPromise *promise,
+              gpointer    user_data)
+{
+  gst_promise_unref (promise);
+  post (user_data);
+}
+
+/* Sets @desc as the local description and posts its text once it is set
+ * (only then are the transceivers' mids known). */
 static void
 publish_local (GstElement                  *webrtc,
                GstWebRTCSessionDescription *desc,
@@ -432,9 +441,9 @@ publish_local (GstElement                  *webrtc,
 {
   Hop *hop = hop_new (kind, ref);
 
-  g_signal_emit_by_name (webrtc, "set-local-description", desc, NULL);
   hop->text = gst_sdp_message_as_text (desc->sdp);
-  post (hop);
+  g_signal_emit_by_name (webrtc, "set-local-description", desc,
+                         gst_promise_new_with_change_func (on_local_set, hop, NULL));
 }
 
 typedef struct {
@@ -955,6 +964,26 @@ hop_producer (MsParticipant *p,
   ms_media_update_room (hop->ref.server, p->room);
 }
 
+/* The mid of the @index-th m-line: an offer from a fresh webrtcbin has
+ * one per transceiver, in the order they were made (1.22 fills in the
+ * transceivers' "mid" only with the answer). */
+static char *
+mid_of_mline (const char *text,
+              guint       index)
+{
+  GstSDPMessage *sdp = NULL;
+  char *mid = NULL;
+
+  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK)
+    return NULL;
+  if (index < gst_sdp_message_medias_len (sdp))
+    mid = g_strdup (gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp, index),
+                                                     "mid"));
+  gst_sdp_message_free (sdp);
+
+  return mid;
+}
+
 static void
 hop_offer_ready (MsParticipant *s,
                  Hop           *hop)
@@ -962,7 +991,7 @@ hop_offer_ready (MsParticipant *s,
   g_autoptr (MsMessage) offer = ms_message_new (MS_MSG_OFFER);
 
   offer->u.offer.pc = MS_PC_SUBSCRIBE;
-  offer->u.offer.sdp = g_steal_pointer (&hop->text);
+  offer->u.offer.sdp = g_strdup (hop->text);
   offer->u.offer.tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_track_desc_free);
   for (guint i = 0; i < s->media->consumers->len; i++) {
     Consumer *c = g_ptr_array_index (s->media->consumers, i);
@@ -970,7 +999,7 @@ hop_offer_ready (MsParticipant *s,
     MsTrackDesc *track = q ? ms_participant_find_track (q, c->tag) : NULL;
     MsTrackDesc *desc = ms_track_desc_new (c->tag, c->kind, track ? track->paused : FALSE);
 
-    g_object_get (c->transceiver, "mid", &desc->mid, NULL);
+    desc->mid = mid_of_mline (hop->text, i);
     desc->peer_id = g_strdup (c->peer_id);
     g_ptr_array_add (offer->u.offer.tracks, desc);
   }

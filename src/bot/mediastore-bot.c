@@ -1,0 +1,305 @@
+/* mediastore-bot.c: a headless participant for tests, demos and benchmarks
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "MsBot"
+
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "mediastore.h"
+
+typedef struct {
+  MsSession  *session;
+  GMainLoop  *loop;
+  char      **publish;
+  gboolean    stats;
+  guint       expect_tracks;
+  int         status;
+  gint64      started_us;
+  gint64      connected_us;
+} Bot;
+
+/* camera=test-video, microphone=test-audio, camera=file:clip.ivf */
+static MsLocalTrack *
+track_for (const char  *what,
+           GError     **error)
+{
+  static const struct {
+    const char         *name;
+    MsLocalTrackSource  source;
+  } sources[] = {
+    { "camera", MS_LOCAL_TRACK_CAMERA },
+    { "microphone", MS_LOCAL_TRACK_MICROPHONE },
+    { "screen", MS_LOCAL_TRACK_SCREEN },
+    { "test-video", MS_LOCAL_TRACK_TEST_VIDEO },
+    { "test-audio", MS_LOCAL_TRACK_TEST_AUDIO },
+  };
+
+  if (g_str_has_prefix (what, "file:"))
+    return ms_local_track_new_for_file (what + strlen ("file:"), error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (sources); i++) {
+    if (g_str_equal (what, sources[i].name))
+      return ms_local_track_new (sources[i].source, error);
+  }
+
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               _("Unknown source “%s”: use camera, microphone, screen, test-video, test-audio "
+                 "or file:PATH"), what);
+  return NULL;
+}
+
+static gboolean
+publish_all (Bot     *bot,
+             GError **error)
+{
+  for (guint i = 0; bot->publish != NULL && bot->publish[i] != NULL; i++) {
+    g_auto (GStrv) items = g_strsplit (bot->publish[i], ",", -1);
+
+    for (guint j = 0; items[j] != NULL; j++) {
+      g_auto (GStrv) pair = g_strsplit (items[j], "=", 2);
+      g_autoptr (MsLocalTrack) track = NULL;
+
+      if (g_strv_length (pair) != 2) {
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     _("Use TAG=SOURCE with --publish, not “%s”"), items[j]);
+        return FALSE;
+      }
+      track = track_for (pair[1], error);
+      if (track == NULL || !ms_session_send_track (bot->session, track, pair[0], FALSE, error))
+        return FALSE;
+    }
+  }
+
+  return TRUE;
+}
+
+static guint
+tracks_with_frames (Bot *bot)
+{
+  GListModel *tracks = ms_session_get_remote_tracks (bot->session);
+  guint n = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (tracks); i++) {
+    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (tracks, i);
+    MsTrackStats stats;
+
+    ms_remote_track_get_stats (track, &stats);
+    if (stats.frames > 0 || (stats.packets > 0 && stats.first_frame_us == 0 &&
+                             !ms_session_get_decode (bot->session)))
+      n++;
+  }
+
+  return n;
+}
+
+static void
+print_stats (Bot *bot)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  GListModel *tracks = ms_session_get_remote_tracks (bot->session);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "connect_ms");
+  json_builder_add_int_value (builder, bot->connected_us ?
+                              (bot->connected_us - bot->started_us) / 1000 : -1);
+  json_builder_set_member_name (builder, "tracks");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < g_list_model_get_n_items (tracks); i++) {
+    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (tracks, i);
+    MsTrackStats stats;
+
+    ms_remote_track_get_stats (track, &stats);
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "peer_id");
+    json_builder_add_string_value (builder, ms_remote_track_get_peer_id (track));
+    json_builder_set_member_name (builder, "tag");
+    json_builder_add_string_value (builder, ms_remote_track_get_tag (track));
+    json_builder_set_member_name (builder, "kind");
+    json_builder_add_string_value (builder,
+                                   ms_track_kind_to_string (ms_remote_track_get_kind (track)));
+    json_builder_set_member_name (builder, "frames");
+    json_builder_add_int_value (builder, stats.frames);
+    json_builder_set_member_name (builder, "packets");
+    json_builder_add_int_value (builder, stats.packets);
+    json_builder_set_member_name (builder, "bytes");
+    json_builder_add_int_value (builder, stats.bytes);
+    json_builder_set_member_name (builder, "packets_lost");
+    json_builder_add_int_value (builder, stats.packets_lost);
+    json_builder_set_member_name (builder, "first_frame_ms");
+    json_builder_add_int_value (builder, stats.first_frame_us ?
+                                (stats.first_frame_us - bot->started_us) / 1000 : -1);
+    json_builder_end_object (builder);
+  }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, TRUE);
+  g_print ("%s\n", text);
+}
+
+static void
+finish (Bot *bot,
+        int  status)
+{
+  bot->status = status;
+  g_main_loop_quit (bot->loop);
+}
+
+static gboolean
+on_check (gpointer user_data)
+{
+  Bot *bot = user_data;
+
+  /* Counters move on streaming threads; a light poll reads them. */
+  if (bot->expect_tracks > 0 && tracks_with_frames (bot) >= bot->expect_tracks) {
+    finish (bot, 0);
+    return G_SOURCE_REMOVE;
+  }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_duration (gpointer user_data)
+{
+  Bot *bot = user_data;
+
+  if (bot->expect_tracks > 0) {
+    g_printerr (_("Only %u of the %u expected tracks arrived\n"), tracks_with_frames (bot),
+                bot->expect_tracks);
+    finish (bot, 1);
+  } else {
+    finish (bot, 0);
+  }
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  finish (user_data, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_status (MsStore    *store,
+           GParamSpec *pspec,
+           Bot        *bot)
+{
+  if (ms_store_get_connect_status (store) == MS_CONNECT_STATUS_FAILED) {
+    g_printerr ("%s\n", ms_store_get_error_connection (store));
+    finish (bot, 1);
+  }
+}
+
+static void
+on_server_error (MsSession  *session,
+                 const char *code,
+                 const char *message,
+                 Bot        *bot)
+{
+  g_printerr (_("The server refused a request: %s (%s)\n"), message, code);
+}
+
+static void
+on_connected (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Bot *bot = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ms_session_connect_finish (MS_SESSION (source), result, &error))
+    return;   /* on_status reports it */
+
+  bot->connected_us = g_get_monotonic_time ();
+  if (!publish_all (bot, &error)) {
+    g_printerr ("%s\n", error->message);
+    finish (bot, 1);
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *token = NULL;
+  gboolean subscribe = FALSE;
+  int duration = 30;
+  int expect = 0;
+  Bot bot = { 0 };
+  const GOptionEntry entries[] = {
+    { "url", 0, 0, G_OPTION_ARG_STRING, &url, N_("Server address, ws://HOST:PORT/v1/ws"),
+      N_("URL") },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &token, N_("Token to join with"), N_("TOKEN") },
+    { "publish", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bot.publish,
+      N_("Tracks to send, such as camera=test-video,microphone=test-audio or "
+         "camera=file:clip.ivf"), N_("TAG=SOURCE,…") },
+    { "subscribe", 0, 0, G_OPTION_ARG_NONE, &subscribe,
+      N_("Decode what arrives (otherwise it is only counted)"), NULL },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, N_("Seconds to stay (default: 30)"),
+      N_("SECONDS") },
+    { "stats", 0, 0, G_OPTION_ARG_NONE, &bot.stats, N_("Print JSON statistics at the end"),
+      NULL },
+    { "expect-tracks", 0, 0, G_OPTION_ARG_INT, &expect,
+      N_("End as soon as this many remote tracks delivered media; fail if they do not "
+         "within the duration"), N_("N") },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  context = g_option_context_new (_("— a headless Mediastore participant"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_group (context, gst_init_get_option_group ());
+  if (!g_option_context_parse (context, &argc, &argv, &error)) {
+    g_printerr ("%s\n", error->message);
+    return 2;
+  }
+  if (url == NULL || token == NULL || duration <= 0 || expect < 0) {
+    g_printerr (_("--url and --token are required, and --duration must be positive\n"));
+    return 2;
+  }
+
+  bot.expect_tracks = expect;
+  bot.session = g_object_new (MS_TYPE_SESSION, "decode", subscribe, NULL);
+  bot.loop = g_main_loop_new (NULL, FALSE);
+  bot.started_us = g_get_monotonic_time ();
+
+  g_signal_connect (ms_session_get_store (bot.session), "notify::connect-status",
+                    G_CALLBACK (on_status), &bot);
+  g_signal_connect (bot.session, "server-error", G_CALLBACK (on_server_error), &bot);
+  ms_session_connect_async (bot.session, url, token, NULL, on_connected, &bot);
+  g_timeout_add_seconds (duration, on_duration, &bot);
+  g_timeout_add (50, on_check, &bot);
+  g_unix_signal_add (SIGINT, on_signal, &bot);
+  g_unix_signal_add (SIGTERM, on_signal, &bot);
+
+  g_main_loop_run (bot.loop);
+
+  if (bot.stats)
+    print_stats (&bot);
+  ms_session_close_call (bot.session);
+  g_object_unref (bot.session);
+  g_main_loop_unref (bot.loop);
+  g_strfreev (bot.publish);
+
+  return bot.status;
+}

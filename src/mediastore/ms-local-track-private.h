@@ -1,0 +1,21 @@
+/* ms-local-track-private.h: how the session turns a track into RTP
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "ms-local-track.h"
+
+G_BEGIN_DECLS
+
+/* A bin with one "src" pad of RTP with payload type @payload; its
+ * "valve" drops while the track is paused, "pay" is the payloader. */
+GstElement *ms_local_track_make_bin  (MsLocalTrack  *self,
+                                      guint          payload,
+                                      GError       **error);
+/* The caps the publish transceiver is requested with. */
+GstCaps    *ms_local_track_make_caps (MsLocalTrack  *self,
+                                      guint          payload);
+
+G_END_DECLS
