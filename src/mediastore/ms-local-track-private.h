@@ -13,9 +13,11 @@ G_BEGIN_DECLS
  * "valve" drops while the track is paused, "pay" is the payloader. */
 GstElement *ms_local_track_make_bin  (MsLocalTrack  *self,
                                       guint          payload,
+                                      guint32        ssrc,
                                       GError       **error);
 /* The caps the publish transceiver is requested with. */
 GstCaps    *ms_local_track_make_caps (MsLocalTrack  *self,
-                                      guint          payload);
+                                      guint          payload,
+                                      guint32        ssrc);
 
 G_END_DECLS

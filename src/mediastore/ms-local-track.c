@@ -253,6 +253,7 @@ source_description (MsLocalTrack *self)
 GstElement *
 ms_local_track_make_bin (MsLocalTrack  *self,
                          guint          payload,
+                         guint32        ssrc,
                          GError       **error)
 {
   g_autofree char *description = NULL;
@@ -324,7 +325,10 @@ ms_local_track_make_bin (MsLocalTrack  *self,
   {
     g_autoptr (GstElement) filter = gst_bin_get_by_name (GST_BIN (bin), "caps");
     g_autoptr (GstPad) pad = gst_element_get_static_pad (filter, "src");
-    g_autoptr (GstCaps) caps = ms_local_track_make_caps (self, payload);
+    g_autoptr (GstCaps) caps = ms_local_track_make_caps (self, payload, ssrc);
+    g_autoptr (GstElement) pay = gst_bin_get_by_name (GST_BIN (bin), "pay");
+
+    g_object_set (pay, "ssrc", ssrc, NULL);
 
     /* Fixed caps: webrtcbin builds the offer's m-line from them. */
     g_object_set (filter, "caps", caps, NULL);
@@ -336,8 +340,11 @@ ms_local_track_make_bin (MsLocalTrack  *self,
 
 GstCaps *
 ms_local_track_make_caps (MsLocalTrack *self,
-                          guint         payload)
+                          guint         payload,
+                          guint32       ssrc)
 {
+  /* The ssrc goes into the offer (a=ssrc), which is how the receiving
+   * webrtcbin 1.22 tells bundled streams apart without a mid extension. */
   if (self->kind == MS_TRACK_KIND_VIDEO) {
     return gst_caps_new_simple ("application/x-rtp",
                                 "media", G_TYPE_STRING, "video",
@@ -347,6 +354,7 @@ ms_local_track_make_caps (MsLocalTrack *self,
                                 "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE,
                                 "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
                                 "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE,
+                                "ssrc", G_TYPE_UINT, ssrc,
                                 NULL);
   }
 
@@ -356,5 +364,6 @@ ms_local_track_make_caps (MsLocalTrack *self,
                               "clock-rate", G_TYPE_INT, 48000,
                               "encoding-params", G_TYPE_STRING, "2",
                               "payload", G_TYPE_INT, payload,
+                              "ssrc", G_TYPE_UINT, ssrc,
                               NULL);
 }

@@ -35,6 +35,7 @@ typedef struct {
   GstElement              *bin;
   gboolean                 paused;
   guint                    payload;
+  guint32                  ssrc;
   GstPad                  *sink;          /* on the publish webrtcbin */
   GstWebRTCRTPTransceiver *transceiver;
 } Local;
@@ -722,7 +723,8 @@ publish_update (MsSession *self)
 
   for (guint i = 0; i < self->locals->len; i++) {
     Local *local = g_ptr_array_index (self->locals, i);
-    g_autoptr (GstCaps) caps = ms_local_track_make_caps (local->track, local->payload);
+    g_autoptr (GstCaps) caps = ms_local_track_make_caps (local->track, local->payload,
+                                                         local->ssrc);
     g_autoptr (GstPad) src = gst_element_get_static_pad (local->bin, "src");
 
     local->sink = gst_element_request_pad (self->publish, templ, NULL, caps);
@@ -880,7 +882,8 @@ ms_session_send_track (MsSession     *self,
 
   local = g_new0 (Local, 1);
   local->payload = free_payload (self);
-  local->bin = ms_local_track_make_bin (track, local->payload, error);
+  local->ssrc = g_random_int ();
+  local->bin = ms_local_track_make_bin (track, local->payload, local->ssrc, error);
   if (local->bin == NULL) {
     g_free (local);
     return FALSE;
@@ -921,6 +924,10 @@ set_paused (MsSession   *self,
     return FALSE;
   }
 
+  /* The server first, so that it forwards the keyframe that follows. */
+  request->u.track_request.tag = g_strdup (tag);
+  send_message (self, request, TRUE);
+
   local->paused = paused;
   valve = gst_bin_get_by_name (GST_BIN (local->bin), "valve");
   g_object_set (valve, "drop", paused, NULL);
@@ -933,9 +940,6 @@ set_paused (MsSession   *self,
                         gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
                                                                      TRUE, 0));
   }
-
-  request->u.track_request.tag = g_strdup (tag);
-  send_message (self, request, TRUE);
 
   return TRUE;
 }
@@ -1049,14 +1053,15 @@ on_subscribe_offer (MsSession       *self,
     return;
   }
 
-  /* A new PeerConnection: the old one's branches go. */
+  /* A new PeerConnection: the old one stops first, then its branches go
+   * (the other way round its pads would push into nothing). */
+  drop_webrtcbin (self, &self->subscribe);
   n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
   for (guint i = 0; i < n; i++) {
     g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks), i);
 
     ms_remote_track_detach (track);
   }
-  drop_webrtcbin (self, &self->subscribe);
 
   g_mutex_lock (&self->mids_lock);
   g_hash_table_remove_all (self->mids);
@@ -1408,6 +1413,7 @@ ms_session_connect_async (MsSession           *self,
   drop_socket (self);
   teardown_media (self);
   ms_store_reset (self->store);
+  ms_store_set_error_connection (self->store, NULL);
   self->leaving = FALSE;
 
   self->connect_task = g_task_new (self, cancellable, callback, user_data);
@@ -1535,6 +1541,8 @@ ms_session_close_call (MsSession *self)
   drop_socket (self);
   teardown_media (self);
   ms_store_reset (self->store);
+  ms_store_set_error_connection (self->store, NULL);
+  ms_store_set_connect_status (self->store, MS_CONNECT_STATUS_DISCONNECTED);
 
   if (task != NULL)
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The call was left"));

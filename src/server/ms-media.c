@@ -937,6 +937,15 @@ ms_media_update_room (MsServer *server,
 {
   MsRoomMedia *media = room_media (server, room);
 
+  /* Pauses take effect now, so that a resumed track's first keyframe is
+   * not dropped; new or gone consumers wait for the idle. */
+  for (guint i = 0; i < room->participants->len; i++) {
+    MsParticipant *s = g_ptr_array_index (room->participants, i);
+
+    if (s->media != NULL)
+      apply_pauses (s);
+  }
+
   if (media->update_id == 0)
     media->update_id = g_idle_add (on_update, media);
 }
@@ -954,6 +963,10 @@ hop_producer (MsParticipant *p,
                    hop->mid ? hop->mid : "(none)");
     return;   /* hop_free() frees the producer */
   }
+
+  /* A new stream for a tag (webrtcbin announces a new pad when the
+   * sender's SSRC changes) replaces the old one. */
+  ms_media_close_track (p, tag);
 
   producer = g_new0 (Producer, 1);
   producer->tag = g_strdup (tag);
