@@ -692,6 +692,66 @@ on_local_packet (GstPad          *pad,
   return gst_pad_is_linked (pad) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
+typedef struct {
+  gint     ref_count;
+  GMutex   lock;
+  GCond    cond;
+  gboolean done;
+  GstPad  *sink;
+} Unlink;
+
+static void
+unlink_unref (Unlink *u)
+{
+  if (!g_atomic_int_dec_and_test (&u->ref_count))
+    return;
+
+  gst_object_unref (u->sink);
+  g_mutex_clear (&u->lock);
+  g_cond_clear (&u->cond);
+  g_free (u);
+}
+
+static GstPadProbeReturn
+on_idle_unlink (GstPad          *pad,
+                GstPadProbeInfo *info,
+                gpointer         user_data)
+{
+  Unlink *u = user_data;
+
+  gst_pad_unlink (pad, u->sink);
+  g_mutex_lock (&u->lock);
+  u->done = TRUE;
+  g_cond_signal (&u->cond);
+  g_mutex_unlock (&u->lock);
+  unlink_unref (u);
+
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* Unlinks @src from @sink between two packets. Pulling a webrtcbin away
+ * under a packet in flight would hand the source a flushing or not-linked
+ * return, and a source stops for good on those. */
+static void
+unlink_between_packets (GstPad *src,
+                        GstPad *sink)
+{
+  Unlink *u = g_new0 (Unlink, 1);
+  gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+  u->ref_count = 2;
+  u->sink = gst_object_ref (sink);
+  g_mutex_init (&u->lock);
+  g_cond_init (&u->cond);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_IDLE, on_idle_unlink, u, NULL);
+
+  g_mutex_lock (&u->lock);
+  while (!u->done && g_cond_wait_until (&u->cond, &u->lock, deadline))
+    ;
+  g_mutex_unlock (&u->lock);
+  unlink_unref (u);
+}
+
 static void
 publish_update (MsSession *self)
 {
@@ -709,7 +769,7 @@ publish_update (MsSession *self)
     g_autoptr (GstPad) src = gst_element_get_static_pad (local->bin, "src");
 
     if (local->sink != NULL)
-      gst_pad_unlink (src, local->sink);
+      unlink_between_packets (src, local->sink);
     gst_clear_object (&local->sink);
     gst_clear_object (&local->transceiver);
   }
@@ -989,7 +1049,7 @@ ms_session_close_track (MsSession   *self,
   if (local->sink != NULL) {
     g_autoptr (GstPad) src = gst_element_get_static_pad (local->bin, "src");
 
-    gst_pad_unlink (src, local->sink);
+    unlink_between_packets (src, local->sink);
   }
   g_ptr_array_remove (self->locals, local);
   schedule_publish (self);

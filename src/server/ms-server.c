@@ -13,6 +13,7 @@
 
 #include <sys/random.h>
 
+#include "ms-forward.h"
 #include "ms-server-private.h"
 
 #define MAX_TOKEN_REQUEST   (16 * 1024)
@@ -60,6 +61,8 @@ gauges_collect (MsServer *self,
   memset (gauges, 0, sizeof *gauges);
   gauges->connections = self->clients->len;
   gauges->rooms = g_hash_table_size (self->rooms);
+  gauges->producers = ms_forward_get_n_producers ();
+  gauges->consumers = ms_forward_get_n_consumers ();
 
   g_hash_table_iter_init (&iter, self->rooms);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -127,9 +130,13 @@ on_metrics (SoupServer        *soup,
 {
   MsServer *self = user_data;
   g_autofree char *text = NULL;
+  MsForwardTotals totals;
   MsGauges gauges;
 
   gauges_collect (self, &gauges);
+  ms_forward_get_totals (&totals);
+  self->metrics.forwarded_packets_total = totals.packets;
+  self->metrics.forwarded_bytes_total = totals.bytes;
   text = ms_metrics_render (&self->metrics, &gauges);
   respond (msg, SOUP_STATUS_OK, "text/plain; version=0.0.4", text);
 }
