@@ -423,7 +423,7 @@ bot_start (TestServer *server,
                           "--url", test_server_get_url (server),
                           "--token", token,
                           "--publish", "camera=test-video,microphone=test-audio",
-                          "--subscribe", "--stats", expect, "--duration=60",
+                          "--subscribe", "--stats", expect, "--linger=4", "--duration=60",
                           NULL);
   g_assert_no_error (error);
 
@@ -465,7 +465,8 @@ test_bots (gconstpointer data)
   g_autoptr (TestServer) server = test_server_start (NULL);
   g_autoptr (GPtrArray) bots = g_ptr_array_new_with_free_func (g_object_unref);
 
-  /* Each bot ends once it got frames of the others' video and audio. */
+  /* Each bot ends a few seconds after it got frames of the others' video
+   * and audio, so that slower ones still get its media. */
   for (guint i = 0; i < n; i++) {
     g_autofree char *identity = g_strdup_printf ("bot%u", i);
 

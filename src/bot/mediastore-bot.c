@@ -20,10 +20,30 @@ typedef struct {
   char      **publish;
   gboolean    stats;
   guint       expect_tracks;
+  guint       linger;
+  gboolean    reached;
   int         status;
   gint64      started_us;
   gint64      connected_us;
+  GHashTable *seen;          /* "peer/tag" → TrackSeen: outlives the peer's leaving */
 } Bot;
+
+typedef struct {
+  char         *peer_id;
+  char         *tag;
+  MsTrackKind   kind;
+  MsTrackStats  stats;
+} TrackSeen;
+
+static void
+track_seen_free (gpointer data)
+{
+  TrackSeen *seen = data;
+
+  g_free (seen->peer_id);
+  g_free (seen->tag);
+  g_free (seen);
+}
 
 /* camera=test-video, microphone=test-audio, camera=file:clip.ivf */
 static MsLocalTrack *
@@ -80,19 +100,38 @@ publish_all (Bot     *bot,
   return TRUE;
 }
 
+/* Takes a snapshot of every remote track's counters; returns how many
+ * tracks have delivered media so far, those of peers who left included. */
 static guint
-tracks_with_frames (Bot *bot)
+update_seen (Bot *bot)
 {
   GListModel *tracks = ms_session_get_remote_tracks (bot->session);
+  gboolean decode = ms_session_get_decode (bot->session);
+  GHashTableIter iter;
+  gpointer value;
   guint n = 0;
 
   for (guint i = 0; i < g_list_model_get_n_items (tracks); i++) {
     g_autoptr (MsRemoteTrack) track = g_list_model_get_item (tracks, i);
-    MsTrackStats stats;
+    g_autofree char *key = g_strconcat (ms_remote_track_get_peer_id (track), "/",
+                                        ms_remote_track_get_tag (track), NULL);
+    TrackSeen *seen = g_hash_table_lookup (bot->seen, key);
 
-    ms_remote_track_get_stats (track, &stats);
-    if (stats.frames > 0 || (stats.packets > 0 && stats.first_frame_us == 0 &&
-                             !ms_session_get_decode (bot->session)))
+    if (seen == NULL) {
+      seen = g_new0 (TrackSeen, 1);
+      seen->peer_id = g_strdup (ms_remote_track_get_peer_id (track));
+      seen->tag = g_strdup (ms_remote_track_get_tag (track));
+      seen->kind = ms_remote_track_get_kind (track);
+      g_hash_table_insert (bot->seen, g_steal_pointer (&key), seen);
+    }
+    ms_remote_track_get_stats (track, &seen->stats);
+  }
+
+  g_hash_table_iter_init (&iter, bot->seen);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    TrackSeen *seen = value;
+
+    if (decode ? seen->stats.frames > 0 : seen->stats.packets > 0)
       n++;
   }
 
@@ -105,7 +144,8 @@ print_stats (Bot *bot)
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
   g_autofree char *text = NULL;
-  GListModel *tracks = ms_session_get_remote_tracks (bot->session);
+  GHashTableIter iter;
+  gpointer value;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "connect_ms");
@@ -113,19 +153,19 @@ print_stats (Bot *bot)
                               (bot->connected_us - bot->started_us) / 1000 : -1);
   json_builder_set_member_name (builder, "tracks");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < g_list_model_get_n_items (tracks); i++) {
-    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (tracks, i);
-    MsTrackStats stats;
+  update_seen (bot);
+  g_hash_table_iter_init (&iter, bot->seen);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    TrackSeen *seen = value;
+    MsTrackStats stats = seen->stats;
 
-    ms_remote_track_get_stats (track, &stats);
     json_builder_begin_object (builder);
     json_builder_set_member_name (builder, "peer_id");
-    json_builder_add_string_value (builder, ms_remote_track_get_peer_id (track));
+    json_builder_add_string_value (builder, seen->peer_id);
     json_builder_set_member_name (builder, "tag");
-    json_builder_add_string_value (builder, ms_remote_track_get_tag (track));
+    json_builder_add_string_value (builder, seen->tag);
     json_builder_set_member_name (builder, "kind");
-    json_builder_add_string_value (builder,
-                                   ms_track_kind_to_string (ms_remote_track_get_kind (track)));
+    json_builder_add_string_value (builder, ms_track_kind_to_string (seen->kind));
     json_builder_set_member_name (builder, "frames");
     json_builder_add_int_value (builder, stats.frames);
     json_builder_set_member_name (builder, "packets");
@@ -156,13 +196,24 @@ finish (Bot *bot,
 }
 
 static gboolean
+on_linger_over (gpointer user_data)
+{
+  finish (user_data, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_check (gpointer user_data)
 {
   Bot *bot = user_data;
 
   /* Counters move on streaming threads; a light poll reads them. */
-  if (bot->expect_tracks > 0 && tracks_with_frames (bot) >= bot->expect_tracks) {
-    finish (bot, 0);
+  if (bot->expect_tracks > 0 && update_seen (bot) >= bot->expect_tracks) {
+    bot->reached = TRUE;
+    if (bot->linger == 0)
+      finish (bot, 0);
+    else
+      g_timeout_add_seconds (bot->linger, on_linger_over, bot);
     return G_SOURCE_REMOVE;
   }
 
@@ -174,8 +225,8 @@ on_duration (gpointer user_data)
 {
   Bot *bot = user_data;
 
-  if (bot->expect_tracks > 0) {
-    g_printerr (_("Only %u of the %u expected tracks arrived\n"), tracks_with_frames (bot),
+  if (bot->expect_tracks > 0 && !bot->reached) {
+    g_printerr (_("Only %u of the %u expected tracks arrived\n"), update_seen (bot),
                 bot->expect_tracks);
     finish (bot, 1);
   } else {
@@ -241,6 +292,7 @@ main (int    argc,
   gboolean subscribe = FALSE;
   int duration = 30;
   int expect = 0;
+  int linger = 0;
   Bot bot = { 0 };
   const GOptionEntry entries[] = {
     { "url", 0, 0, G_OPTION_ARG_STRING, &url, N_("Server address, ws://HOST:PORT/v1/ws"),
@@ -258,6 +310,9 @@ main (int    argc,
     { "expect-tracks", 0, 0, G_OPTION_ARG_INT, &expect,
       N_("End as soon as this many remote tracks delivered media; fail if they do not "
          "within the duration"), N_("N") },
+    { "linger", 0, 0, G_OPTION_ARG_INT, &linger,
+      N_("Stay this many seconds after the expected tracks arrived, so that the others "
+         "get this bot's media too"), N_("SECONDS") },
     { NULL }
   };
 
@@ -273,12 +328,14 @@ main (int    argc,
     g_printerr ("%s\n", error->message);
     return 2;
   }
-  if (url == NULL || token == NULL || duration <= 0 || expect < 0) {
+  if (url == NULL || token == NULL || duration <= 0 || expect < 0 || linger < 0) {
     g_printerr (_("--url and --token are required, and --duration must be positive\n"));
     return 2;
   }
 
   bot.expect_tracks = expect;
+  bot.linger = linger;
+  bot.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, track_seen_free);
   bot.session = g_object_new (MS_TYPE_SESSION, "decode", subscribe, NULL);
   bot.loop = g_main_loop_new (NULL, FALSE);
   bot.started_us = g_get_monotonic_time ();
@@ -300,6 +357,7 @@ main (int    argc,
   g_object_unref (bot.session);
   g_main_loop_unref (bot.loop);
   g_strfreev (bot.publish);
+  g_hash_table_unref (bot.seen);
 
   return bot.status;
 }

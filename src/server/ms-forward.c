@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 
+#include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
 
 #include "ms-forward.h"
@@ -38,6 +39,7 @@ struct _MsConsumer {
   GstPad     *pad;                 /* ours, linked to @sink */
   GstPad     *sink;
   gint        paused;              /* atomic */
+  gint        payload;             /* rewritten into each packet, or -1 */
 };
 
 static atomic_uint_fast64_t total_packets;
@@ -109,7 +111,18 @@ push_buffer (MsProducer *self,
       continue;
 
     /* A subscriber's failure is its own: the return is not ours to pass on. */
-    gst_pad_push (consumer->pad, gst_buffer_ref (buffer));
+    if (consumer->payload >= 0) {
+      GstBuffer *copy = gst_buffer_copy (buffer);
+      GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+      if (gst_rtp_buffer_map (copy, GST_MAP_READWRITE, &rtp)) {
+        gst_rtp_buffer_set_payload_type (&rtp, consumer->payload);
+        gst_rtp_buffer_unmap (&rtp);
+      }
+      gst_pad_push (consumer->pad, copy);
+    } else {
+      gst_pad_push (consumer->pad, gst_buffer_ref (buffer));
+    }
     atomic_fetch_add (&total_packets, 1);
     atomic_fetch_add (&total_bytes, size);
   }
@@ -275,20 +288,40 @@ on_consumer_event (GstPad    *pad,
   return handled;
 }
 
+GstCaps *
+ms_consumer_caps_for (MsProducer *producer,
+                      guint       payload)
+{
+  GstCaps *caps = ms_producer_get_caps (producer);
+
+  if (caps == NULL)
+    return NULL;
+
+  caps = gst_caps_make_writable (caps);
+  gst_caps_set_simple (caps, "payload", G_TYPE_INT, payload, NULL);
+
+  return caps;
+}
+
 MsConsumer *
 ms_consumer_new (MsProducer *producer,
-                 GstPad     *sink)
+                 GstPad     *sink,
+                 guint       payload)
 {
   MsConsumer *self = g_new0 (MsConsumer, 1);
-  g_autoptr (GstCaps) caps = ms_producer_get_caps (producer);
+  g_autoptr (GstCaps) caps = ms_consumer_caps_for (producer, payload);
+  g_autoptr (GstCaps) produced = ms_producer_get_caps (producer);
+  int produced_payload = -1;
   g_autofree char *stream_id = g_strdup_printf ("ms-consumer-%p", (void *) self);
   GstSegment segment;
 
   g_return_val_if_fail (caps != NULL, NULL);
 
+  gst_structure_get_int (gst_caps_get_structure (produced, 0), "payload", &produced_payload);
   self->producer = producer;
   self->sink = gst_object_ref (sink);
   self->paused = TRUE;
+  self->payload = produced_payload == (int) payload ? -1 : (int) payload;
   self->pad = gst_pad_new ("src", GST_PAD_SRC);
   gst_pad_set_element_private (self->pad, producer->src);
   gst_pad_set_event_function (self->pad, on_consumer_event);

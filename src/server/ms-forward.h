@@ -49,9 +49,16 @@ void        ms_producer_set_paused       (MsProducer *producer,
 void        ms_producer_request_keyframe (MsProducer *producer);
 guint       ms_producer_get_n_consumers  (MsProducer *producer);
 
-/* Feeds @sink (a requested sink pad); starts paused. */
+/* The caps to request a consumer's sink pad with: the producer's, with
+ * @payload as the payload type. Each m-line of a bundle needs payload
+ * types of its own, or webrtcbin 1.22 hands two streams to one pad. */
+GstCaps    *ms_consumer_caps_for         (MsProducer *producer,
+                                          guint       payload);
+/* Feeds @sink (a requested sink pad), rewriting the payload type to
+ * @payload when it differs; starts paused. */
 MsConsumer *ms_consumer_new              (MsProducer *producer,
-                                          GstPad     *sink);
+                                          GstPad     *sink,
+                                          guint       payload);
 /* Stops feeding; returns once no packet is on its way. Main context. */
 void        ms_consumer_free             (MsConsumer *consumer);
 void        ms_consumer_set_paused       (MsConsumer *consumer,

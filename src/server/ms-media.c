@@ -23,6 +23,10 @@
  * and LANs; webrtcbin's default is 200 ms. */
 #define JITTER_LATENCY_MS 50
 
+/* Dynamic RTP payload types: one per m-line of a subscribe offer. */
+#define FIRST_PAYLOAD 96
+#define LAST_PAYLOAD  127
+
 struct _MsRoomMedia {
   MsServer   *server;
   char       *room;
@@ -803,6 +807,8 @@ wanted_consumers (MsParticipant *s)
       Producer *producer = g_ptr_array_index (q->media->producers, j);
       g_autoptr (GstCaps) caps = ms_producer_get_caps (producer->producer);
 
+      if (wanted->len / 2 > LAST_PAYLOAD - FIRST_PAYLOAD)
+        break;
       if (caps != NULL && should_consume (s, q, producer->tag)) {
         g_ptr_array_add (wanted, q);
         g_ptr_array_add (wanted, producer);
@@ -853,9 +859,14 @@ offer_subscribe (MsServer      *server,
   for (guint i = 0; i < wanted->len; i += 2) {
     MsParticipant *q = g_ptr_array_index (wanted, i);
     Producer *producer = g_ptr_array_index (wanted, i + 1);
-    g_autoptr (GstCaps) caps = ms_producer_get_caps (producer->producer);
-    GstPad *sink = gst_element_request_pad (media->subscribe, templ, NULL, caps);
-    Consumer *c = g_new0 (Consumer, 1);
+    guint payload = FIRST_PAYLOAD + i / 2;
+    g_autoptr (GstCaps) caps = NULL;
+    GstPad *sink;
+    Consumer *c;
+
+    caps = ms_consumer_caps_for (producer->producer, payload);
+    sink = gst_element_request_pad (media->subscribe, templ, NULL, caps);
+    c = g_new0 (Consumer, 1);
 
     /* Requesting with caps does not reuse a transceiver (1.22): set the
      * direction of the one the pad made. */
@@ -866,7 +877,7 @@ offer_subscribe (MsServer      *server,
     c->tag = g_strdup (producer->tag);
     c->kind = producer->kind;
     c->producer = producer->producer;
-    c->consumer = ms_consumer_new (producer->producer, sink);
+    c->consumer = ms_consumer_new (producer->producer, sink, payload);
     g_ptr_array_add (media->consumers, c);
     gst_object_unref (sink);
   }
@@ -922,6 +933,9 @@ on_update (gpointer user_data)
       continue;
     peer_media (media->server, s);
 
+    ms_server_log (G_LOG_LEVEL_DEBUG, room->name, s->id, "consumers: %u wanted, %u now%s",
+                   wanted->len / 2, s->media->consumers->len,
+                   s->media->offer_pending ? ", offer pending" : "");
     if (!same_consumers (s->media, wanted) && !s->media->offer_pending)
       offer_subscribe (media->server, s, wanted);
     else
@@ -1017,6 +1031,8 @@ hop_offer_ready (MsParticipant *s,
     g_ptr_array_add (offer->u.offer.tracks, desc);
   }
 
+  ms_server_log (G_LOG_LEVEL_DEBUG, s->room->name, s->id, "subscribe offer with %u tracks",
+                 offer->u.offer.tracks->len);
   send_to (s, offer);
 }
 
@@ -1078,6 +1094,7 @@ on_hop (gpointer data)
     hop_offer_ready (p, hop);
     break;
   case HOP_REMOTE_SET:
+    ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "subscribe answer applied");
     p->media->offer_pending = FALSE;
     p->media->answered = TRUE;
     apply_pauses (p);
