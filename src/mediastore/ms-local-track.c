@@ -151,7 +151,8 @@ ms_local_track_new (MsLocalTrackSource   source,
  * ms_local_track_new_for_file:
  * @path: a VP8 video in an IVF or WebM file
  *
- * The file is sent as it is, looped, without decoding or encoding.
+ * The file (VP8 in WebM or IVF) is sent as it is, at its own pace, once,
+ * without decoding or encoding.
  *
  * Returns: (transfer full): the track
  */
@@ -247,6 +248,15 @@ source_description (MsLocalTrack *self)
   }
 }
 
+static GstPadProbeReturn
+on_eos_drop (GstPad          *pad,
+             GstPadProbeInfo *info,
+             gpointer         user_data)
+{
+  return GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS ?
+         GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
 /* Raw media → valve (paused drops here, before the encoder) → encoder →
  * RTP payloader. Small frames by default so that a few test peers fit on a
  * small machine; real-time encoder settings throughout. */
@@ -327,12 +337,14 @@ ms_local_track_make_bin (MsLocalTrack  *self,
     g_autoptr (GstPad) pad = gst_element_get_static_pad (filter, "src");
     g_autoptr (GstCaps) caps = ms_local_track_make_caps (self, payload, ssrc);
     g_autoptr (GstElement) pay = gst_bin_get_by_name (GST_BIN (bin), "pay");
+    GstPad *ghost = gst_ghost_pad_new ("src", pad);
 
     g_object_set (pay, "ssrc", ssrc, NULL);
-
     /* Fixed caps: webrtcbin builds the offer's m-line from them. */
     g_object_set (filter, "caps", caps, NULL);
-    gst_element_add_pad (bin, gst_ghost_pad_new ("src", pad));
+    /* A file ends; an EOS inside webrtcbin would freeze the whole bundle. */
+    gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_eos_drop, NULL, NULL);
+    gst_element_add_pad (bin, ghost);
   }
 
   return g_steal_pointer (&bin);

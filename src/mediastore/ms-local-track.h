@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * @MS_LOCAL_TRACK_SCREEN: the X11 screen (`ximagesrc`); the app uses the portal
  * @MS_LOCAL_TRACK_TEST_VIDEO: a moving test pattern
  * @MS_LOCAL_TRACK_TEST_AUDIO: a test tone
- * @MS_LOCAL_TRACK_FILE: a pre-encoded VP8 IVF file, looped, sent without re-encoding
+ * @MS_LOCAL_TRACK_FILE: a pre-encoded VP8 file (WebM or IVF), sent once without re-encoding
  * @MS_LOCAL_TRACK_ELEMENT: a source element given by the application
  */
 typedef enum {

@@ -22,6 +22,7 @@
 #include <libsoup/soup.h>
 
 #include "ms-local-track-private.h"
+#include "ms-sdp.h"
 #include "ms-remote-track-private.h"
 #include "ms-session.h"
 #include "ms-store-private.h"
@@ -175,6 +176,12 @@ teardown_media (MsSession *self)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
 
+  /* The whole pipeline stops first, sinks before sources: stopping a
+   * track's bin while it still feeds a running webrtcbin can deadlock. */
+  g_clear_handle_id (&self->bus_watch_id, g_source_remove);
+  if (self->pipeline != NULL)
+    gst_element_set_state (self->pipeline, GST_STATE_NULL);
+
   for (guint i = 0; i < n; i++) {
     g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks), i);
 
@@ -195,9 +202,6 @@ teardown_media (MsSession *self)
   self->publish_gen = self->subscribe_gen = 0;
   self->publish_pending = self->publish_dirty = FALSE;
 
-  g_clear_handle_id (&self->bus_watch_id, g_source_remove);
-  if (self->pipeline != NULL)
-    gst_element_set_state (self->pipeline, GST_STATE_NULL);
   gst_clear_object (&self->pipeline);
   self->mixer = NULL;
 }
@@ -594,6 +598,14 @@ ensure_pipeline (MsSession *self)
   self->mixer = gst_element_factory_make ("audiomixer", NULL);
   convert = gst_element_factory_make ("audioconvert", NULL);
   sink = gst_element_factory_make (sink_name ? sink_name : "autoaudiosink", NULL);
+  /* No sound device (a server, a container): the call goes on without
+   * sound rather than with a broken pipeline. */
+  if (sink != NULL && gst_element_set_state (sink, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+    g_message ("No audio output (%s): received audio is not played",
+               GST_OBJECT_NAME (sink));
+    gst_element_set_state (sink, GST_STATE_NULL);
+    gst_clear_object (&sink);
+  }
   if (sink == NULL)
     sink = gst_element_factory_make ("fakesink", NULL);
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "async") != NULL)
@@ -608,12 +620,17 @@ static void
 configure_ice (MsSession  *self,
                GstElement *webrtc)
 {
+  g_autoptr (GObject) ice = NULL;
+
+  /* UDP only: the server offers no ICE-TCP, and gathering TCP candidates
+   * costs ports that may fail to bind. */
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  g_object_set (ice, "ice-tcp", FALSE, NULL);
+
   if (self->loopback) {
-    g_autoptr (GObject) ice = NULL;
     gboolean added = FALSE;
 
     /* libnice skips loopback interfaces unless told about them. */
-    g_object_get (webrtc, "ice-agent", &ice, NULL);
     g_signal_emit_by_name (ice, "add-local-ip-address", "127.0.0.1", &added);
   }
 
@@ -826,26 +843,6 @@ schedule_publish (MsSession *self)
   g_source_attach (self->publish_idle, self->context);
 }
 
-/* The mid of the @index-th m-line. A fresh offer has one m-line per
- * transceiver, in the order they were made; webrtcbin 1.22 does not fill
- * in the transceivers' "mid" until the answer. */
-static char *
-mid_of_mline (const char *text,
-              guint       index)
-{
-  GstSDPMessage *sdp = NULL;
-  char *mid = NULL;
-
-  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK)
-    return NULL;
-  if (index < gst_sdp_message_medias_len (sdp))
-    mid = g_strdup (gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp, index),
-                                                     "mid"));
-  gst_sdp_message_free (sdp);
-
-  return mid;
-}
-
 static void
 send_publish_offer (MsSession *self,
                     char      *sdp)
@@ -865,7 +862,7 @@ send_publish_offer (MsSession *self,
       continue;
 
     desc = ms_track_desc_new (local->tag, ms_local_track_get_kind (local->track), local->paused);
-    desc->mid = mid_of_mline (sdp, mline++);
+    desc->mid = ms_sdp_get_mid (sdp, mline++);
     g_ptr_array_add (offer->u.offer.tracks, desc);
   }
 

@@ -18,6 +18,7 @@
 
 #include "ms-forward.h"
 #include "ms-media.h"
+#include "ms-sdp.h"
 
 /* Low, but enough to put reordered packets back in order on loopback
  * and LANs; webrtcbin's default is 200 ms. */
@@ -406,8 +407,11 @@ new_webrtcbin (MsServer      *server,
                 "latency", JITTER_LATENCY_MS,
                 NULL);
 
-  /* libnice leaves out loopback interfaces unless told about them. */
+  /* libnice leaves out loopback interfaces unless told about them. Media
+   * goes over UDP only: ICE-TCP adds candidates clients rarely need, and
+   * its passive ports may collide and fail to bind. */
   g_object_get (webrtc, "ice-agent", &ice, NULL);
+  g_object_set (ice, "ice-tcp", FALSE, NULL);
   for (guint i = 0; server->config->media_listen && server->config->media_listen[i]; i++) {
     gboolean added = FALSE;
 
@@ -991,26 +995,6 @@ hop_producer (MsParticipant *p,
   ms_media_update_room (hop->ref.server, p->room);
 }
 
-/* The mid of the @index-th m-line: an offer from a fresh webrtcbin has
- * one per transceiver, in the order they were made (1.22 fills in the
- * transceivers' "mid" only with the answer). */
-static char *
-mid_of_mline (const char *text,
-              guint       index)
-{
-  GstSDPMessage *sdp = NULL;
-  char *mid = NULL;
-
-  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK)
-    return NULL;
-  if (index < gst_sdp_message_medias_len (sdp))
-    mid = g_strdup (gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp, index),
-                                                     "mid"));
-  gst_sdp_message_free (sdp);
-
-  return mid;
-}
-
 static void
 hop_offer_ready (MsParticipant *s,
                  Hop           *hop)
@@ -1026,7 +1010,7 @@ hop_offer_ready (MsParticipant *s,
     MsTrackDesc *track = q ? ms_participant_find_track (q, c->tag) : NULL;
     MsTrackDesc *desc = ms_track_desc_new (c->tag, c->kind, track ? track->paused : FALSE);
 
-    desc->mid = mid_of_mline (hop->text, i);
+    desc->mid = ms_sdp_get_mid (hop->text, i);
     desc->peer_id = g_strdup (c->peer_id);
     g_ptr_array_add (offer->u.offer.tracks, desc);
   }
