@@ -268,51 +268,6 @@ room_media (MsServer *server,
   return media;
 }
 
-static void stop_publish (MsParticipant *p);
-static void stop_subscribe (MsParticipant *p);
-
-static void
-peer_media_free (MsParticipant *p)
-{
-  stop_publish (p);
-  stop_subscribe (p);
-  g_ptr_array_unref (p->media->producers);
-  g_ptr_array_unref (p->media->consumers);
-  g_hash_table_unref (p->media->mid_tags);
-  g_clear_pointer (&p->media, g_free);
-}
-
-void
-ms_room_media_free (MsRoom *room)
-{
-  MsRoomMedia *media = room->media;
-
-  if (media == NULL)
-    return;
-
-  /* Consumers first (any participant's may read anyone's producer). */
-  for (guint i = 0; i < room->participants->len; i++) {
-    MsParticipant *p = g_ptr_array_index (room->participants, i);
-
-    if (p->media != NULL)
-      stop_subscribe (p);
-  }
-  for (guint i = 0; i < room->participants->len; i++) {
-    MsParticipant *p = g_ptr_array_index (room->participants, i);
-
-    if (p->media != NULL)
-      peer_media_free (p);
-  }
-
-  g_clear_handle_id (&media->update_id, g_source_remove);
-  g_clear_handle_id (&media->bus_watch_id, g_source_remove);
-  gst_element_set_state (media->pipeline, GST_STATE_NULL);
-  gst_clear_object (&media->pipeline);
-  g_free (media->room);
-  g_free (media);
-  room->media = NULL;
-}
-
 static MsPeerMedia *
 peer_media (MsServer      *server,
             MsParticipant *p)
@@ -633,6 +588,48 @@ stop_subscribe (MsParticipant *p)
   media->subscribe_gen = 0;
   media->offer_pending = FALSE;
   media->answered = FALSE;
+}
+
+static void
+peer_media_free (MsParticipant *p)
+{
+  stop_publish (p);
+  stop_subscribe (p);
+  g_ptr_array_unref (p->media->producers);
+  g_ptr_array_unref (p->media->consumers);
+  g_hash_table_unref (p->media->mid_tags);
+  g_clear_pointer (&p->media, g_free);
+}
+
+void
+ms_room_media_free (MsRoom *room)
+{
+  MsRoomMedia *media = room->media;
+
+  if (media == NULL)
+    return;
+
+  /* Consumers first (any participant's may read anyone's producer). */
+  for (guint i = 0; i < room->participants->len; i++) {
+    MsParticipant *p = g_ptr_array_index (room->participants, i);
+
+    if (p->media != NULL)
+      stop_subscribe (p);
+  }
+  for (guint i = 0; i < room->participants->len; i++) {
+    MsParticipant *p = g_ptr_array_index (room->participants, i);
+
+    if (p->media != NULL)
+      peer_media_free (p);
+  }
+
+  g_clear_handle_id (&media->update_id, g_source_remove);
+  g_clear_handle_id (&media->bus_watch_id, g_source_remove);
+  gst_element_set_state (media->pipeline, GST_STATE_NULL);
+  gst_clear_object (&media->pipeline);
+  g_free (media->room);
+  g_free (media);
+  room->media = NULL;
 }
 
 gboolean
