@@ -327,7 +327,7 @@ ms_local_track_make_bin (MsLocalTrack  *self,
       GstElement *queue = gst_element_factory_make ("queue", NULL);
 
       g_object_set (queue, "leaky", 2, "max-size-buffers", 1, NULL);
-      gst_bin_add_many (GST_BIN (bin), queue, gst_object_ref (self->preview), NULL);
+      gst_bin_add_many (GST_BIN (bin), queue, self->preview, NULL);
       gst_element_link_many (tee, queue, self->preview, NULL);
     }
   }

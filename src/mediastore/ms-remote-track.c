@@ -275,7 +275,7 @@ ms_remote_track_attach (MsRemoteTrack *self,
       self->video_sink = gst_object_ref_sink (gst_element_factory_make ("fakesink", NULL));
       g_object_set (self->video_sink, "sync", FALSE, "async", FALSE, NULL);
     }
-    gst_bin_add (bin, gst_object_ref (self->video_sink));
+    gst_bin_add (bin, self->video_sink);   /* the bin takes a reference of its own */
     g_ptr_array_add (self->elements, gst_object_ref (self->video_sink));
     link_chain (self, src, 0);
 
