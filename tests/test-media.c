@@ -135,6 +135,15 @@ close_and_free (MsSession *session)
     WAIT_UNTIL (frames_of ((session), (peer_id), (tag)) >= _base + (n)); \
   } G_STMT_END
 
+static void
+on_handoff (GstElement *sink,
+            GstBuffer  *buffer,
+            GstPad     *pad,
+            guint      *handoffs)
+{
+  g_atomic_int_inc (handoffs);
+}
+
 /* Both directions of a two-party call, in this process. */
 static void
 test_two_sessions (void)
@@ -153,6 +162,18 @@ test_two_sessions (void)
   g_assert_null (ms_session_lookup_remote_track (a, peer_id_of (b), "microphone"));
   g_assert_cmpuint (stats_of (b, peer_id_of (a), "camera").packets, >, 0);
   g_assert_cmpuint (stats_of (b, peer_id_of (a), "camera").bytes, >, 0);
+
+  /* A sink set while the video flows (as a widget does) gets the frames. */
+  {
+    GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+    guint handoffs = 0;
+
+    g_object_set (sink, "sync", FALSE, "async", FALSE, "signal-handoffs", TRUE, NULL);
+    g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &handoffs);
+    ms_remote_track_set_video_sink (ms_session_lookup_remote_track (b, peer_id_of (a), "camera"),
+                                    sink);
+    WAIT_UNTIL (g_atomic_int_get (&handoffs) >= 10);
+  }
 
   close_and_free (a);
   close_and_free (b);

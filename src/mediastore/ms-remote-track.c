@@ -374,24 +374,89 @@ ms_remote_track_get_stats (MsRemoteTrack *self,
   stats->first_frame_us = atomic_load (&self->first_frame_us);
 }
 
+typedef struct {
+  MsRemoteTrack *track;
+  GstElement    *old_sink;
+  GstElement    *new_sink;
+} Swap;
+
+static void
+swap_free (gpointer data)
+{
+  Swap *swap = data;
+
+  g_object_unref (swap->track);
+  gst_object_unref (swap->old_sink);
+  gst_object_unref (swap->new_sink);
+  g_free (swap);
+}
+
+/* Runs between two frames: the old sink goes, the new one takes its place. */
+static GstPadProbeReturn
+on_swap_sink (GstPad          *pad,
+              GstPadProbeInfo *info,
+              gpointer         user_data)
+{
+  Swap *swap = user_data;
+  MsRemoteTrack *self = swap->track;
+  g_autoptr (GstPad) old_pad = gst_element_get_static_pad (swap->old_sink, "sink");
+  g_autoptr (GstPad) new_pad = gst_element_get_static_pad (swap->new_sink, "sink");
+
+  g_mutex_lock (&self->lock);
+  if (self->bin != NULL && g_ptr_array_remove (self->elements, swap->old_sink)) {
+    gst_pad_unlink (pad, old_pad);
+    gst_element_set_state (swap->old_sink, GST_STATE_NULL);
+    gst_bin_remove (self->bin, swap->old_sink);
+
+    gst_bin_add (self->bin, swap->new_sink);
+    g_ptr_array_add (self->elements, gst_object_ref (swap->new_sink));
+    gst_pad_link (pad, new_pad);
+    gst_element_sync_state_with_parent (swap->new_sink);
+  }
+  g_mutex_unlock (&self->lock);
+
+  return GST_PAD_PROBE_REMOVE;
+}
+
 /**
  * ms_remote_track_set_video_sink:
- * @sink: (nullable) (transfer floating): a sink for raw video
+ * @sink: (nullable) (transfer floating): a sink for raw video, or %NULL
+ *   for a counting fakesink
  *
- * Takes effect when the track is (re)connected; the session reconnects
- * the tracks whenever the set of received tracks changes.
+ * Takes effect at once, between two frames, and again whenever the track
+ * is reconnected.
  */
 void
 ms_remote_track_set_video_sink (MsRemoteTrack *self,
                                 GstElement    *sink)
 {
+  g_autoptr (GstPad) tail_pad = NULL;
+  Swap *swap = NULL;
+
   g_return_if_fail (MS_IS_REMOTE_TRACK (self));
 
+  if (sink == NULL) {
+    sink = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  }
+
+  gst_object_ref_sink (sink);
+
   g_mutex_lock (&self->lock);
+  if (self->tail != NULL && self->video_sink != NULL) {
+    swap = g_new0 (Swap, 1);
+    swap->track = g_object_ref (self);
+    swap->old_sink = gst_object_ref (self->video_sink);
+    swap->new_sink = gst_object_ref (sink);
+    tail_pad = gst_element_get_static_pad (self->tail, "src");
+  }
   gst_clear_object (&self->video_sink);
-  if (sink != NULL)
-    self->video_sink = gst_object_ref_sink (sink);
+  self->video_sink = sink;
   g_mutex_unlock (&self->lock);
+
+  /* Outside the lock: the probe may run right here. */
+  if (swap != NULL)
+    gst_pad_add_probe (tail_pad, GST_PAD_PROBE_TYPE_IDLE, on_swap_sink, swap, swap_free);
 }
 
 double
