@@ -591,6 +591,14 @@ ensure_pipeline (MsSession *self)
     return;
 
   self->pipeline = gst_object_ref_sink (gst_pipeline_new ("mediastore-session"));
+  /* The system clock, not the audio sink's: an audio output that never
+   * starts (no sound device) would otherwise stop the clock of the whole
+   * call, and with it every received stream. */
+  {
+    g_autoptr (GstClock) clock = gst_system_clock_obtain ();
+
+    gst_pipeline_use_clock (GST_PIPELINE (self->pipeline), clock);
+  }
   bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
   self->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, self);
 
@@ -608,7 +616,12 @@ ensure_pipeline (MsSession *self)
   }
   if (sink == NULL)
     sink = gst_element_factory_make ("fakesink", NULL);
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "async") != NULL)
+  g_return_if_fail (sink != NULL);
+  /* Never wait for the audio output to preroll: with no sound device it
+   * never does, and the whole call would stay PAUSED. */
+  if (GST_IS_BIN (sink))
+    g_object_set (sink, "async-handling", TRUE, NULL);
+  else if (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "async") != NULL)
     g_object_set (sink, "async", FALSE, NULL);
   gst_bin_add_many (GST_BIN (self->pipeline), self->mixer, convert, sink, NULL);
   gst_element_link_many (self->mixer, convert, sink, NULL);
