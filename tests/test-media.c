@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include <signal.h>
+
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
@@ -448,12 +450,27 @@ bot_start (TestServer *server,
                                      "--url", test_server_get_url (server),
                                      "--token", token,
                                      "--publish", "camera=test-video,microphone=test-audio",
-                                     "--subscribe", "--stats", expect, "--linger=4",
+                                     "--subscribe", "--stats", expect, "--stay",
                                      "--duration=60",
                                      NULL);
   g_assert_no_error (error);
 
   return bot;
+}
+
+/* Waits until @bot says every track it expects delivered media; a bot
+ * that fails says something else (its duration bounds the wait). */
+static void
+bot_wait_arrived (GSubprocess *bot)
+{
+  g_autoptr (GDataInputStream) out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bot));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line, ==, "tracks-arrived");
 }
 
 static void
@@ -466,6 +483,7 @@ bot_check (GSubprocess *bot,
   JsonObject *stats;
   JsonArray *tracks;
 
+  g_subprocess_send_signal (bot, SIGTERM);
   g_subprocess_communicate_utf8 (bot, NULL, NULL, &out, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (bot));
@@ -491,13 +509,15 @@ test_bots (gconstpointer data)
   g_autoptr (TestServer) server = test_server_start (NULL);
   g_autoptr (GPtrArray) bots = g_ptr_array_new_with_free_func (g_object_unref);
 
-  /* Each bot ends a few seconds after it got frames of the others' video
-   * and audio, so that slower ones still get its media. */
+  /* Every bot stays until all of them got frames of the others' video
+   * and audio; then they are told to go, and report. */
   for (guint i = 0; i < n; i++) {
     g_autofree char *identity = g_strdup_printf ("bot%u", i);
 
     g_ptr_array_add (bots, bot_start (server, identity, 2 * (n - 1)));
   }
+  for (guint i = 0; i < n; i++)
+    bot_wait_arrived (g_ptr_array_index (bots, i));
   for (guint i = 0; i < n; i++)
     bot_check (g_ptr_array_index (bots, i), 2 * (n - 1));
 

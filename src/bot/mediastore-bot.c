@@ -20,7 +20,7 @@ typedef struct {
   char      **publish;
   gboolean    stats;
   guint       expect_tracks;
-  guint       linger;
+  gboolean    stay;
   gboolean    reached;
   int         status;
   gint64      started_us;
@@ -196,13 +196,6 @@ finish (Bot *bot,
 }
 
 static gboolean
-on_linger_over (gpointer user_data)
-{
-  finish (user_data, 0);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
 on_check (gpointer user_data)
 {
   Bot *bot = user_data;
@@ -210,10 +203,13 @@ on_check (gpointer user_data)
   /* Counters move on streaming threads; a light poll reads them. */
   if (bot->expect_tracks > 0 && update_seen (bot) >= bot->expect_tracks) {
     bot->reached = TRUE;
-    if (bot->linger == 0)
+    if (!bot->stay) {
       finish (bot, 0);
-    else
-      g_timeout_add_seconds (bot->linger, on_linger_over, bot);
+    } else {
+      /* Whoever drives the bots hears it, and tells it when to go. */
+      g_print ("tracks-arrived\n");
+      fflush (stdout);
+    }
     return G_SOURCE_REMOVE;
   }
 
@@ -292,7 +288,7 @@ main (int    argc,
   gboolean subscribe = FALSE;
   int duration = 30;
   int expect = 0;
-  int linger = 0;
+  gboolean stay = FALSE;
   Bot bot = { 0 };
   const GOptionEntry entries[] = {
     { "url", 0, 0, G_OPTION_ARG_STRING, &url, N_("Server address, ws://HOST:PORT/v1/ws"),
@@ -310,9 +306,9 @@ main (int    argc,
     { "expect-tracks", 0, 0, G_OPTION_ARG_INT, &expect,
       N_("End as soon as this many remote tracks delivered media; fail if they do not "
          "within the duration"), N_("N") },
-    { "linger", 0, 0, G_OPTION_ARG_INT, &linger,
-      N_("Stay this many seconds after the expected tracks arrived, so that the others "
-         "get this bot's media too"), N_("SECONDS") },
+    { "stay", 0, 0, G_OPTION_ARG_NONE, &stay,
+      N_("With --expect-tracks: print “tracks-arrived” when they did, and stay until the "
+         "duration ends or SIGTERM"), NULL },
     { NULL }
   };
 
@@ -328,7 +324,7 @@ main (int    argc,
     g_printerr ("%s\n", error->message);
     return 2;
   }
-  if (url == NULL || token == NULL || duration <= 0 || expect < 0 || linger < 0) {
+  if (url == NULL || token == NULL || duration <= 0 || expect < 0) {
     g_printerr (_("--url and --token are required, and --duration must be positive\n"));
     return 2;
   }
@@ -337,7 +333,7 @@ main (int    argc,
   g_setenv ("MEDIASTORE_AUDIO_SINK", "fakesink", FALSE);
 
   bot.expect_tracks = expect;
-  bot.linger = linger;
+  bot.stay = stay;
   bot.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, track_seen_free);
   bot.session = g_object_new (MS_TYPE_SESSION, "decode", subscribe, NULL);
   bot.loop = g_main_loop_new (NULL, FALSE);
