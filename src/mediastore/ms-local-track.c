@@ -238,7 +238,7 @@ source_description (MsLocalTrack *self)
   case MS_LOCAL_TRACK_SCREEN:
     return "ximagesrc use-damage=false";
   case MS_LOCAL_TRACK_TEST_VIDEO:
-    return "videotestsrc is-live=true pattern=ball";
+    return "videotestsrc is-live=true pattern=smpte";
   case MS_LOCAL_TRACK_TEST_AUDIO:
     return "audiotestsrc is-live=true wave=ticks";
   case MS_LOCAL_TRACK_FILE:
