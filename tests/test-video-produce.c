@@ -12,6 +12,7 @@
 #include <gtk/gtk.h>
 
 #include "mediastore.h"
+#include "ms-audio-produce.h"
 #include "ms-video-produce.h"
 #include "test-utils.h"
 
@@ -164,6 +165,56 @@ test_follows_the_call (void)
   test_server_stop (server);
 }
 
+static guint64
+audio_frames (MsSession  *session,
+              const char *peer_id)
+{
+  MsRemoteTrack *track = ms_session_lookup_remote_track (session, peer_id, "microphone");
+  MsTrackStats stats = { 0 };
+
+  if (track != NULL)
+    ms_remote_track_get_stats (track, &stats);
+
+  return stats.frames;
+}
+
+/* The level of a test tone (a tick every second) through the real server;
+ * muted, it stays 0 while more than a second of audio arrives. */
+static void
+test_audio_level (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (MsSession) pub = session_join (server, "pub", "{\"send_tracks\":[\"microphone\"]}");
+  g_autoptr (MsSession) sub = session_join (server, "sub", NULL);
+  g_autoptr (MsLocalTrack) microphone = ms_local_track_new (MS_LOCAL_TRACK_TEST_AUDIO, NULL);
+  g_autoptr (GError) error = NULL;
+  const char *pub_id = ms_store_get_peer_id (ms_session_get_store (pub));
+  MsAudioProduce *produce = g_object_ref_sink (MS_AUDIO_PRODUCE (ms_audio_produce_new ()));
+  guint64 frames;
+
+  g_object_set (produce, "session", sub, "peer-id", pub_id, "media-tag", "microphone", NULL);
+  g_assert_cmpfloat (ms_audio_produce_get_level (produce), ==, 0.0);
+
+  g_assert_true (ms_session_send_track (pub, microphone, "microphone", FALSE, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (ms_audio_produce_get_level (produce) > 0.01);
+
+  g_object_set (produce, "muted", TRUE, NULL);
+  WAIT_UNTIL (ms_audio_produce_get_level (produce) == 0.0);
+  frames = audio_frames (sub, pub_id);
+  /* 1.5 s of 20 ms frames: at least one tick went by, unheard. */
+  WAIT_UNTIL (audio_frames (sub, pub_id) >= frames + 75);
+  g_assert_cmpfloat (ms_audio_produce_get_level (produce), ==, 0.0);
+
+  g_object_set (produce, "muted", FALSE, NULL);
+  WAIT_UNTIL (ms_audio_produce_get_level (produce) > 0.01);
+
+  g_object_unref (produce);
+  ms_session_close_call (pub);
+  ms_session_close_call (sub);
+  test_server_stop (server);
+}
+
 static void
 test_no_display (void)
 {
@@ -180,8 +231,12 @@ main (int   argc,
   /* Library warnings under the media path stay warnings (see test-media.c). */
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
 
-  g_test_add_func ("/video-produce/follows-the-call",
-                   gtk_init_check () ? test_follows_the_call : test_no_display);
+  if (gtk_init_check ()) {
+    g_test_add_func ("/video-produce/follows-the-call", test_follows_the_call);
+    g_test_add_func ("/audio-produce/level", test_audio_level);
+  } else {
+    g_test_add_func ("/video-produce/no-display", test_no_display);
+  }
 
   return g_test_run ();
 }

@@ -19,6 +19,8 @@ void           ms_remote_track_attach (MsRemoteTrack *self,
                                        GstPad        *src,
                                        gboolean       decode,
                                        GstElement    *mixer);
+/* A "level" element message from a track's branch. Main context. */
+void           ms_remote_track_handle_level (GstMessage  *message);
 /* Takes the branch down (its PeerConnection went). Main context. */
 void           ms_remote_track_detach (MsRemoteTrack *self);
 

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <float.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -36,6 +37,7 @@ struct _MsRemoteTrack {
 
   double                volume_level;
   gboolean              muted;
+  double                level;     /* main context: 0 (silence) to 1 */
 
   atomic_uint_fast64_t  frames;
   atomic_uint_fast64_t  packets;
@@ -49,6 +51,7 @@ enum {
   PROP_0,
   PROP_VOLUME,
   PROP_MUTED,
+  PROP_LEVEL,
   N_PROPS
 };
 
@@ -70,6 +73,9 @@ ms_remote_track_get_property (GObject    *object,
     break;
   case PROP_MUTED:
     g_value_set_boolean (value, self->muted);
+    break;
+  case PROP_LEVEL:
+    g_value_set_double (value, self->level);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -126,6 +132,14 @@ ms_remote_track_class_init (MsRemoteTrackClass *klass)
   properties[PROP_MUTED] =
     g_param_spec_boolean ("muted", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MsRemoteTrack:level:
+   *
+   * How loud the audio is, as heard (after volume and mute), from 0 to 1.
+   */
+  properties[PROP_LEVEL] =
+    g_param_spec_double ("level", NULL, NULL, 0.0, 1.0, 0.0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -150,6 +164,13 @@ ms_remote_track_new (const char  *peer_id,
   self->kind = kind;
 
   return self;
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
 }
 
 static void
@@ -286,6 +307,7 @@ ms_remote_track_attach (MsRemoteTrack *self,
     g_autoptr (GstPad) decoded = NULL;
     g_autoptr (GstPad) out = NULL;
     GstElement *decoder;
+    GstElement *level;
 
     add (self, "rtpopusdepay");
     decoder = add (self, "opusdec");
@@ -293,9 +315,19 @@ ms_remote_track_attach (MsRemoteTrack *self,
     add (self, "audioresample");
     self->volume = add (self, "volume");
     g_object_set (self->volume, "volume", self->volume_level, "mute", self->muted, NULL);
+    level = add (self, "level");
+    /* Measured after the volume: what is heard. The session's bus watch
+     * hands the messages back through this weak reference. */
+    g_object_set (level, "post-messages", TRUE, "interval", 100 * GST_MSECOND, NULL);
+    {
+      GWeakRef *weak = g_new0 (GWeakRef, 1);
+
+      g_weak_ref_init (weak, self);
+      g_object_set_data_full (G_OBJECT (level), "ms-remote-track", weak, weak_ref_free);
+    }
     link_chain (self, src, 0);
 
-    out = gst_element_get_static_pad (self->volume, "src");
+    out = gst_element_get_static_pad (level, "src");
     self->mixer_pad = gst_element_request_pad_simple (mixer, "sink_%u");
     gst_pad_link (out, self->mixer_pad);
 
@@ -508,4 +540,48 @@ ms_remote_track_set_muted (MsRemoteTrack *self,
     g_object_set (self->volume, "mute", muted, NULL);
   g_mutex_unlock (&self->lock);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MUTED]);
+}
+
+double
+ms_remote_track_get_level (MsRemoteTrack *self)
+{
+  g_return_val_if_fail (MS_IS_REMOTE_TRACK (self), 0.0);
+
+  return self->level;
+}
+
+/* Main context: a "level" element message of this track's branch. */
+void
+ms_remote_track_handle_level (GstMessage *message)
+{
+  const GstStructure *structure = gst_message_get_structure (message);
+  GWeakRef *weak = g_object_get_data (G_OBJECT (GST_MESSAGE_SRC (message)), "ms-remote-track");
+  g_autoptr (MsRemoteTrack) self = weak ? g_weak_ref_get (weak) : NULL;
+  const GValue *rms;
+  double loudest = -G_MAXDOUBLE;
+  double level;
+
+  if (self == NULL || structure == NULL || !gst_structure_has_name (structure, "level"))
+    return;
+
+  rms = gst_structure_get_value (structure, "rms");
+
+  /* GstLevel still speaks GValueArray in 1.22. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (rms == NULL || !G_VALUE_HOLDS_BOXED (rms) || g_value_get_boxed (rms) == NULL)
+    return;
+  for (guint i = 0; i < ((GValueArray *) g_value_get_boxed (rms))->n_values; i++) {
+    double db = g_value_get_double (g_value_array_get_nth (g_value_get_boxed (rms), i));
+
+    loudest = MAX (loudest, db);
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  /* Below -90 dB is silence; the scale is linear amplitude. */
+  level = loudest < -90.0 ? 0.0 : CLAMP (pow (10.0, loudest / 20.0), 0.0, 1.0);
+  if (G_APPROX_VALUE (self->level, level, DBL_EPSILON))
+    return;
+
+  self->level = level;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEVEL]);
 }

@@ -46,6 +46,8 @@ double       ms_remote_track_get_volume   (MsRemoteTrack *self);
 void         ms_remote_track_set_volume   (MsRemoteTrack *self,
                                            double         volume);
 gboolean     ms_remote_track_get_muted    (MsRemoteTrack *self);
+/* How loud the audio is, as heard, from 0 (silence) to 1. */
+double       ms_remote_track_get_level    (MsRemoteTrack *self);
 void         ms_remote_track_set_muted    (MsRemoteTrack *self,
                                            gboolean       muted);
 

@@ -563,6 +563,9 @@ on_bus_message (GstBus     *bus,
   case GST_MESSAGE_LATENCY:
     gst_bin_recalculate_latency (GST_BIN (self->pipeline));
     break;
+  case GST_MESSAGE_ELEMENT:
+    ms_remote_track_handle_level (message);
+    break;
   case GST_MESSAGE_ERROR: {
     g_autoptr (GError) error = NULL;
     g_autofree char *debug = NULL;
