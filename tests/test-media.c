@@ -16,50 +16,13 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
-#include "mediastore.h"
-#include "ms-session.h"
-#include "test-utils.h"
+#include "test-session-utils.h"
 
 #define GRANTS_AV   "{\"send_tracks\":[\"camera\",\"microphone\"]}"
 #define GRANTS_HIDE "{\"send_tracks\":[\"camera\",\"microphone\"],\"can_hide\":true,\"hidden\":true}"
 
 /* Frames of one second of Opus audio at 20 ms. */
 #define AUDIO_FRAMES_PER_SECOND 50
-
-typedef struct {
-  gboolean  done;
-  GError   *error;
-} ConnectResult;
-
-static void
-on_connected (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  ConnectResult *r = user_data;
-
-  ms_session_connect_finish (MS_SESSION (source), result, &r->error);
-  r->done = TRUE;
-}
-
-static MsSession *
-session_join (TestServer *server,
-              const char *room,
-              const char *identity,
-              const char *grants_json)
-{
-  g_autofree char *token = test_token (room, identity, grants_json);
-  MsSession *session = ms_session_new ();
-  ConnectResult r = { 0 };
-
-  ms_session_connect_async (session, test_server_get_url (server), token, NULL, on_connected, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-  g_assert_cmpint (ms_store_get_connect_status (ms_session_get_store (session)), ==,
-                   MS_CONNECT_STATUS_CONNECTED);
-
-  return session;
-}
 
 static const char *
 peer_id_of (MsSession *session)
@@ -151,8 +114,8 @@ static void
 test_two_sessions (void)
 {
   g_autoptr (TestServer) server = test_server_start (NULL);
-  MsSession *a = session_join (server, "r", "alice", GRANTS_AV);
-  MsSession *b = session_join (server, "r", "bob", GRANTS_AV);
+  MsSession *a = test_session_join (server, "r", "alice", GRANTS_AV);
+  MsSession *b = test_session_join (server, "r", "bob", GRANTS_AV);
 
   publish (a, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
   publish (a, MS_LOCAL_TRACK_TEST_AUDIO, "microphone", FALSE);
@@ -202,8 +165,8 @@ test_connect_status (void)
   g_autoptr (MsSession) refused = ms_session_new ();
   g_autofree char *token = test_token ("r", "alice", NULL);
   MsStore *store = ms_session_get_store (session);
-  ConnectResult r = { 0 };
-  ConnectResult bad = { 0 };
+  TestConnectResult r = { 0 };
+  TestConnectResult bad = { 0 };
 
   /* Before a connection every field has its empty value. */
   g_assert_cmpint (ms_store_get_connect_status (store), ==, MS_CONNECT_STATUS_DISCONNECTED);
@@ -211,7 +174,7 @@ test_connect_status (void)
   g_assert_null (ms_store_get_peer_id (store));
 
   g_signal_connect (store, "notify::connect-status", G_CALLBACK (on_status), steps);
-  ms_session_connect_async (session, test_server_get_url (server), token, NULL, on_connected, &r);
+  ms_session_connect_async (session, test_server_get_url (server), token, NULL, test_on_connected, &r);
   WAIT_UNTIL (r.done);
   g_assert_no_error (r.error);
   g_assert_cmpuint (steps->len, >=, 3);
@@ -230,7 +193,7 @@ test_connect_status (void)
   g_signal_connect (ms_session_get_store (refused), "notify::connect-status",
                     G_CALLBACK (on_status), steps);
   ms_session_connect_async (refused, test_server_get_url (server), "not-a-token", NULL,
-                            on_connected, &bad);
+                            test_on_connected, &bad);
   WAIT_UNTIL (bad.done);
   g_assert_nonnull (bad.error);
   g_assert_cmpint (g_array_index (steps, MsConnectStatus, 0), ==, MS_CONNECT_STATUS_CONNECTING);
@@ -250,9 +213,10 @@ static void
 test_recv_grants (void)
 {
   g_autoptr (TestServer) server = test_server_start (NULL);
-  MsSession *pub = session_join (server, "r", "pub", GRANTS_AV);
-  MsSession *limited = session_join (server, "r", "limited", "{\"recv_tracks\":[\"microphone\"]}");
-  MsSession *full = session_join (server, "r", "full", NULL);
+  MsSession *pub = test_session_join (server, "r", "pub", GRANTS_AV);
+  MsSession *limited = test_session_join (server, "r", "limited",
+                                          "{\"recv_tracks\":[\"microphone\"]}");
+  MsSession *full = test_session_join (server, "r", "full", NULL);
   g_autoptr (MsLocalTrack) screen = ms_local_track_new (MS_LOCAL_TRACK_TEST_VIDEO, NULL);
   g_autoptr (GError) error = NULL;
 
@@ -281,8 +245,8 @@ static void
 test_pause_resume (void)
 {
   g_autoptr (TestServer) server = test_server_start (NULL);
-  MsSession *pub = session_join (server, "r", "pub", GRANTS_AV);
-  MsSession *sub = session_join (server, "r", "sub", NULL);
+  MsSession *pub = test_session_join (server, "r", "pub", GRANTS_AV);
+  MsSession *sub = test_session_join (server, "r", "sub", NULL);
   g_autoptr (GError) error = NULL;
   const char *pub_id = peer_id_of (pub);
   guint64 frozen;
@@ -321,9 +285,9 @@ static void
 test_set_receiving (void)
 {
   g_autoptr (TestServer) server = test_server_start (NULL);
-  MsSession *pub = session_join (server, "r", "pub", GRANTS_AV);
-  MsSession *quiet = session_join (server, "r", "quiet", NULL);
-  MsSession *other = session_join (server, "r", "other", NULL);
+  MsSession *pub = test_session_join (server, "r", "pub", GRANTS_AV);
+  MsSession *quiet = test_session_join (server, "r", "quiet", NULL);
+  MsSession *other = test_session_join (server, "r", "other", NULL);
   g_autoptr (GError) error = NULL;
   const char *pub_id = peer_id_of (pub);
   guint64 frozen;
@@ -360,8 +324,8 @@ static void
 test_close_resend (void)
 {
   g_autoptr (TestServer) server = test_server_start (NULL);
-  MsSession *pub = session_join (server, "r", "pub", GRANTS_AV);
-  MsSession *sub = session_join (server, "r", "sub", NULL);
+  MsSession *pub = test_session_join (server, "r", "pub", GRANTS_AV);
+  MsSession *sub = test_session_join (server, "r", "sub", NULL);
   g_autoptr (GError) error = NULL;
   const char *pub_id = peer_id_of (pub);
 
@@ -397,9 +361,9 @@ static void
 test_hidden_and_cleanup (void)
 {
   g_autoptr (TestServer) server = test_server_start (NULL);
-  MsSession *ghost = session_join (server, "r", "ghost", GRANTS_HIDE);
-  MsSession *visible = session_join (server, "r", "visible", GRANTS_AV);
-  MsSession *sub = session_join (server, "r", "sub", NULL);
+  MsSession *ghost = test_session_join (server, "r", "ghost", GRANTS_HIDE);
+  MsSession *visible = test_session_join (server, "r", "visible", GRANTS_AV);
+  MsSession *sub = test_session_join (server, "r", "sub", NULL);
   g_autoptr (GError) error = NULL;
 
   g_assert_true (ms_store_get_hidden (ms_session_get_store (ghost)));

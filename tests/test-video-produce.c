@@ -11,42 +11,9 @@
 
 #include <gtk/gtk.h>
 
-#include "mediastore.h"
 #include "ms-audio-produce.h"
 #include "ms-video-produce.h"
-#include "test-utils.h"
-
-typedef struct {
-  gboolean  done;
-  GError   *error;
-} ConnectResult;
-
-static void
-on_connected (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  ConnectResult *r = user_data;
-
-  ms_session_connect_finish (MS_SESSION (source), result, &r->error);
-  r->done = TRUE;
-}
-
-static MsSession *
-session_join (TestServer *server,
-              const char *identity,
-              const char *grants_json)
-{
-  g_autofree char *token = test_token ("r", identity, grants_json);
-  MsSession *session = ms_session_new ();
-  ConnectResult r = { 0 };
-
-  ms_session_connect_async (session, test_server_get_url (server), token, NULL, on_connected, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-
-  return session;
-}
+#include "test-session-utils.h"
 
 /* The widget as it is drawn, through the window's own renderer. */
 static GdkTexture *
@@ -119,8 +86,8 @@ static void
 test_follows_the_call (void)
 {
   g_autoptr (TestServer) server = test_server_start (NULL);
-  g_autoptr (MsSession) pub = session_join (server, "pub", "{\"send_tracks\":[\"camera\"]}");
-  g_autoptr (MsSession) sub = session_join (server, "sub", NULL);
+  g_autoptr (MsSession) pub = test_session_join (server, "r", "pub", "{\"send_tracks\":[\"camera\"]}");
+  g_autoptr (MsSession) sub = test_session_join (server, "r", "sub", NULL);
   g_autoptr (MsLocalTrack) camera = ms_local_track_new (MS_LOCAL_TRACK_TEST_VIDEO, NULL);
   g_autoptr (GError) error = NULL;
   const char *pub_id = ms_store_get_peer_id (ms_session_get_store (pub));
@@ -184,8 +151,8 @@ static void
 test_audio_level (void)
 {
   g_autoptr (TestServer) server = test_server_start (NULL);
-  g_autoptr (MsSession) pub = session_join (server, "pub", "{\"send_tracks\":[\"microphone\"]}");
-  g_autoptr (MsSession) sub = session_join (server, "sub", NULL);
+  g_autoptr (MsSession) pub = test_session_join (server, "r", "pub", "{\"send_tracks\":[\"microphone\"]}");
+  g_autoptr (MsSession) sub = test_session_join (server, "r", "sub", NULL);
   g_autoptr (MsLocalTrack) microphone = ms_local_track_new (MS_LOCAL_TRACK_TEST_AUDIO, NULL);
   g_autoptr (GError) error = NULL;
   const char *pub_id = ms_store_get_peer_id (ms_session_get_store (pub));
