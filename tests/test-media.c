@@ -174,7 +174,8 @@ test_connect_status (void)
   g_assert_null (ms_store_get_peer_id (store));
 
   g_signal_connect (store, "notify::connect-status", G_CALLBACK (on_status), steps);
-  ms_session_connect_async (session, test_server_get_url (server), token, NULL, test_on_connected, &r);
+  ms_session_connect_async (session, test_server_get_url (server), token, NULL,
+                            test_on_connected, &r);
   WAIT_UNTIL (r.done);
   g_assert_no_error (r.error);
   g_assert_cmpuint (steps->len, >=, 3);
