@@ -39,6 +39,7 @@ typedef struct {
   guint32                  ssrc;
   GstPad                  *sink;          /* on the publish webrtcbin */
   GstWebRTCRTPTransceiver *transceiver;
+  gint64                   resume_id;     /* resume-track awaiting its ok, or 0 */
 } Local;
 
 struct _MsSession {
@@ -978,6 +979,31 @@ ms_session_send_track (MsSession     *self,
   return TRUE;
 }
 
+/* The server confirmed a resume: the track sends again, from a keyframe. */
+static void
+on_resumed (MsSession *self,
+            gint64     id)
+{
+  for (guint i = 0; i < self->locals->len; i++) {
+    Local *local = g_ptr_array_index (self->locals, i);
+    g_autoptr (GstElement) valve = NULL;
+    g_autoptr (GstElement) pay = NULL;
+    g_autoptr (GstPad) pay_src = NULL;
+
+    if (local->resume_id != id || local->paused)
+      continue;
+
+    local->resume_id = 0;
+    valve = gst_bin_get_by_name (GST_BIN (local->bin), "valve");
+    g_object_set (valve, "drop", FALSE, NULL);
+    pay = gst_bin_get_by_name (GST_BIN (local->bin), "pay");
+    pay_src = gst_element_get_static_pad (pay, "src");
+    gst_pad_send_event (pay_src,
+                        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+                                                                     TRUE, 0));
+  }
+}
+
 static gboolean
 set_paused (MsSession   *self,
             const char  *tag,
@@ -985,7 +1011,6 @@ set_paused (MsSession   *self,
             GError     **error)
 {
   g_autoptr (MsMessage) request = ms_message_new (paused ? MS_MSG_PAUSE_TRACK : MS_MSG_RESUME_TRACK);
-  g_autoptr (GstElement) valve = NULL;
   Local *local;
 
   if (!check_connected (self, error))
@@ -997,21 +1022,19 @@ set_paused (MsSession   *self,
     return FALSE;
   }
 
-  /* The server first, so that it forwards the keyframe that follows. */
   request->u.track_request.tag = g_strdup (tag);
-  send_message (self, request, TRUE);
-
   local->paused = paused;
-  valve = gst_bin_get_by_name (GST_BIN (local->bin), "valve");
-  g_object_set (valve, "drop", paused, NULL);
-  if (!paused) {
-    g_autoptr (GstElement) pay = gst_bin_get_by_name (GST_BIN (local->bin), "pay");
-    g_autoptr (GstPad) pay_src = gst_element_get_static_pad (pay, "src");
+  if (paused) {
+    g_autoptr (GstElement) valve = gst_bin_get_by_name (GST_BIN (local->bin), "valve");
 
-    /* Start again with a picture that needs nothing before it. */
-    gst_pad_send_event (pay_src,
-                        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
-                                                                     TRUE, 0));
+    g_object_set (valve, "drop", TRUE, NULL);
+    local->resume_id = 0;
+    send_message (self, request, TRUE);
+  } else {
+    /* Media flows again once the server said ok: had the first keyframe
+     * reached it before the request, it would have been dropped there,
+     * and a new one would wait for the next keyframe request. */
+    local->resume_id = send_message (self, request, TRUE);
   }
 
   return TRUE;
@@ -1402,6 +1425,8 @@ on_ws_message (SoupWebsocketConnection *ws,
     ms_store_apply_message (self->store, msg);
     break;
   case MS_MSG_OK:
+    on_resumed (self, msg->id);
+    break;
   case MS_MSG_BYE:
     break;
   default:
