@@ -18,6 +18,9 @@ typedef struct {
   MsSession  *session;
   GMainLoop  *loop;
   char      **publish;
+  guint       width;         /* of raw video tracks; 0 for the library's default */
+  guint       height;
+  guint       framerate;
   gboolean    stats;
   guint       expect_tracks;
   gboolean    stay;
@@ -92,7 +95,12 @@ publish_all (Bot     *bot,
         return FALSE;
       }
       track = track_for (pair[1], error);
-      if (track == NULL || !ms_session_send_track (bot->session, track, pair[0], FALSE, error))
+      if (track == NULL)
+        return FALSE;
+      if (bot->width > 0 && ms_local_track_get_kind (track) == MS_TRACK_KIND_VIDEO &&
+          ms_local_track_get_source (track) != MS_LOCAL_TRACK_FILE)
+        ms_local_track_set_video_format (track, bot->width, bot->height, bot->framerate);
+      if (!ms_session_send_track (bot->session, track, pair[0], FALSE, error))
         return FALSE;
     }
   }
@@ -139,11 +147,13 @@ update_seen (Bot *bot)
 }
 
 static void
-print_stats (Bot *bot)
+print_stats (Bot      *bot,
+             gboolean  pretty)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
   g_autofree char *text = NULL;
+  GListModel *peers;
   GHashTableIter iter;
   gpointer value;
 
@@ -151,6 +161,16 @@ print_stats (Bot *bot)
   json_builder_set_member_name (builder, "connect_ms");
   json_builder_add_int_value (builder, bot->connected_us ?
                               (bot->connected_us - bot->started_us) / 1000 : -1);
+  /* Who this bot sees in the call when it stops. */
+  json_builder_set_member_name (builder, "peers");
+  json_builder_begin_array (builder);
+  peers = ms_store_get_peers (ms_session_get_store (bot->session));
+  for (guint i = 0; i < g_list_model_get_n_items (peers); i++) {
+    g_autoptr (MsPeer) peer = g_list_model_get_item (peers, i);
+
+    json_builder_add_string_value (builder, ms_peer_get_id (peer));
+  }
+  json_builder_end_array (builder);
   json_builder_set_member_name (builder, "tracks");
   json_builder_begin_array (builder);
   update_seen (bot);
@@ -183,8 +203,9 @@ print_stats (Bot *bot)
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  text = json_to_string (root, TRUE);
+  text = json_to_string (root, pretty);
   g_print ("%s\n", text);
+  fflush (stdout);
 }
 
 static void
@@ -239,6 +260,14 @@ on_signal (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A benchmark reads the counters at the start and the end of its window. */
+static gboolean
+on_snapshot (gpointer user_data)
+{
+  print_stats (user_data, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 on_status (MsStore    *store,
            GParamSpec *pspec,
@@ -289,6 +318,8 @@ main (int    argc,
   int duration = 30;
   int expect = 0;
   gboolean stay = FALSE;
+  g_autofree char *video = NULL;
+  int latency = -1;
   Bot bot = { 0 };
   const GOptionEntry entries[] = {
     { "url", 0, 0, G_OPTION_ARG_STRING, &url, N_("Server address, ws://HOST:PORT/v1/ws"),
@@ -306,6 +337,11 @@ main (int    argc,
     { "expect-tracks", 0, 0, G_OPTION_ARG_INT, &expect,
       N_("End as soon as this many remote tracks delivered media; fail if they do not "
          "within the duration"), N_("N") },
+    { "video", 0, 0, G_OPTION_ARG_STRING, &video,
+      N_("Size and rate of the video sent, such as 640x360@30 (default: 320x240@15)"),
+      N_("WIDTHxHEIGHT@FPS") },
+    { "latency", 0, 0, G_OPTION_ARG_INT, &latency,
+      N_("Milliseconds received media may wait for late packets (default: 100)"), N_("MS") },
     { "stay", 0, 0, G_OPTION_ARG_NONE, &stay,
       N_("With --expect-tracks: print “tracks-arrived” when they did, and stay until the "
          "duration ends or SIGTERM"), NULL },
@@ -328,6 +364,17 @@ main (int    argc,
     g_printerr (_("--url and --token are required, and --duration must be positive\n"));
     return 2;
   }
+  if (video != NULL &&
+      (sscanf (video, "%ux%u@%u", &bot.width, &bot.height, &bot.framerate) != 3 ||
+       bot.width < 16 || bot.width > 4096 || bot.height < 16 || bot.height > 4096 ||
+       bot.framerate < 1 || bot.framerate > 120)) {
+    g_printerr (_("--video takes a size and a rate, such as 640x360@30\n"));
+    return 2;
+  }
+  if (latency > 10000) {
+    g_printerr (_("--latency takes 0 to 10000 milliseconds\n"));
+    return 2;
+  }
 
   /* A bot plays nothing: received audio is decoded and counted only. */
   g_setenv ("MEDIASTORE_AUDIO_SINK", "fakesink", FALSE);
@@ -336,6 +383,8 @@ main (int    argc,
   bot.stay = stay;
   bot.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, track_seen_free);
   bot.session = g_object_new (MS_TYPE_SESSION, "decode", subscribe, NULL);
+  if (latency >= 0)
+    g_object_set (bot.session, "latency", (guint) latency, NULL);
   bot.loop = g_main_loop_new (NULL, FALSE);
   bot.started_us = g_get_monotonic_time ();
 
@@ -347,16 +396,20 @@ main (int    argc,
   g_timeout_add (50, on_check, &bot);
   g_unix_signal_add (SIGINT, on_signal, &bot);
   g_unix_signal_add (SIGTERM, on_signal, &bot);
+  g_unix_signal_add (SIGUSR1, on_snapshot, &bot);
 
   g_main_loop_run (bot.loop);
 
   if (bot.stats)
-    print_stats (&bot);
+    print_stats (&bot, TRUE);
   ms_session_close_call (bot.session);
   g_object_unref (bot.session);
   g_main_loop_unref (bot.loop);
   g_strfreev (bot.publish);
   g_hash_table_unref (bot.seen);
+  /* Joins the streaming threads, and frees what they keep (OpenSSL's
+   * per-thread state, for DTLS), before a leak checker looks. */
+  gst_deinit ();
 
   return bot.status;
 }

@@ -4,7 +4,9 @@
  *
  * The session plays every received audio track; this widget chooses one
  * by peer and tag, applies its volume and mute to it for as long as the
- * widget exists (mapped or not), and shows how loud it is as heard.
+ * widget exists (mapped or not), and shows how loud it is as heard. With
+ * no peer it shows our own microphone's level for the tag, and plays
+ * nothing.
  */
 
 #define G_LOG_DOMAIN "MsAudioProduce"
@@ -23,7 +25,7 @@ struct _MsAudioProduce {
   gboolean       muted;
 
   GtkWidget     *bar;
-  MsRemoteTrack *track;
+  GObject       *track;          /* MsRemoteTrack, or MsLocalTrack for ours */
   gulong         level_handler;
 };
 
@@ -43,17 +45,17 @@ static GParamSpec *properties[N_PROPS];
 G_DEFINE_FINAL_TYPE (MsAudioProduce, ms_audio_produce, GTK_TYPE_WIDGET)
 
 static void
-on_level (MsRemoteTrack  *track,
+on_level (GObject        *track,
           GParamSpec     *pspec,
           MsAudioProduce *self)
 {
-  gtk_level_bar_set_value (GTK_LEVEL_BAR (self->bar), ms_remote_track_get_level (track));
+  gtk_level_bar_set_value (GTK_LEVEL_BAR (self->bar), ms_audio_produce_get_level (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEVEL]);
 }
 
 static void
 set_track (MsAudioProduce *self,
-           MsRemoteTrack  *track)
+           GObject        *track)
 {
   if (self->track == track)
     return;
@@ -65,21 +67,28 @@ set_track (MsAudioProduce *self,
   if (track != NULL) {
     self->track = g_object_ref (track);
     self->level_handler = g_signal_connect (track, "notify::level", G_CALLBACK (on_level), self);
-    ms_remote_track_set_volume (track, self->volume);
-    ms_remote_track_set_muted (track, self->muted);
+    if (MS_IS_REMOTE_TRACK (track)) {
+      ms_remote_track_set_volume (MS_REMOTE_TRACK (track), self->volume);
+      ms_remote_track_set_muted (MS_REMOTE_TRACK (track), self->muted);
+    }
   }
 
-  gtk_level_bar_set_value (GTK_LEVEL_BAR (self->bar), track ? ms_remote_track_get_level (track) : 0);
+  gtk_level_bar_set_value (GTK_LEVEL_BAR (self->bar), ms_audio_produce_get_level (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEVEL]);
 }
 
 static void
 update (MsAudioProduce *self)
 {
-  MsRemoteTrack *track = NULL;
+  GObject *track = NULL;
 
-  if (self->session != NULL && self->peer_id != NULL && self->media_tag != NULL)
-    track = ms_session_lookup_remote_track (self->session, self->peer_id, self->media_tag);
+  if (self->session != NULL && self->media_tag != NULL) {
+    if (self->peer_id != NULL)
+      track = G_OBJECT (ms_session_lookup_remote_track (self->session, self->peer_id,
+                                                        self->media_tag));
+    else
+      track = G_OBJECT (ms_session_lookup_local_track (self->session, self->media_tag));
+  }
 
   set_track (self, track);
 }
@@ -103,11 +112,15 @@ set_session (MsAudioProduce *self,
 
   if (self->session != NULL) {
     g_signal_handlers_disconnect_by_data (ms_session_get_remote_tracks (self->session), self);
+    g_signal_handlers_disconnect_by_data (
+      ms_store_get_own_tracks (ms_session_get_store (self->session)), self);
     g_clear_object (&self->session);
   }
   if (session != NULL) {
     self->session = g_object_ref (session);
     g_signal_connect (ms_session_get_remote_tracks (session), "items-changed",
+                      G_CALLBACK (on_tracks_changed), self);
+    g_signal_connect (ms_store_get_own_tracks (ms_session_get_store (session)), "items-changed",
                       G_CALLBACK (on_tracks_changed), self);
   }
 
@@ -178,16 +191,16 @@ ms_audio_produce_set_property (GObject      *object,
   case PROP_VOLUME:
     if (!G_APPROX_VALUE (self->volume, g_value_get_double (value), 1e-9)) {
       self->volume = g_value_get_double (value);
-      if (self->track != NULL)
-        ms_remote_track_set_volume (self->track, self->volume);
+      if (MS_IS_REMOTE_TRACK (self->track))
+        ms_remote_track_set_volume (MS_REMOTE_TRACK (self->track), self->volume);
       g_object_notify_by_pspec (object, pspec);
     }
     break;
   case PROP_MUTED:
     if (self->muted != g_value_get_boolean (value)) {
       self->muted = g_value_get_boolean (value);
-      if (self->track != NULL)
-        ms_remote_track_set_muted (self->track, self->muted);
+      if (MS_IS_REMOTE_TRACK (self->track))
+        ms_remote_track_set_muted (MS_REMOTE_TRACK (self->track), self->muted);
       g_object_notify_by_pspec (object, pspec);
     }
     break;
@@ -274,5 +287,9 @@ ms_audio_produce_get_level (MsAudioProduce *self)
 {
   g_return_val_if_fail (MS_IS_AUDIO_PRODUCE (self), 0.0);
 
-  return self->track ? ms_remote_track_get_level (self->track) : 0.0;
+  if (MS_IS_REMOTE_TRACK (self->track))
+    return ms_remote_track_get_level (MS_REMOTE_TRACK (self->track));
+  if (MS_IS_LOCAL_TRACK (self->track))
+    return ms_local_track_get_level (MS_LOCAL_TRACK (self->track));
+  return 0.0;
 }

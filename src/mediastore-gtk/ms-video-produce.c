@@ -5,7 +5,8 @@
  * The widget follows the call by itself: it shows the video while the
  * session receives the track, the store says it is not paused, and the
  * widget is mapped; otherwise the placeholder. The video sink is attached
- * to the track only while the video is shown.
+ * to the track only while the video is shown. With no peer, the track is
+ * our own (a preview of what we send, before encoding).
  */
 
 #define G_LOG_DOMAIN "MsVideoProduce"
@@ -25,7 +26,8 @@ struct _MsVideoProduce {
   GtkWidget     *picture;
   GtkContentFit  fit;
 
-  MsRemoteTrack *bound;          /* the track the sink is attached to */
+  GObject       *bound;          /* the track the sink is attached to:
+                                  * MsRemoteTrack, or MsLocalTrack */
   MsVideoSink   *sink;
   MsTrackInfo   *info;           /* watched for "paused" */
   gulong         info_handler;
@@ -78,8 +80,11 @@ static void
 unbind (MsVideoProduce *self)
 {
   if (self->bound != NULL) {
-    /* Back to the track's own counting sink: the frames stop coming here. */
-    ms_remote_track_set_video_sink (self->bound, NULL);
+    /* Back to the track's own discarding sink: the frames stop coming here. */
+    if (MS_IS_REMOTE_TRACK (self->bound))
+      ms_remote_track_set_video_sink (MS_REMOTE_TRACK (self->bound), NULL);
+    else
+      ms_local_track_set_preview_sink (MS_LOCAL_TRACK (self->bound), NULL);
     g_clear_object (&self->bound);
   }
   gtk_picture_set_paintable (GTK_PICTURE (self->picture), NULL);
@@ -88,19 +93,22 @@ unbind (MsVideoProduce *self)
 
 static void
 bind (MsVideoProduce *self,
-      MsRemoteTrack  *track)
+      GObject        *track)
 {
   unbind (self);
   self->bound = g_object_ref (track);
   self->sink = ms_video_sink_new ();
-  ms_remote_track_set_video_sink (track, GST_ELEMENT (self->sink));
+  if (MS_IS_REMOTE_TRACK (track))
+    ms_remote_track_set_video_sink (MS_REMOTE_TRACK (track), GST_ELEMENT (self->sink));
+  else
+    ms_local_track_set_preview_sink (MS_LOCAL_TRACK (track), GST_ELEMENT (self->sink));
   gtk_picture_set_paintable (GTK_PICTURE (self->picture), GDK_PAINTABLE (self->sink));
 }
 
 static void
 update (MsVideoProduce *self)
 {
-  MsRemoteTrack *track = NULL;
+  GObject *track = NULL;
   MsTrackInfo *info = NULL;
   gboolean show;
   gboolean was_showing = self->bound != NULL;
@@ -109,8 +117,17 @@ update (MsVideoProduce *self)
     MsStore *store = ms_session_get_store (self->session);
     MsPeer *peer = ms_store_lookup_peer (store, self->peer_id);
 
-    track = ms_session_lookup_remote_track (self->session, self->peer_id, self->media_tag);
+    track = G_OBJECT (ms_session_lookup_remote_track (self->session, self->peer_id,
+                                                      self->media_tag));
     info = peer ? ms_peer_lookup_track (peer, self->media_tag) : NULL;
+  } else if (self->session != NULL && self->media_tag != NULL) {
+    MsLocalTrack *local = ms_session_lookup_local_track (self->session, self->media_tag);
+
+    /* Raw video only: a pre-encoded file has nothing to preview. */
+    if (local != NULL && ms_local_track_get_kind (local) == MS_TRACK_KIND_VIDEO &&
+        ms_local_track_get_source (local) != MS_LOCAL_TRACK_FILE)
+      track = G_OBJECT (local);
+    info = ms_store_lookup_own_track (ms_session_get_store (self->session), self->media_tag);
   }
 
   watch_info (self, info);
@@ -319,6 +336,8 @@ ms_video_produce_set_session (MsVideoProduce *self,
     g_signal_handlers_disconnect_by_data (ms_session_get_remote_tracks (self->session), self);
     g_signal_handlers_disconnect_by_data (ms_store_get_peers (ms_session_get_store (self->session)),
                                           self);
+    g_signal_handlers_disconnect_by_data (
+      ms_store_get_own_tracks (ms_session_get_store (self->session)), self);
     unbind (self);
     g_clear_object (&self->session);
   }
@@ -327,6 +346,8 @@ ms_video_produce_set_session (MsVideoProduce *self,
     g_signal_connect (ms_session_get_remote_tracks (session), "items-changed",
                       G_CALLBACK (on_changed), self);
     g_signal_connect (ms_store_get_peers (ms_session_get_store (session)), "items-changed",
+                      G_CALLBACK (on_changed), self);
+    g_signal_connect (ms_store_get_own_tracks (ms_session_get_store (session)), "items-changed",
                       G_CALLBACK (on_changed), self);
   }
 

@@ -20,4 +20,9 @@ GstCaps    *ms_local_track_make_caps (MsLocalTrack  *self,
                                       guint          payload,
                                       guint32        ssrc);
 
+/* A "level" element message from a track's bin. Main context. */
+void        ms_local_track_handle_level (GstMessage    *message);
+/* The track is no longer sent: silence. Main context. */
+void        ms_local_track_reset_level  (MsLocalTrack  *self);
+
 G_END_DECLS

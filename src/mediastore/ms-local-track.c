@@ -7,9 +7,12 @@
 
 #include "config.h"
 
+#include <float.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "ms-local-track-private.h"
+#include "ms-media-util-private.h"
 #include "ms-session.h"
 
 struct _MsLocalTrack {
@@ -19,13 +22,23 @@ struct _MsLocalTrack {
   MsTrackKind         kind;
   char               *location;
   GstElement         *element;     /* MS_LOCAL_TRACK_ELEMENT */
-  GstElement         *preview;
+  guint               width;       /* raw video is sent at this size and rate */
+  guint               height;
+  guint               framerate;
+
+  GMutex              lock;        /* guards the preview */
+  GstElement         *preview;     /* the application's sink, or NULL */
+  GstElement         *preview_in_bin;
+  GWeakRef            bin;         /* the bin being sent, if any */
+
+  double              level;       /* main context */
 };
 
 enum {
   PROP_0,
   PROP_SOURCE,
   PROP_KIND,
+  PROP_LEVEL,
   N_PROPS
 };
 
@@ -48,6 +61,9 @@ ms_local_track_get_property (GObject    *object,
   case PROP_KIND:
     g_value_set_int (value, self->kind);
     break;
+  case PROP_LEVEL:
+    g_value_set_double (value, self->level);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -61,6 +77,9 @@ ms_local_track_finalize (GObject *object)
   g_free (self->location);
   gst_clear_object (&self->element);
   gst_clear_object (&self->preview);
+  gst_clear_object (&self->preview_in_bin);
+  g_weak_ref_clear (&self->bin);
+  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (ms_local_track_parent_class)->finalize (object);
 }
@@ -79,12 +98,28 @@ ms_local_track_class_init (MsLocalTrackClass *klass)
   properties[PROP_KIND] =
     g_param_spec_int ("kind", NULL, NULL, 0, MS_TRACK_KIND_VIDEO, 0,
                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * MsLocalTrack:level:
+   *
+   * How loud the microphone is while an audio track is sent, from 0
+   * (silence) to 1, measured about ten times a second before the track's
+   * pause: a paused microphone still shows that someone speaks.
+   */
+  properties[PROP_LEVEL] =
+    g_param_spec_double ("level", NULL, NULL, 0.0, 1.0, 0.0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 ms_local_track_init (MsLocalTrack *self)
 {
+  /* Small frames by default, so that a few test peers fit on a small machine. */
+  self->width = 320;
+  self->height = 240;
+  self->framerate = 15;
+  g_mutex_init (&self->lock);
+  g_weak_ref_init (&self->bin, NULL);
 }
 
 static gboolean
@@ -151,8 +186,10 @@ ms_local_track_new (MsLocalTrackSource   source,
  * ms_local_track_new_for_file:
  * @path: a VP8 video in an IVF or WebM file
  *
- * The file (VP8 in WebM or IVF) is sent as it is, at its own pace, once,
- * without decoding or encoding.
+ * The file (VP8 in WebM or IVF) is sent as it is, at its own pace, without
+ * decoding or encoding. A WebM file starts again at its end, and the
+ * receivers see one stream that never ends; GStreamer cannot rewind an
+ * IVF file, which plays once.
  *
  * Returns: (transfer full): the track
  */
@@ -194,6 +231,34 @@ ms_local_track_new_for_element (MsTrackKind  kind,
   return self;
 }
 
+/**
+ * ms_local_track_set_video_format:
+ * @width: frame width in pixels
+ * @height: frame height in pixels
+ * @framerate: frames per second
+ *
+ * The size and rate a raw video track is scaled to and encoded at;
+ * 320×240 at 15 frames per second by default. The bitrate follows: a
+ * tenth of a bit per pixel, at least 400 kbit/s (about 700 kbit/s for
+ * 640×360 at 30). Takes effect the next time the track is sent. A
+ * pre-encoded file is sent as it is.
+ */
+void
+ms_local_track_set_video_format (MsLocalTrack *self,
+                                 guint         width,
+                                 guint         height,
+                                 guint         framerate)
+{
+  g_return_if_fail (MS_IS_LOCAL_TRACK (self));
+  g_return_if_fail (self->kind == MS_TRACK_KIND_VIDEO);
+  g_return_if_fail (width >= 16 && width <= 4096 && height >= 16 && height <= 4096);
+  g_return_if_fail (framerate >= 1 && framerate <= 120);
+
+  self->width = width;
+  self->height = height;
+  self->framerate = framerate;
+}
+
 MsLocalTrackSource
 ms_local_track_get_source (MsLocalTrack *self)
 {
@@ -210,21 +275,136 @@ ms_local_track_get_kind (MsLocalTrack *self)
   return self->kind;
 }
 
+static GstElement *
+make_discarding_sink (void)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  return gst_object_ref_sink (sink);
+}
+
+typedef struct {
+  MsLocalTrack *track;
+  GstBin       *bin;
+  GstElement   *replacement;
+} PreviewSwap;
+
+static void
+preview_swap_free (gpointer data)
+{
+  PreviewSwap *swap = data;
+
+  g_object_unref (swap->track);
+  gst_object_unref (swap->bin);
+  gst_object_unref (swap->replacement);
+  g_free (swap);
+}
+
+/* Between two frames of the preview branch. */
+static GstPadProbeReturn
+on_preview_swap (GstPad          *pad,
+                 GstPadProbeInfo *info,
+                 gpointer         user_data)
+{
+  PreviewSwap *swap = user_data;
+  MsLocalTrack *self = swap->track;
+
+  g_mutex_lock (&self->lock);
+  /* The track may have been sent again in another bin meanwhile. */
+  if (self->preview_in_bin != NULL &&
+      GST_OBJECT_PARENT (self->preview_in_bin) == GST_OBJECT (swap->bin)) {
+    ms_media_replace_sink (pad, swap->bin, self->preview_in_bin, swap->replacement);
+    gst_object_unref (self->preview_in_bin);
+    self->preview_in_bin = gst_object_ref (swap->replacement);
+  }
+  g_mutex_unlock (&self->lock);
+
+  return GST_PAD_PROBE_REMOVE;
+}
+
 /**
  * ms_local_track_set_preview_sink:
- * @sink: (nullable) (transfer floating): where a copy of the raw video goes
+ * @sink: (nullable) (transfer floating): a sink for a copy of the raw
+ *   video, or %NULL for none
  *
- * Takes effect the next time the track is sent.
+ * Shows the video this track sends, before it is encoded, for as long as
+ * it is sent; paused, the preview goes on. Takes effect at once, between
+ * two frames, and again each time the track is sent. Audio and pre-encoded
+ * file tracks have no preview.
  */
 void
 ms_local_track_set_preview_sink (MsLocalTrack *self,
                                  GstElement   *sink)
 {
-  g_return_if_fail (MS_IS_LOCAL_TRACK (self));
+  g_autoptr (GstBin) bin = NULL;
+  g_autoptr (GstElement) convert = NULL;
+  g_autoptr (GstPad) convert_src = NULL;
+  PreviewSwap *swap;
 
+  g_return_if_fail (MS_IS_LOCAL_TRACK (self));
+  g_return_if_fail (sink == NULL || GST_IS_ELEMENT (sink));
+
+  g_mutex_lock (&self->lock);
   gst_clear_object (&self->preview);
   if (sink != NULL)
     self->preview = gst_object_ref_sink (sink);
+  bin = g_weak_ref_get (&self->bin);
+  convert = bin ? gst_bin_get_by_name (bin, "preview") : NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (convert == NULL)
+    return;
+
+  swap = g_new0 (PreviewSwap, 1);
+  swap->track = g_object_ref (self);
+  swap->bin = g_steal_pointer (&bin);
+  swap->replacement = sink ? gst_object_ref (sink) : make_discarding_sink ();
+  convert_src = gst_element_get_static_pad (convert, "src");
+  /* Outside the lock: the probe may run right here. */
+  gst_pad_add_probe (convert_src, GST_PAD_PROBE_TYPE_IDLE, on_preview_swap, swap,
+                     preview_swap_free);
+}
+
+/**
+ * ms_local_track_get_level:
+ *
+ * Returns: the microphone's level, see #MsLocalTrack:level
+ */
+double
+ms_local_track_get_level (MsLocalTrack *self)
+{
+  g_return_val_if_fail (MS_IS_LOCAL_TRACK (self), 0.0);
+
+  return self->level;
+}
+
+void
+ms_local_track_handle_level (GstMessage *message)
+{
+  double level = 0.0;
+  g_autoptr (GObject) target = ms_media_level_target (message, &level);
+  MsLocalTrack *self;
+
+  if (target == NULL || !MS_IS_LOCAL_TRACK (target))
+    return;
+
+  self = MS_LOCAL_TRACK (target);
+  if (G_APPROX_VALUE (self->level, level, DBL_EPSILON))
+    return;
+
+  self->level = level;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEVEL]);
+}
+
+void
+ms_local_track_reset_level (MsLocalTrack *self)
+{
+  if (self->level == 0.0)
+    return;
+
+  self->level = 0.0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEVEL]);
 }
 
 static const char *
@@ -257,9 +437,167 @@ on_eos_drop (GstPad          *pad,
          GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
+/* A file plays in a loop. At its end the reader seeks back to the start,
+ * and this probe, on the reader's output, hides the seam from everything
+ * downstream: the flushes and the repeated stream-start and segment never
+ * pass, and each new pass is shifted to begin where the last one ended, so
+ * that the pacing, the payloader's running time and with it the RTP
+ * timestamps go on as if the file never ended. Only the reader's
+ * streaming thread touches it. */
+typedef struct {
+  GstClockTime first;     /* timestamp of the file's first frame */
+  GstClockTime offset;    /* added to this pass's timestamps */
+  GstClockTime end;       /* end of the last frame sent, shifted */
+  GstClockTime last;      /* timestamp of the last frame read, unshifted */
+  GstClockTime frame;     /* duration of a frame, when the file does not say */
+  gboolean     started;   /* the first stream-start and segment went through */
+} FileLoop;
+
+typedef struct {
+  GstPad       *pad;
+  GstClockTime  start;
+} FileRewind;
+
+static void
+file_rewind_free (gpointer data)
+{
+  FileRewind *rewind = data;
+
+  gst_object_unref (rewind->pad);
+  g_free (rewind);
+}
+
+static void
+on_file_rewind (GstElement *parsebin,
+                gpointer    user_data)
+{
+  FileRewind *rewind = user_data;
+
+  /* A track that stops meanwhile just refuses the seek. */
+  gst_pad_send_event (rewind->pad,
+                      gst_event_new_seek (1.0, GST_FORMAT_TIME,
+                                          GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT,
+                                          GST_SEEK_TYPE_SET, rewind->start,
+                                          GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE));
+}
+
+static GstPadProbeReturn
+on_file_data (GstPad          *pad,
+              GstPadProbeInfo *info,
+              gpointer         user_data)
+{
+  FileLoop *loop = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime pts = GST_BUFFER_PTS (buffer);
+    GstClockTime duration = GST_BUFFER_DURATION (buffer);
+
+    if (!GST_CLOCK_TIME_IS_VALID (pts))
+      return GST_PAD_PROBE_OK;
+    if (!GST_CLOCK_TIME_IS_VALID (loop->first))
+      loop->first = pts;
+    if (GST_CLOCK_TIME_IS_VALID (loop->last) && pts > loop->last)
+      loop->frame = pts - loop->last;
+    loop->last = pts;
+    if (!GST_CLOCK_TIME_IS_VALID (duration))
+      duration = loop->frame;
+
+    if (loop->offset > 0) {
+      buffer = gst_buffer_make_writable (buffer);
+      GST_BUFFER_PTS (buffer) = pts + loop->offset;
+      if (GST_BUFFER_DTS_IS_VALID (buffer))
+        GST_BUFFER_DTS (buffer) += loop->offset;
+      GST_PAD_PROBE_INFO_DATA (info) = buffer;
+    }
+    loop->end = MAX (loop->end, pts + loop->offset + duration);
+    return GST_PAD_PROBE_OK;
+  }
+
+  switch (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info))) {
+  case GST_EVENT_FLUSH_START:
+  case GST_EVENT_FLUSH_STOP:
+    return GST_PAD_PROBE_DROP;
+  case GST_EVENT_STREAM_START:
+  case GST_EVENT_SEGMENT:
+    if (loop->started)
+      return GST_PAD_PROBE_DROP;
+    if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_SEGMENT)
+      loop->started = TRUE;
+    return GST_PAD_PROBE_OK;
+  case GST_EVENT_EOS: {
+    FileRewind *rewind;
+
+    if (!GST_CLOCK_TIME_IS_VALID (loop->first))
+      return GST_PAD_PROBE_DROP;   /* an empty file: nothing to repeat */
+    loop->offset = loop->end - loop->first;
+    loop->last = GST_CLOCK_TIME_NONE;
+    rewind = g_new0 (FileRewind, 1);
+    rewind->pad = gst_object_ref (pad);
+    rewind->start = loop->first;
+    /* Not from this thread: the reader pauses itself after its EOS. */
+    gst_element_call_async (GST_ELEMENT (GST_OBJECT_PARENT (pad)), on_file_rewind, rewind,
+                            file_rewind_free);
+    return GST_PAD_PROBE_DROP;
+  }
+  default:
+    return GST_PAD_PROBE_OK;
+  }
+}
+
+static void
+on_file_pad (GstElement *parsebin,
+             GstPad     *pad,
+             gpointer    user_data)
+{
+  GstElement *next = user_data;
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (next, "sink");
+  FileLoop *loop;
+
+  if (gst_pad_is_linked (sink))
+    return;   /* one video stream is sent; others stay unlinked */
+
+  loop = g_new0 (FileLoop, 1);
+  loop->first = loop->last = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (pad,
+                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+                     GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+                     on_file_data, loop, g_free);
+  gst_pad_link (pad, sink);
+}
+
+static void
+attach_preview_and_level (MsLocalTrack *self,
+                          GstBin       *bin)
+{
+  g_autoptr (GstElement) convert = gst_bin_get_by_name (bin, "preview");
+  g_autoptr (GstElement) level = gst_bin_get_by_name (bin, "level");
+
+  if (level != NULL)
+    ms_media_level_set_target (level, G_OBJECT (self));
+
+  g_mutex_lock (&self->lock);
+  g_weak_ref_set (&self->bin, bin);
+  gst_clear_object (&self->preview_in_bin);
+  if (convert != NULL) {
+    GstElement *sink = self->preview ? gst_object_ref (self->preview) : make_discarding_sink ();
+    GstObject *parent = gst_object_get_parent (GST_OBJECT (sink));
+
+    /* Still in the bin this track was sent with before. */
+    if (parent != NULL) {
+      gst_element_set_state (sink, GST_STATE_NULL);
+      gst_bin_remove (GST_BIN (parent), sink);
+      gst_object_unref (parent);
+    }
+    gst_bin_add (bin, sink);
+    gst_element_link (convert, sink);
+    self->preview_in_bin = sink;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
 /* Raw media → valve (paused drops here, before the encoder) → encoder →
- * RTP payloader. Small frames by default so that a few test peers fit on a
- * small machine; real-time encoder settings throughout. */
+ * RTP payloader, with real-time encoder settings throughout. */
 GstElement *
 ms_local_track_make_bin (MsLocalTrack  *self,
                          guint          payload,
@@ -270,24 +608,38 @@ ms_local_track_make_bin (MsLocalTrack  *self,
   g_autoptr (GstElement) bin = NULL;
   GstElement *source = NULL;
   GstElement *first;
+  gboolean linked;
 
   if (self->source == MS_LOCAL_TRACK_FILE) {
-    description = g_strdup_printf ("parsebin name=first ! identity sync=true ! "
+    description = g_strdup_printf ("identity name=first sync=true ! "
                                    "valve name=valve drop=false ! "
                                    "rtpvp8pay name=pay mtu=1200 picture-id-mode=15-bit pt=%u ! "
                                    "capsfilter name=caps", payload);
   } else if (self->kind == MS_TRACK_KIND_VIDEO) {
+    guint bitrate = MAX (400000, (guint) ((guint64) self->width * self->height *
+                                          self->framerate / 10));
+
+    /* Each branch of the tee has its queue: the sending one blocks
+     * inside webrtcbin until DTLS is up, the preview must not wait. */
     description = g_strdup_printf ("videoconvert name=first ! videoscale ! videorate ! "
-                                   "video/x-raw,width=320,height=240,framerate=15/1 ! "
-                                   "tee name=preview allow-not-linked=true ! "
+                                   "video/x-raw,width=%u,height=%u,framerate=%u/1 ! "
+                                   "tee name=tee ! "
+                                   "queue name=sendq leaky=downstream max-size-buffers=2 "
+                                   "max-size-bytes=0 max-size-time=0 silent=true ! "
                                    "valve name=valve drop=false ! "
                                    "vp8enc deadline=1 cpu-used=8 end-usage=cbr "
-                                   "target-bitrate=400000 keyframe-max-dist=150 "
+                                   "target-bitrate=%u keyframe-max-dist=%u "
                                    "lag-in-frames=0 error-resilient=default threads=1 ! "
                                    "rtpvp8pay name=pay mtu=1200 picture-id-mode=15-bit pt=%u ! "
-                                   "capsfilter name=caps", payload);
+                                   "capsfilter name=caps "
+                                   "tee. ! queue leaky=downstream "
+                                   "max-size-buffers=1 max-size-bytes=0 max-size-time=0 "
+                                   "silent=true ! videoconvert name=preview",
+                                   self->width, self->height, self->framerate, bitrate,
+                                   10 * self->framerate, payload);
   } else {
     description = g_strdup_printf ("audioconvert name=first ! audioresample ! "
+                                   "level name=level post-messages=true interval=100000000 ! "
                                    "valve name=valve drop=false ! "
                                    "opusenc audio-type=voice frame-size=20 bitrate=32000 ! "
                                    "rtpopuspay name=pay pt=%u ! capsfilter name=caps", payload);
@@ -310,9 +662,21 @@ ms_local_track_make_bin (MsLocalTrack  *self,
       return NULL;
   }
 
+  if (self->kind == MS_TRACK_KIND_AUDIO)
+    ms_media_tag_as_call (source);
   gst_bin_add (GST_BIN (bin), source);
   first = gst_bin_get_by_name (GST_BIN (bin), "first");
-  if (!gst_element_link (source, first)) {
+  if (self->source == MS_LOCAL_TRACK_FILE) {
+    GstElement *parse = gst_element_factory_make ("parsebin", NULL);
+
+    /* The stream appears once the file is read; it loops from there. */
+    gst_bin_add (GST_BIN (bin), parse);
+    g_signal_connect_object (parse, "pad-added", G_CALLBACK (on_file_pad), first, 0);
+    linked = gst_element_link (source, parse);
+  } else {
+    linked = gst_element_link (source, first);
+  }
+  if (!linked) {
     gst_object_unref (first);
     g_set_error (error, MS_SESSION_ERROR, MS_SESSION_ERROR_MEDIA,
                  _("Could not set up the media source"));
@@ -320,17 +684,7 @@ ms_local_track_make_bin (MsLocalTrack  *self,
   }
   gst_object_unref (first);
 
-  if (self->preview != NULL) {
-    g_autoptr (GstElement) tee = gst_bin_get_by_name (GST_BIN (bin), "preview");
-
-    if (tee != NULL) {
-      GstElement *queue = gst_element_factory_make ("queue", NULL);
-
-      g_object_set (queue, "leaky", 2, "max-size-buffers", 1, NULL);
-      gst_bin_add_many (GST_BIN (bin), queue, self->preview, NULL);
-      gst_element_link_many (tee, queue, self->preview, NULL);
-    }
-  }
+  attach_preview_and_level (self, GST_BIN (bin));
 
   {
     g_autoptr (GstElement) filter = gst_bin_get_by_name (GST_BIN (bin), "caps");
@@ -342,7 +696,8 @@ ms_local_track_make_bin (MsLocalTrack  *self,
     g_object_set (pay, "ssrc", ssrc, NULL);
     /* Fixed caps: webrtcbin builds the offer's m-line from them. */
     g_object_set (filter, "caps", caps, NULL);
-    /* A file ends; an EOS inside webrtcbin would freeze the whole bundle. */
+    /* No source may end: an EOS inside webrtcbin would freeze the whole
+     * bundle (a file loops, but its reader may still fail). */
     gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_eos_drop, NULL, NULL);
     gst_element_add_pad (bin, ghost);
   }

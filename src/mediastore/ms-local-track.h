@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * @MS_LOCAL_TRACK_SCREEN: the X11 screen (`ximagesrc`); the app uses the portal
  * @MS_LOCAL_TRACK_TEST_VIDEO: a moving test pattern
  * @MS_LOCAL_TRACK_TEST_AUDIO: a test tone
- * @MS_LOCAL_TRACK_FILE: a pre-encoded VP8 file (WebM or IVF), sent once without re-encoding
+ * @MS_LOCAL_TRACK_FILE: a pre-encoded VP8 file (WebM or IVF), sent in a loop without re-encoding
  * @MS_LOCAL_TRACK_ELEMENT: a source element given by the application
  */
 typedef enum {
@@ -42,9 +42,14 @@ MsLocalTrack       *ms_local_track_new_for_file     (const char         *path,
 MsLocalTrack       *ms_local_track_new_for_element  (MsTrackKind         kind,
                                                      GstElement         *source);
 
+void                ms_local_track_set_video_format (MsLocalTrack       *self,
+                                                     guint               width,
+                                                     guint               height,
+                                                     guint               framerate);
 MsLocalTrackSource  ms_local_track_get_source       (MsLocalTrack       *self);
 MsTrackKind         ms_local_track_get_kind         (MsLocalTrack       *self);
 void                ms_local_track_set_preview_sink (MsLocalTrack       *self,
                                                      GstElement         *sink);
+double              ms_local_track_get_level        (MsLocalTrack       *self);
 
 G_END_DECLS

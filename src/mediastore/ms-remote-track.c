@@ -12,12 +12,12 @@
 #include "config.h"
 
 #include <float.h>
-#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include <gst/rtp/rtp.h>
 
+#include "ms-media-util-private.h"
 #include "ms-remote-track-private.h"
 
 struct _MsRemoteTrack {
@@ -167,13 +167,6 @@ ms_remote_track_new (const char  *peer_id,
 }
 
 static void
-weak_ref_free (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
-}
-
-static void
 count_packet (MsRemoteTrack *self,
               GstBuffer     *buffer)
 {
@@ -287,8 +280,12 @@ ms_remote_track_attach (MsRemoteTrack *self,
   } else if (self->kind == MS_TRACK_KIND_VIDEO) {
     g_autoptr (GstPad) decoded = NULL;
     GstElement *decoder;
+    GstElement *depay;
 
-    add (self, "rtpvp8depay");
+    depay = add (self, "rtpvp8depay");
+    /* After loss, wait for a keyframe and ask for one (PLI), rather than
+     * decode from broken references until the next periodic keyframe. */
+    g_object_set (depay, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, NULL);
     decoder = add (self, "vp8dec");
     last = add (self, "videoconvert");
     self->tail = last;
@@ -319,12 +316,7 @@ ms_remote_track_attach (MsRemoteTrack *self,
     /* Measured after the volume: what is heard. The session's bus watch
      * hands the messages back through this weak reference. */
     g_object_set (level, "post-messages", TRUE, "interval", 100 * GST_MSECOND, NULL);
-    {
-      GWeakRef *weak = g_new0 (GWeakRef, 1);
-
-      g_weak_ref_init (weak, self);
-      g_object_set_data_full (G_OBJECT (level), "ms-remote-track", weak, weak_ref_free);
-    }
+    ms_media_level_set_target (level, G_OBJECT (self));
     link_chain (self, src, 0);
 
     out = gst_element_get_static_pad (level, "src");
@@ -431,19 +423,11 @@ on_swap_sink (GstPad          *pad,
 {
   Swap *swap = user_data;
   MsRemoteTrack *self = swap->track;
-  g_autoptr (GstPad) old_pad = gst_element_get_static_pad (swap->old_sink, "sink");
-  g_autoptr (GstPad) new_pad = gst_element_get_static_pad (swap->new_sink, "sink");
 
   g_mutex_lock (&self->lock);
   if (self->bin != NULL && g_ptr_array_remove (self->elements, swap->old_sink)) {
-    gst_pad_unlink (pad, old_pad);
-    gst_element_set_state (swap->old_sink, GST_STATE_NULL);
-    gst_bin_remove (self->bin, swap->old_sink);
-
-    gst_bin_add (self->bin, swap->new_sink);
+    ms_media_replace_sink (pad, self->bin, swap->old_sink, swap->new_sink);
     g_ptr_array_add (self->elements, gst_object_ref (swap->new_sink));
-    gst_pad_link (pad, new_pad);
-    gst_element_sync_state_with_parent (swap->new_sink);
   }
   g_mutex_unlock (&self->lock);
 
@@ -554,31 +538,14 @@ ms_remote_track_get_level (MsRemoteTrack *self)
 void
 ms_remote_track_handle_level (GstMessage *message)
 {
-  const GstStructure *structure = gst_message_get_structure (message);
-  GWeakRef *weak = g_object_get_data (G_OBJECT (GST_MESSAGE_SRC (message)), "ms-remote-track");
-  g_autoptr (MsRemoteTrack) self = weak ? g_weak_ref_get (weak) : NULL;
-  const GValue *rms;
-  double loudest = -G_MAXDOUBLE;
-  double level;
+  double level = 0.0;
+  g_autoptr (GObject) target = ms_media_level_target (message, &level);
+  MsRemoteTrack *self;
 
-  if (self == NULL || structure == NULL || !gst_structure_has_name (structure, "level"))
+  if (target == NULL || !MS_IS_REMOTE_TRACK (target))
     return;
 
-  rms = gst_structure_get_value (structure, "rms");
-
-  /* GstLevel still speaks GValueArray in 1.22. */
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  if (rms == NULL || !G_VALUE_HOLDS_BOXED (rms) || g_value_get_boxed (rms) == NULL)
-    return;
-  for (guint i = 0; i < ((GValueArray *) g_value_get_boxed (rms))->n_values; i++) {
-    double db = g_value_get_double (g_value_array_get_nth (g_value_get_boxed (rms), i));
-
-    loudest = MAX (loudest, db);
-  }
-  G_GNUC_END_IGNORE_DEPRECATIONS
-
-  /* Below -90 dB is silence; the scale is linear amplitude. */
-  level = loudest < -90.0 ? 0.0 : CLAMP (pow (10.0, loudest / 20.0), 0.0, 1.0);
+  self = MS_REMOTE_TRACK (target);
   if (G_APPROX_VALUE (self->level, level, DBL_EPSILON))
     return;
 

@@ -22,12 +22,13 @@
 #include <libsoup/soup.h>
 
 #include "ms-local-track-private.h"
+#include "ms-media-util-private.h"
 #include "ms-sdp.h"
 #include "ms-remote-track-private.h"
 #include "ms-session.h"
 #include "ms-store-private.h"
 
-#define JITTER_LATENCY_MS 100
+#define DEFAULT_LATENCY_MS 100
 #define FIRST_PAYLOAD     96
 
 typedef struct {
@@ -55,6 +56,19 @@ struct _MsSession {
   gboolean                 loopback;
   gboolean                 leaving;
   gboolean                 decode;
+  GstElement              *audio_output;   /* NULL: the default */
+
+  /* Reconnecting after a drop: the resume key of the last welcome, what
+   * we sent (to send again), and the backoff. */
+  char                    *url;
+  char                    *token;
+  char                    *resume_key;
+  char                    *peer_id;       /* ours, before the drop */
+  GPtrArray               *saved;         /* of Saved */
+  guint                    reconnect_id;
+  guint                    attempts;
+  gint64                   reconnect_since;
+  guint                    latency;       /* ms of jitterbuffer */
   GPtrArray               *ice_servers;   /* of MsIceServer, from welcome */
 
   GstElement              *pipeline;
@@ -80,6 +94,7 @@ enum {
   PROP_0,
   PROP_STORE,
   PROP_DECODE,
+  PROP_LATENCY,
   N_PROPS
 };
 
@@ -97,11 +112,34 @@ G_DEFINE_FINAL_TYPE (MsSession, ms_session, G_TYPE_OBJECT)
 
 G_DEFINE_QUARK (ms-session-error-quark, ms_session_error)
 
+/* A track we were sending when the connection dropped. */
+typedef struct {
+  MsLocalTrack *track;
+  char         *tag;
+  gboolean      paused;
+} Saved;
+
+static void
+saved_free (gpointer data)
+{
+  Saved *saved = data;
+
+  g_object_unref (saved->track);
+  g_free (saved->tag);
+  g_free (saved);
+}
+
+/* First retry after 250 ms, doubling up to 4 s; given up after a minute. */
+#define RECONNECT_FIRST_MS 250
+#define RECONNECT_MAX_MS 4000
+#define RECONNECT_GIVE_UP_S 60
+
 typedef enum {
   HOP_OFFER_READY,
   HOP_ANSWER_READY,
   HOP_REMOTE_SET,
   HOP_CANDIDATE,
+  HOP_PC_FAILED,
 } HopKind;
 
 typedef struct {
@@ -130,6 +168,8 @@ local_free (gpointer data)
   }
   gst_clear_object (&local->sink);
   gst_clear_object (&local->transceiver);
+  if (local->track != NULL)
+    ms_local_track_reset_level (local->track);
   g_clear_object (&local->track);
   g_free (local->tag);
   g_free (local);
@@ -150,6 +190,9 @@ ms_session_get_property (GObject    *object,
   case PROP_DECODE:
     g_value_set_boolean (value, self->decode);
     break;
+  case PROP_LATENCY:
+    g_value_set_uint (value, self->latency);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -167,13 +210,31 @@ ms_session_set_property (GObject      *object,
   case PROP_DECODE:
     self->decode = g_value_get_boolean (value);
     break;
+  case PROP_LATENCY:
+    self->latency = g_value_get_uint (value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
 }
 
 static void
+teardown_media_full (MsSession *self,
+                     gboolean   keep_own_tracks);
+static void
+stop_reconnecting (MsSession *self);
+
+static void
 teardown_media (MsSession *self)
+{
+  teardown_media_full (self, FALSE);
+}
+
+/* @keep_own_tracks: the store keeps listing what we send (a reconnect
+ * will send it again), so that widgets showing it do not blink. */
+static void
+teardown_media_full (MsSession *self,
+                     gboolean   keep_own_tracks)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
 
@@ -197,7 +258,15 @@ teardown_media (MsSession *self)
     g_source_destroy (self->publish_idle);
     g_clear_pointer (&self->publish_idle, g_source_unref);
   }
-  g_ptr_array_set_size (self->locals, 0);
+  {
+    g_autoptr (GPtrArray) tags = g_ptr_array_new_with_free_func (g_free);
+
+    for (guint i = 0; i < self->locals->len; i++)
+      g_ptr_array_add (tags, g_strdup (((Local *) g_ptr_array_index (self->locals, i))->tag));
+    g_ptr_array_set_size (self->locals, 0);
+    for (guint i = 0; i < tags->len && !keep_own_tracks; i++)
+      ms_store_remove_own_track (self->store, g_ptr_array_index (tags, i));
+  }
   self->publish = NULL;
   self->subscribe = NULL;
   self->publish_gen = self->subscribe_gen = 0;
@@ -224,6 +293,7 @@ ms_session_dispose (GObject *object)
 {
   MsSession *self = MS_SESSION (object);
 
+  stop_reconnecting (self);
   drop_socket (self);
   teardown_media (self);
   g_clear_object (&self->soup);
@@ -241,6 +311,12 @@ ms_session_finalize (GObject *object)
   g_clear_object (&self->remote_tracks);
   g_ptr_array_unref (self->locals);
   g_clear_pointer (&self->ice_servers, g_ptr_array_unref);
+  gst_clear_object (&self->audio_output);
+  g_free (self->url);
+  g_free (self->token);
+  g_free (self->resume_key);
+  g_free (self->peer_id);
+  g_ptr_array_unref (self->saved);
   g_hash_table_unref (self->mids);
   g_mutex_clear (&self->mids_lock);
   g_main_context_unref (self->context);
@@ -270,6 +346,17 @@ ms_session_class_init (MsSessionClass *klass)
   properties[PROP_DECODE] =
     g_param_spec_boolean ("decode", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  /**
+   * MsSession:latency:
+   *
+   * How long received media may wait for late or reordered packets, in
+   * milliseconds. Video is shown this much later than it arrives: lower
+   * is sooner, higher survives a worse network. Takes effect with the
+   * next PeerConnection (the next subscribe offer).
+   */
+  properties[PROP_LATENCY] =
+    g_param_spec_uint ("latency", NULL, NULL, 0, 10000, DEFAULT_LATENCY_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -299,6 +386,7 @@ ms_session_init (MsSession *self)
   self->store = ms_store_new ();
   self->context = g_main_context_ref_thread_default ();
   self->locals = g_ptr_array_new_with_free_func (local_free);
+  self->saved = g_ptr_array_new_with_free_func (saved_free);
   self->remote_tracks = g_list_store_new (MS_TYPE_REMOTE_TRACK);
   self->mids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   g_mutex_init (&self->mids_lock);
@@ -332,6 +420,14 @@ ms_session_get_decode (MsSession *self)
   return self->decode;
 }
 
+guint
+ms_session_get_latency (MsSession *self)
+{
+  g_return_val_if_fail (MS_IS_SESSION (self), 0);
+
+  return self->latency;
+}
+
 static gint64
 send_message (MsSession *self,
               MsMessage *msg,
@@ -358,6 +454,10 @@ send_message (MsSession *self,
 
 static gboolean
 on_hop (gpointer data);
+static void
+start_reconnect (MsSession *self);
+static void
+schedule_reconnect (MsSession *self);
 
 static void
 hop_free (gpointer data)
@@ -566,6 +666,7 @@ on_bus_message (GstBus     *bus,
     break;
   case GST_MESSAGE_ELEMENT:
     ms_remote_track_handle_level (message);
+    ms_local_track_handle_level (message);
     break;
   case GST_MESSAGE_ERROR: {
     g_autoptr (GError) error = NULL;
@@ -609,7 +710,12 @@ ensure_pipeline (MsSession *self)
   /* Every remote audio track is mixed into one output. */
   self->mixer = gst_element_factory_make ("audiomixer", NULL);
   convert = gst_element_factory_make ("audioconvert", NULL);
-  sink = gst_element_factory_make (sink_name ? sink_name : "autoaudiosink", NULL);
+  if (self->audio_output != NULL)
+    sink = gst_object_ref (self->audio_output);
+  else
+    sink = gst_element_factory_make (sink_name ? sink_name : "autoaudiosink", NULL);
+  if (sink != NULL)
+    ms_media_tag_as_call (sink);
   /* No sound device (a server, a container): the call goes on without
    * sound rather than with a broken pipeline. */
   if (sink != NULL && gst_element_set_state (sink, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
@@ -677,6 +783,22 @@ configure_ice (MsSession  *self,
   }
 }
 
+/* Any thread. A PeerConnection that failed cannot be restarted in
+ * webrtcbin 1.22: the session reconnects as a whole. */
+static void
+on_ice_state (GstElement *webrtc,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  PcData *data = user_data;
+  g_autoptr (MsSession) self = g_weak_ref_get (&data->session);
+  GstWebRTCICEConnectionState state;
+
+  g_object_get (webrtc, "ice-connection-state", &state, NULL);
+  if (self != NULL && state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
+    post (self, hop_new (self, HOP_PC_FAILED, data->pc, data->gen));
+}
+
 static GstElement *
 new_webrtcbin (MsSession *self,
                MsPcKind   pc,
@@ -686,10 +808,12 @@ new_webrtcbin (MsSession *self,
 
   g_object_set (webrtc,
                 "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
-                "latency", JITTER_LATENCY_MS,
+                "latency", self->latency,
                 NULL);
   configure_ice (self, webrtc);
   g_signal_connect_data (webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
+                         pc_data_new (self, webrtc, pc, gen), pc_data_closure_free, 0);
+  g_signal_connect_data (webrtc, "notify::ice-connection-state", G_CALLBACK (on_ice_state),
                          pc_data_new (self, webrtc, pc, gen), pc_data_closure_free, 0);
   if (pc == MS_PC_SUBSCRIBE) {
     g_signal_connect_data (webrtc, "pad-added", G_CALLBACK (on_subscribe_pad),
@@ -856,6 +980,9 @@ schedule_publish (MsSession *self)
     return;
 
   self->publish_idle = g_idle_source_new ();
+  /* Not at idle priority: in an app that redraws video all the time the
+   * offer would wait behind every frame (seen: seconds under load). */
+  g_source_set_priority (self->publish_idle, G_PRIORITY_DEFAULT);
   g_source_set_callback (self->publish_idle, on_publish_idle, self, NULL);
   g_source_attach (self->publish_idle, self->context);
 }
@@ -974,6 +1101,7 @@ ms_session_send_track (MsSession     *self,
   gst_bin_add (GST_BIN (self->pipeline), local->bin);
   gst_element_sync_state_with_parent (local->bin);
   g_ptr_array_add (self->locals, local);
+  ms_store_put_own_track (self->store, tag, ms_local_track_get_kind (track), local->paused);
 
   schedule_publish (self);
   return TRUE;
@@ -1024,6 +1152,7 @@ set_paused (MsSession   *self,
 
   request->u.track_request.tag = g_strdup (tag);
   local->paused = paused;
+  ms_store_put_own_track (self->store, tag, ms_local_track_get_kind (local->track), paused);
   if (paused) {
     g_autoptr (GstElement) valve = gst_bin_get_by_name (GST_BIN (local->bin), "valve");
 
@@ -1066,6 +1195,7 @@ ms_session_close_track (MsSession   *self,
                         GError     **error)
 {
   g_autoptr (MsMessage) request = ms_message_new (MS_MSG_CLOSE_TRACK);
+  g_autofree char *closed = NULL;
   Local *local;
 
   g_return_val_if_fail (MS_IS_SESSION (self), FALSE);
@@ -1087,7 +1217,10 @@ ms_session_close_track (MsSession   *self,
 
     unlink_between_packets (src, local->sink);
   }
+  closed = g_strdup (local->tag);
   g_ptr_array_remove (self->locals, local);
+  /* Gone from the session first: whoever watches the store finds no track. */
+  ms_store_remove_own_track (self->store, closed);
   schedule_publish (self);
 
   return TRUE;
@@ -1267,6 +1400,13 @@ on_hop (gpointer data)
     if (self->publish_dirty)
       publish_update (self);
     break;
+  case HOP_PC_FAILED:
+    if (ms_store_get_connect_status (self->store) == MS_CONNECT_STATUS_CONNECTED) {
+      g_message ("The %s PeerConnection failed: reconnecting",
+                 hop->pc == MS_PC_PUBLISH ? "publish" : "subscribe");
+      start_reconnect (self);
+    }
+    break;
   case HOP_CANDIDATE: {
     g_autoptr (MsMessage) candidate = ms_message_new (MS_MSG_CANDIDATE);
 
@@ -1336,6 +1476,7 @@ fail (MsSession  *self,
 {
   g_autoptr (GTask) task = g_steal_pointer (&self->connect_task);
 
+  stop_reconnecting (self);
   drop_socket (self);
   teardown_media (self);
   ms_store_set_error_connection (self->store, text);
@@ -1350,16 +1491,44 @@ on_welcome (MsSession       *self,
             const MsMessage *msg)
 {
   g_autoptr (GTask) task = g_steal_pointer (&self->connect_task);
+  gboolean again = self->reconnect_since != 0;
 
   ms_store_apply_message (self->store, msg);
-  ms_store_set_connect_status (self->store, MS_CONNECT_STATUS_NEGOTIATING);
+  if (again && g_strcmp0 (msg->u.welcome.peer_id, self->peer_id) != 0) {
+    /* The server no longer knew us (restarted, or the grace period was
+     * over): we are back, but as someone new to the others. */
+    ms_store_set_error_connection (self->store,
+                                   _("The connection was lost for a while: you joined the call "
+                                     "again"));
+  } else {
+    ms_store_set_error_connection (self->store, NULL);
+  }
+  if (!again)
+    ms_store_set_connect_status (self->store, MS_CONNECT_STATUS_NEGOTIATING);
 
+  g_free (self->resume_key);
+  self->resume_key = g_strdup (msg->u.welcome.resume);
   g_clear_pointer (&self->ice_servers, g_ptr_array_unref);
   self->ice_servers = g_ptr_array_ref (msg->u.welcome.ice_servers);
   ensure_pipeline (self);
 
   /* Nothing to negotiate until tracks are sent or offered. */
+  self->reconnect_since = 0;
+  self->attempts = 0;
   ms_store_set_connect_status (self->store, MS_CONNECT_STATUS_CONNECTED);
+
+  /* What we sent before the drop, paused or not, goes out again. */
+  for (guint i = 0; i < self->saved->len; i++) {
+    Saved *saved = g_ptr_array_index (self->saved, i);
+    g_autoptr (GError) error = NULL;
+
+    if (!ms_session_send_track (self, saved->track, saved->tag, saved->paused, &error)) {
+      g_message ("Not sending “%s” again: %s", saved->tag, error->message);
+      ms_store_remove_own_track (self->store, saved->tag);
+    }
+  }
+  g_ptr_array_set_size (self->saved, 0);
+
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
 }
@@ -1372,7 +1541,7 @@ on_ws_message (SoupWebsocketConnection *ws,
 {
   g_autoptr (MsMessage) msg = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsSession) keep = g_object_ref (self);
+  g_autoptr (MsSession) keep G_GNUC_UNUSED = g_object_ref (self);
   gsize length;
   const char *data = g_bytes_get_data (bytes, &length);
 
@@ -1387,7 +1556,8 @@ on_ws_message (SoupWebsocketConnection *ws,
     on_welcome (self, msg);
     break;
   case MS_MSG_ERROR:
-    if (self->connect_task != NULL && msg->has_id && msg->id == self->join_id) {
+    if ((self->connect_task != NULL || self->reconnect_since != 0) && msg->has_id &&
+        msg->id == self->join_id) {
       fail (self, join_error_text (msg->u.error.code));
       break;
     }
@@ -1439,13 +1609,25 @@ static void
 on_ws_closed (SoupWebsocketConnection *ws,
               MsSession               *self)
 {
+  gushort code = soup_websocket_connection_get_close_code (ws);
+
   if (self->leaving)
     return;
 
-  if (self->connect_task != NULL)
+  if (self->connect_task != NULL) {
     fail (self, _("The server closed the connection"));
-  else
-    fail (self, _("The connection to the server was lost"));
+  } else if (code == MS_CLOSE_REPLACED) {
+    fail (self, _("You joined this call from somewhere else"));
+  } else if (code >= 4000) {
+    /* The server ended it on purpose (a refused token, abuse): coming
+     * back would be refused the same way. */
+    fail (self, _("The server closed the connection"));
+  } else if (self->reconnect_since != 0) {
+    drop_socket (self);
+    schedule_reconnect (self);
+  } else {
+    start_reconnect (self);
+  }
 }
 
 static void
@@ -1456,13 +1638,18 @@ on_ws_connected (GObject      *source,
   g_autoptr (MsSession) self = user_data;
   g_autoptr (MsMessage) join = ms_message_new (MS_MSG_JOIN);
   g_autoptr (GError) error = NULL;
-  const char *token;
 
   self->ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
+  if (self->ws == NULL && self->reconnect_since != 0 && !self->leaving) {
+    g_debug ("Reconnect attempt %u failed: %s", self->attempts, error->message);
+    schedule_reconnect (self);
+    return;
+  }
   if (self->ws == NULL) {
     g_autofree char *text = g_strdup_printf (_("Could not reach the server: %s"), error->message);
 
-    fail (self, text);
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      fail (self, text);
     return;
   }
 
@@ -1471,9 +1658,13 @@ on_ws_connected (GObject      *source,
   g_signal_connect (self->ws, "message", G_CALLBACK (on_ws_message), self);
   g_signal_connect (self->ws, "closed", G_CALLBACK (on_ws_closed), self);
 
-  ms_store_set_connect_status (self->store, MS_CONNECT_STATUS_AUTHENTICATING);
-  token = g_task_get_task_data (self->connect_task);
-  join->u.join.token = g_strdup (token);
+  join->u.join.token = g_strdup (self->token);
+  if (self->reconnect_since != 0) {
+    /* Still "reconnecting" for the user until the welcome. */
+    join->u.join.resume = g_strdup (self->resume_key);
+  } else {
+    ms_store_set_connect_status (self->store, MS_CONNECT_STATUS_AUTHENTICATING);
+  }
   self->join_id = send_message (self, join, TRUE);
 }
 
@@ -1491,6 +1682,84 @@ host_is_loopback (const char *host)
   return address != NULL && g_inet_address_get_is_loopback (address);
 }
 
+static void
+open_socket (MsSession    *self,
+             GCancellable *cancellable)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, self->url);
+
+  if (self->soup == NULL)
+    self->soup = soup_session_new ();
+  soup_session_websocket_connect_async (self->soup, msg, NULL, NULL, G_PRIORITY_DEFAULT,
+                                        cancellable, on_ws_connected, g_object_ref (self));
+}
+
+static void
+stop_reconnecting (MsSession *self)
+{
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  self->reconnect_since = 0;
+  self->attempts = 0;
+  g_ptr_array_set_size (self->saved, 0);
+}
+
+static gboolean
+on_reconnect_timer (gpointer user_data)
+{
+  MsSession *self = user_data;
+
+  self->reconnect_id = 0;
+  open_socket (self, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_reconnect (MsSession *self)
+{
+  g_autoptr (GSource) timer = NULL;
+  guint delay = MIN (RECONNECT_FIRST_MS << MIN (self->attempts, 5), RECONNECT_MAX_MS);
+
+  if (g_get_monotonic_time () - self->reconnect_since > RECONNECT_GIVE_UP_S * G_USEC_PER_SEC) {
+    stop_reconnecting (self);
+    fail (self, _("The connection to the server was lost"));
+    return;
+  }
+
+  self->attempts++;
+  timer = g_timeout_source_new (delay);
+  g_source_set_callback (timer, on_reconnect_timer, self, NULL);
+  self->reconnect_id = g_source_attach (timer, self->context);
+}
+
+/* The connection dropped in a call: keep the store (the others, what we
+ * send), rebuild everything else. The server keeps us for its grace
+ * period and takes us back with the resume key; the others see nothing
+ * of a short blip. */
+static void
+start_reconnect (MsSession *self)
+{
+  g_ptr_array_set_size (self->saved, 0);
+  for (guint i = 0; i < self->locals->len; i++) {
+    Local *local = g_ptr_array_index (self->locals, i);
+    Saved *saved = g_new0 (Saved, 1);
+
+    saved->track = g_object_ref (local->track);
+    saved->tag = g_strdup (local->tag);
+    saved->paused = local->paused;
+    g_ptr_array_add (self->saved, saved);
+  }
+  g_free (self->peer_id);
+  self->peer_id = g_strdup (ms_store_get_peer_id (self->store));
+
+  drop_socket (self);
+  teardown_media_full (self, TRUE);
+  self->reconnect_since = g_get_monotonic_time ();
+  self->attempts = 0;
+  ms_store_set_connect_status (self->store, MS_CONNECT_STATUS_RECONNECTING);
+  schedule_reconnect (self);
+}
+
 void
 ms_session_connect_async (MsSession           *self,
                           const char          *url,
@@ -1499,7 +1768,6 @@ ms_session_connect_async (MsSession           *self,
                           GAsyncReadyCallback  callback,
                           gpointer             user_data)
 {
-  g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (GUri) uri = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -1508,6 +1776,7 @@ ms_session_connect_async (MsSession           *self,
   g_return_if_fail (token != NULL);
   g_return_if_fail (self->connect_task == NULL);
 
+  stop_reconnecting (self);
   drop_socket (self);
   teardown_media (self);
   ms_store_reset (self->store);
@@ -1516,7 +1785,6 @@ ms_session_connect_async (MsSession           *self,
 
   self->connect_task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (self->connect_task, ms_session_connect_async);
-  g_task_set_task_data (self->connect_task, g_strdup (token), g_free);
   ms_store_set_connect_status (self->store, MS_CONNECT_STATUS_CONNECTING);
 
   uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, &error);
@@ -1529,11 +1797,11 @@ ms_session_connect_async (MsSession           *self,
   }
 
   self->loopback = host_is_loopback (g_uri_get_host (uri));
-  if (self->soup == NULL)
-    self->soup = soup_session_new ();
-  msg = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
-  soup_session_websocket_connect_async (self->soup, msg, NULL, NULL, G_PRIORITY_DEFAULT,
-                                        cancellable, on_ws_connected, g_object_ref (self));
+  g_free (self->url);
+  self->url = g_strdup (url);
+  g_free (self->token);
+  self->token = g_strdup (token);
+  open_socket (self, cancellable);
 }
 
 gboolean
@@ -1598,6 +1866,52 @@ ms_session_set_hidden (MsSession  *self,
   return TRUE;
 }
 
+/**
+ * ms_session_set_display_name:
+ * @display_name: the name the others see
+ *
+ * Renames us in the call (the token's name is only where one starts).
+ */
+gboolean
+ms_session_set_display_name (MsSession   *self,
+                             const char  *display_name,
+                             GError     **error)
+{
+  g_autoptr (MsMessage) msg = ms_message_new (MS_MSG_SET_PROFILE);
+
+  g_return_val_if_fail (MS_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (display_name != NULL, FALSE);
+
+  if (!check_connected (self, error))
+    return FALSE;
+
+  msg->u.set_profile.has_display_name = TRUE;
+  msg->u.set_profile.display_name = g_strdup (display_name);
+  send_message (self, msg, TRUE);
+  ms_store_apply_profile (self->store, display_name, ms_store_get_avatar (self->store));
+
+  return TRUE;
+}
+
+/**
+ * ms_session_set_audio_output:
+ * @sink: (transfer floating) (nullable): where received audio is played,
+ *   or %NULL for the default output
+ *
+ * Takes effect at the next call.
+ */
+void
+ms_session_set_audio_output (MsSession  *self,
+                             GstElement *sink)
+{
+  g_return_if_fail (MS_IS_SESSION (self));
+  g_return_if_fail (sink == NULL || GST_IS_ELEMENT (sink));
+
+  gst_clear_object (&self->audio_output);
+  if (sink != NULL)
+    self->audio_output = gst_object_ref_sink (sink);
+}
+
 gboolean
 ms_session_set_receiving (MsSession   *self,
                           const char  *peer_id,
@@ -1635,6 +1949,7 @@ ms_session_close_call (MsSession *self)
   g_return_if_fail (MS_IS_SESSION (self));
 
   self->leaving = TRUE;
+  stop_reconnecting (self);
   send_message (self, leave, TRUE);
   drop_socket (self);
   teardown_media (self);

@@ -43,6 +43,7 @@ GQuark         ms_session_error_quark        (void);
 MsSession     *ms_session_new                (void);
 MsStore       *ms_session_get_store          (MsSession            *self);
 gboolean       ms_session_get_decode         (MsSession            *self);
+guint          ms_session_get_latency        (MsSession            *self);
 
 void           ms_session_connect_async      (MsSession            *self,
                                               const char           *url,
@@ -79,6 +80,11 @@ gboolean       ms_session_send_message       (MsSession            *self,
 gboolean       ms_session_set_hidden         (MsSession            *self,
                                               gboolean              hidden,
                                               GError              **error);
+gboolean       ms_session_set_display_name   (MsSession            *self,
+                                              const char           *display_name,
+                                              GError              **error);
+void           ms_session_set_audio_output   (MsSession            *self,
+                                              GstElement           *sink);
 gboolean       ms_session_set_receiving      (MsSession            *self,
                                               const char           *peer_id,
                                               const char           *tag,

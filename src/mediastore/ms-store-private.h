@@ -18,6 +18,14 @@ void     ms_store_set_error_connection  (MsStore         *self,
                                          const char      *error);
 void     ms_store_reset                 (MsStore         *self);
 
+/* Our own tracks, written by the session as it sends them. */
+void     ms_store_put_own_track         (MsStore         *self,
+                                         const char      *tag,
+                                         MsTrackKind      kind,
+                                         gboolean         paused);
+void     ms_store_remove_own_track      (MsStore         *self,
+                                         const char      *tag);
+
 gboolean ms_store_apply_message         (MsStore         *self,
                                          const MsMessage *msg);
 

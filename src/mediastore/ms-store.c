@@ -37,6 +37,7 @@ struct _MsStore {
   gboolean         can_hide;
   gboolean         hidden;
   GListStore      *peers;
+  MsPeer          *own;        /* holds only our own tracks */
 };
 
 enum {
@@ -207,6 +208,7 @@ ms_store_finalize (GObject *object)
   g_strfreev (self->recv_tracks);
   g_strfreev (self->recv_messages);
   g_clear_object (&self->peers);
+  g_clear_object (&self->own);
 
   G_OBJECT_CLASS (ms_store_parent_class)->finalize (object);
 }
@@ -279,6 +281,7 @@ ms_store_init (MsStore *self)
   self->recv_tracks = g_strdupv ((char **) empty_strv);
   self->recv_messages = g_strdupv ((char **) empty_strv);
   self->peers = g_list_store_new (MS_TYPE_PEER);
+  self->own = ms_peer_new_from_desc (&(MsPeerDesc) { .id = (char *) "" });
 }
 
 MsStore *
@@ -456,6 +459,56 @@ ms_store_lookup_peer (MsStore    *self,
   return peer;
 }
 
+/**
+ * ms_store_get_own_tracks:
+ *
+ * The tracks this client shares, as the server was told: they appear
+ * when sent, change when paused or resumed and go when closed.
+ *
+ * Returns: (transfer none): a #GListModel of #MsTrackInfo
+ */
+GListModel *
+ms_store_get_own_tracks (MsStore *self)
+{
+  g_return_val_if_fail (MS_IS_STORE (self), NULL);
+
+  return ms_peer_get_tracks (self->own);
+}
+
+/**
+ * ms_store_lookup_own_track:
+ *
+ * Returns: (transfer none) (nullable): our own track shared as @tag
+ */
+MsTrackInfo *
+ms_store_lookup_own_track (MsStore    *self,
+                           const char *tag)
+{
+  g_return_val_if_fail (MS_IS_STORE (self), NULL);
+
+  return tag != NULL ? ms_peer_lookup_track (self->own, tag) : NULL;
+}
+
+void
+ms_store_put_own_track (MsStore     *self,
+                        const char  *tag,
+                        MsTrackKind  kind,
+                        gboolean     paused)
+{
+  g_return_if_fail (MS_IS_STORE (self));
+
+  ms_peer_put_track (self->own, tag, kind, paused);
+}
+
+void
+ms_store_remove_own_track (MsStore    *self,
+                           const char *tag)
+{
+  g_return_if_fail (MS_IS_STORE (self));
+
+  ms_peer_remove_track (self->own, tag);
+}
+
 void
 ms_store_set_connect_status (MsStore         *self,
                              MsConnectStatus  status)
@@ -501,6 +554,7 @@ ms_store_reset (MsStore *self)
 
   if (g_list_model_get_n_items (G_LIST_MODEL (self->peers)) > 0)
     g_list_store_remove_all (self->peers);
+  ms_peer_update (self->own, &(MsPeerDesc) { .id = (char *) "" });
 
   g_object_thaw_notify (G_OBJECT (self));
 }

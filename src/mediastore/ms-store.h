@@ -43,6 +43,9 @@ gboolean             ms_store_get_hidden              (MsStore    *self);
 GListModel          *ms_store_get_peers               (MsStore    *self);
 MsPeer              *ms_store_lookup_peer             (MsStore    *self,
                                                        const char *peer_id);
+GListModel          *ms_store_get_own_tracks          (MsStore    *self);
+MsTrackInfo         *ms_store_lookup_own_track        (MsStore    *self,
+                                                       const char *tag);
 
 const char          *ms_connect_status_to_text        (MsConnectStatus status);
 

@@ -1,0 +1,33 @@
+/* ms-media-util-private.h: GStreamer helpers shared by local and remote tracks
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* Tags a GstLevel element so that ms_media_level_target() finds @target
+ * (held weakly) from its messages. */
+void      ms_media_level_set_target    (GstElement *level,
+                                        GObject    *target);
+/* The object a "level" element message is for (a new reference), and the
+ * loudest channel's RMS as a linear amplitude from 0 to 1. */
+GObject  *ms_media_level_target        (GstMessage *message,
+                                        double     *out_level);
+
+/* Between two buffers on @src: unlinks @old and takes it out of @bin, then
+ * puts @replacement in its place. Call from an IDLE probe on @src. */
+void      ms_media_replace_sink        (GstPad     *src,
+                                        GstBin     *bin,
+                                        GstElement *old,
+                                        GstElement *replacement);
+
+/* Tags a sound server stream (pulsesink, pipewiresink, their sources, or
+ * an auto* bin making one) as a call: media.role=phone, so that the sound
+ * server routes and ducks it like one. */
+void      ms_media_tag_as_call         (GstElement *element);
+
+G_END_DECLS

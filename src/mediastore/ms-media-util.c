@@ -1,0 +1,139 @@
+/* ms-media-util.c: GStreamer helpers shared by local and remote tracks
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <math.h>
+
+#include "ms-media-util-private.h"
+
+#define LEVEL_TARGET_KEY "ms-level-target"
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+void
+ms_media_level_set_target (GstElement *level,
+                           GObject    *target)
+{
+  GWeakRef *weak = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (weak, target);
+  g_object_set_data_full (G_OBJECT (level), LEVEL_TARGET_KEY, weak, weak_ref_free);
+}
+
+GObject *
+ms_media_level_target (GstMessage *message,
+                       double     *out_level)
+{
+  const GstStructure *structure = gst_message_get_structure (message);
+  GWeakRef *weak;
+  const GValue *rms;
+  double loudest = -G_MAXDOUBLE;
+
+  if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ELEMENT || structure == NULL ||
+      !gst_structure_has_name (structure, "level"))
+    return NULL;
+  weak = g_object_get_data (G_OBJECT (GST_MESSAGE_SRC (message)), LEVEL_TARGET_KEY);
+  if (weak == NULL)
+    return NULL;
+
+  rms = gst_structure_get_value (structure, "rms");
+
+  /* GstLevel still speaks GValueArray in 1.22. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (rms == NULL || !G_VALUE_HOLDS_BOXED (rms) || g_value_get_boxed (rms) == NULL)
+    return NULL;
+  for (guint i = 0; i < ((GValueArray *) g_value_get_boxed (rms))->n_values; i++) {
+    double db = g_value_get_double (g_value_array_get_nth (g_value_get_boxed (rms), i));
+
+    loudest = MAX (loudest, db);
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  /* Below -90 dB is silence; the scale is linear amplitude. */
+  *out_level = loudest < -90.0 ? 0.0 : CLAMP (pow (10.0, loudest / 20.0), 0.0, 1.0);
+
+  return g_weak_ref_get (weak);
+}
+
+static GstState
+pipeline_target (GstElement *element)
+{
+  g_autoptr (GstObject) top = gst_object_ref (GST_OBJECT (element));
+  GstObject *parent;
+  GstState target;
+
+  while ((parent = gst_object_get_parent (top)) != NULL) {
+    gst_object_unref (top);
+    top = parent;
+  }
+
+  GST_OBJECT_LOCK (top);
+  target = GST_STATE_TARGET (top);
+  GST_OBJECT_UNLOCK (top);
+
+  return target;
+}
+
+void
+ms_media_replace_sink (GstPad     *src,
+                       GstBin     *bin,
+                       GstElement *old,
+                       GstElement *replacement)
+{
+  g_autoptr (GstPad) old_pad = gst_element_get_static_pad (old, "sink");
+  g_autoptr (GstPad) new_pad = gst_element_get_static_pad (replacement, "sink");
+
+  gst_pad_unlink (src, old_pad);
+  /* Locked first: a state change of the pipeline running on another
+   * thread may still hold @old in its iteration, and would start it again
+   * after it stopped here (seen: a sink finalized in READY). */
+  gst_element_set_locked_state (old, TRUE);
+  gst_element_set_state (old, GST_STATE_NULL);
+  gst_bin_remove (bin, old);
+  gst_element_set_locked_state (old, FALSE);
+
+  gst_bin_add (bin, replacement);
+  gst_pad_link (src, new_pad);
+  /* A pipeline on its way down would take the newcomer only half way
+   * (READY) and drop it there: it starts only in a pipeline that runs. */
+  if (pipeline_target (GST_ELEMENT (bin)) >= GST_STATE_PAUSED)
+    gst_element_sync_state_with_parent (replacement);
+}
+
+static void
+set_call_role (GstElement *element)
+{
+  g_autoptr (GstStructure) props = NULL;
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "stream-properties") == NULL)
+    return;
+
+  props = gst_structure_new ("props", "media.role", G_TYPE_STRING, "phone", NULL);
+  g_object_set (element, "stream-properties", props, NULL);
+}
+
+static void
+on_deep_element_added (GstBin     *bin,
+                       GstBin     *sub_bin,
+                       GstElement *element,
+                       gpointer    user_data)
+{
+  set_call_role (element);
+}
+
+void
+ms_media_tag_as_call (GstElement *element)
+{
+  set_call_role (element);
+  /* autoaudiosink and autoaudiosrc make their device element later. */
+  if (GST_IS_BIN (element))
+    g_signal_connect (element, "deep-element-added", G_CALLBACK (on_deep_element_added), NULL);
+}
