@@ -425,25 +425,55 @@ at (Scanner    *s,
   return i < s->length && s->data[i] != '\0' && strchr (chars, s->data[i]) != NULL;
 }
 
+/* The code unit of the \uXXXX escape at @offset, or -1. */
+static gint
+unicode_escape_at (Scanner *s,
+                   gsize    offset)
+{
+  gint unit = 0;
+
+  if (!at (s, offset, "\\") || !at (s, offset + 1, "u"))
+    return -1;
+  for (gsize k = 2; k <= 5; k++) {
+    if (!at (s, offset + k, "0123456789abcdefABCDEF"))
+      return -1;
+    unit = unit * 16 + g_ascii_xdigit_value (s->data[s->pos + offset + k]);
+  }
+
+  return unit;
+}
+
 static gboolean
 skip_escape (Scanner *s)
 {
-  s->pos++;
-  if (at (s, 0, "\"\\/bfnrt")) {
-    s->pos++;
+  gint unit;
+
+  if (at (s, 1, "\"\\/bfnrt")) {
+    s->pos += 2;
     return TRUE;
   }
 
-  if (!at (s, 0, "u"))
+  unit = unicode_escape_at (s, 0);
+  if (unit < 0)
     return not_json (s);
-  for (gsize k = 1; k <= 4; k++) {
-    if (!at (s, k, "0123456789abcdefABCDEF"))
-      return not_json (s);
-  }
-  if (memcmp (s->data + s->pos + 1, "0000", 4) == 0)
+  if (unit == 0)
     return syntax_error (s, "holds a string with the character U+0000");
 
-  s->pos += 5;
+  /* UTF-16 surrogates come in pairs, high then low. json-glib 1.6 turns
+   * a high one followed by anything else into invalid UTF-8, which other
+   * clients would then refuse, and leaks memory on some others. */
+  if (unit >= 0xd800 && unit <= 0xdbff) {
+    gint low = unicode_escape_at (s, 6);
+
+    if (low < 0xdc00 || low > 0xdfff)
+      return syntax_error (s, "holds a string with an unpaired UTF-16 surrogate");
+    s->pos += 12;
+    return TRUE;
+  }
+  if (unit >= 0xdc00 && unit <= 0xdfff)
+    return syntax_error (s, "holds a string with an unpaired UTF-16 surrogate");
+
+  s->pos += 6;
   return TRUE;
 }
 

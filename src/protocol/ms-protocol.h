@@ -252,10 +252,12 @@ gboolean         ms_validate_identifier         (const char      *str,
 /* Checks untrusted bytes before json-glib parses them: valid UTF-8, only
  * JSON tokens (no comments, single quotes, hex numbers...) making up one
  * value, arrays and objects nested at most MS_PROTOCOL_MAX_DEPTH deep,
- * integers that fit in 64 bits, no escaped U+0000. The grammar itself
- * ("[1,]") is left to json-glib. json-glib 1.6 overflows the stack on deep
- * nesting and silently wraps big integers: ms_message_decode() runs this
- * check, and other parsers of network input (HTTP bodies) should too. */
+ * integers that fit in 64 bits, no escaped U+0000, no unpaired UTF-16
+ * surrogate. The grammar itself ("[1,]") is left to json-glib. json-glib
+ * 1.6 overflows the stack on deep nesting, silently wraps big integers,
+ * makes invalid UTF-8 of some unpaired surrogates and leaks memory on
+ * others: ms_message_decode() runs this check, and other parsers of
+ * network input (HTTP bodies) should too. */
 gboolean         ms_protocol_check_json         (const char      *data,
                                                  gsize            length,
                                                  GError         **error);

@@ -5,7 +5,9 @@
 
 #pragma once
 
-#include <glib.h>
+#include <gst/sdp/sdp.h>
+
+#include "ms-protocol.h"
 
 G_BEGIN_DECLS
 
@@ -14,5 +16,13 @@ G_BEGIN_DECLS
  * made; webrtcbin 1.22 fills in the transceivers' "mid" only later. */
 char *ms_sdp_get_mid (const char *sdp,
                       guint       index);
+
+/* Checks a publish offer (or, with @tracks NULL, a subscribe answer):
+ * @text must parse as SDP with at least one m-line, and every track of
+ * @tracks (MsTrackDesc) must name a mid that one of them has. Returns the parsed SDP, or NULL with a bad-request @error.
+ * Any input is safe: this is what the server runs on what clients send. */
+GstSDPMessage *ms_sdp_check_offer (const char       *text,
+                                   const GPtrArray  *tracks,
+                                   GError          **error);
 
 G_END_DECLS

@@ -236,7 +236,7 @@ on_message (SoupWebsocketConnection *connection,
 {
   g_autoptr (MsMessage) msg = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsClient) keep_alive = g_object_ref (self);
+  g_autoptr (MsClient) keep_alive G_GNUC_UNUSED = g_object_ref (self);
   gconstpointer data;
   gsize length;
   gint64 id = -1;

@@ -246,6 +246,12 @@ on_bus_message (GstBus     *bus,
   return G_SOURCE_CONTINUE;
 }
 
+guint
+ms_media_room_elements (MsRoom *room)
+{
+  return room->media != NULL ? GST_BIN (room->media->pipeline)->numchildren : 0;
+}
+
 static MsRoomMedia *
 room_media (MsServer *server,
             MsRoom   *room)
@@ -356,6 +362,7 @@ new_webrtcbin (MsServer      *server,
 {
   GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
   g_autoptr (GObject) ice = NULL;
+  g_autoptr (GObject) agent = NULL;   /* NiceAgent */
 
   g_object_set (webrtc,
                 "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
@@ -364,9 +371,13 @@ new_webrtcbin (MsServer      *server,
 
   /* libnice leaves out loopback interfaces unless told about them. Media
    * goes over UDP only: ICE-TCP adds candidates clients rarely need, and
-   * its passive ports may collide and fail to bind. */
+   * its passive ports may collide and fail to bind. A server asks no
+   * router to map ports for it: no UPnP, and so no gupnp-igd thread per
+   * agent, whose SSDP client (gssdp 1.6.2) leaks an address each time. */
   g_object_get (webrtc, "ice-agent", &ice, NULL);
+  g_object_get (ice, "agent", &agent, NULL);
   g_object_set (ice, "ice-tcp", FALSE, NULL);
+  g_object_set (agent, "upnp", FALSE, NULL);
   for (guint i = 0; server->config->media_listen && server->config->media_listen[i]; i++) {
     gboolean added = FALSE;
 
@@ -512,38 +523,6 @@ on_remote_set (GstPromise *promise,
   post (hop_new (HOP_REMOTE_SET, pd->ref));
 }
 
-static GstSDPMessage *
-parse_sdp (const char  *text,
-           GError     **error)
-{
-  GstSDPMessage *sdp = NULL;
-
-  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK || sdp == NULL ||
-      gst_sdp_message_medias_len (sdp) == 0) {
-    if (sdp != NULL)
-      gst_sdp_message_free (sdp);
-    g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
-                 "The SDP could not be parsed, or has no media");
-    return NULL;
-  }
-
-  return sdp;
-}
-
-static gboolean
-sdp_has_mid (const GstSDPMessage *sdp,
-             const char          *mid)
-{
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
-    const char *value = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp, i), "mid");
-
-    if (g_strcmp0 (value, mid) == 0)
-      return TRUE;
-  }
-
-  return FALSE;
-}
-
 /* Frees the consumers, anywhere in the room, that read from @producer. */
 static void
 drop_consumers_of (MsParticipant *publisher,
@@ -652,21 +631,9 @@ ms_media_publish (MsServer        *server,
     return TRUE;
   }
 
-  sdp = parse_sdp (offer->u.offer.sdp, error);
+  sdp = ms_sdp_check_offer (offer->u.offer.sdp, tracks, error);
   if (sdp == NULL)
     return FALSE;
-
-  for (guint i = 0; i < tracks->len; i++) {
-    const MsTrackDesc *track = g_ptr_array_index (tracks, i);
-
-    if (!sdp_has_mid (sdp, track->mid)) {
-      gst_sdp_message_free (sdp);
-      g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
-                   "The track '%s' names mid '%s', which the SDP does not have",
-                   track->tag, track->mid);
-      return FALSE;
-    }
-  }
 
   media = peer_media (server, p);
   stop_publish (p);
@@ -710,7 +677,7 @@ ms_media_subscribe_answer (MsServer      *server,
     return FALSE;
   }
 
-  sdp = parse_sdp (text, error);
+  sdp = ms_sdp_check_offer (text, NULL, error);
   if (sdp == NULL)
     return FALSE;
 

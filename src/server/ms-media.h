@@ -40,6 +40,9 @@ void     ms_media_close_track       (MsParticipant   *p,
 void     ms_media_peer_stop         (MsServer        *server,
                                      MsParticipant   *p);
 /* Works out every participant's consumers again, soon. */
+/* How many elements the room's pipeline holds: what a peer that left
+ * must not leave behind. */
+guint    ms_media_room_elements     (MsRoom          *room);
 void     ms_media_update_room       (MsServer        *server,
                                      MsRoom          *room);
 

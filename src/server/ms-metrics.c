@@ -34,6 +34,9 @@ ms_metrics_render (const MsMetrics *m,
   metric (out, "mediastore_tracks", "gauge", "Published tracks.", g->tracks);
   metric (out, "mediastore_producers", "gauge", "Media producers.", g->producers);
   metric (out, "mediastore_consumers", "gauge", "Media consumers.", g->consumers);
+  metric (out, "mediastore_media_elements", "gauge",
+          "GStreamer elements in the rooms' pipelines (PeerConnections and their sinks).",
+          g->media_elements);
   metric (out, "mediastore_connections_total", "counter", "Signaling connections accepted.",
           m->connections_total);
   metric (out, "mediastore_joins_total", "counter", "Successful joins, resumes included.",

@@ -35,6 +35,7 @@ typedef struct {
   guint tracks;
   guint producers;
   guint consumers;
+  guint media_elements;
 } MsGauges;
 
 char *ms_metrics_render (const MsMetrics *metrics,

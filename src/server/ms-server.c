@@ -14,6 +14,7 @@
 #include <sys/random.h>
 
 #include "ms-forward.h"
+#include "ms-media.h"
 #include "ms-server-private.h"
 
 #define MAX_TOKEN_REQUEST   (16 * 1024)
@@ -68,6 +69,7 @@ gauges_collect (MsServer *self,
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     MsRoom *room = value;
 
+    gauges->media_elements += ms_media_room_elements (room);
     for (guint i = 0; i < room->participants->len; i++) {
       MsParticipant *p = g_ptr_array_index (room->participants, i);
 
@@ -405,7 +407,7 @@ static void
 on_client_closed (MsClient *client,
                   MsServer *self)
 {
-  g_autoptr (MsClient) keep = g_object_ref (client);
+  g_autoptr (MsClient) keep G_GNUC_UNUSED = g_object_ref (client);
   SoupWebsocketConnection *connection = ms_client_get_connection (client);
 
   /* Keep the socket until its closing handshake is done, so that a bye
@@ -575,22 +577,32 @@ GStrv
 ms_server_get_urls (MsServer *self)
 {
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  GSList *uris;
+  g_autoptr (GSList) listeners = NULL;     /* transfer container */
+  const char *scheme;
 
   g_return_val_if_fail (MS_IS_SERVER (self), NULL);
   g_return_val_if_fail (self->soup != NULL, NULL);
 
-  uris = soup_server_get_uris (self->soup);
-  for (GSList *l = uris; l != NULL; l = l->next) {
-    GUri *uri = l->data;
-    const char *scheme = g_str_equal (g_uri_get_scheme (uri), "https") ? "wss" : "ws";
+  /* Not soup_server_get_uris(): libsoup before 3.4.3 never frees the
+   * address it caches for it (c07ff61f "soup-listener: Fix memory leak of
+   * local_addr"). Every listener shares the server's TLS setting. */
+  scheme = soup_server_is_https (self->soup) ? "wss" : "ws";
+  listeners = soup_server_get_listeners (self->soup);
+  for (GSList *l = listeners; l != NULL; l = l->next) {
+    g_autoptr (GSocketAddress) address = g_socket_get_local_address (l->data, NULL);
+    GInetSocketAddress *inet;
+    g_autofree char *host = NULL;
     g_autofree char *url = NULL;
 
-    url = g_uri_join (G_URI_FLAGS_NONE, scheme, NULL, g_uri_get_host (uri), g_uri_get_port (uri),
+    if (!G_IS_INET_SOCKET_ADDRESS (address))
+      continue;
+
+    inet = G_INET_SOCKET_ADDRESS (address);
+    host = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+    url = g_uri_join (G_URI_FLAGS_NONE, scheme, NULL, host, g_inet_socket_address_get_port (inet),
                       "/v1/ws", NULL, NULL);
     g_strv_builder_add (builder, url);
   }
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 
   return g_strv_builder_end (builder);
 }
