@@ -1,0 +1,30 @@
+/* ms-devices.h: cameras, microphones and speakers, as they come and go
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MS_DEVICE_CAMERA,
+  MS_DEVICE_MICROPHONE,
+  MS_DEVICE_SPEAKER,
+} MsDeviceClass;
+
+#define MS_TYPE_DEVICES (ms_devices_get_type ())
+
+G_DECLARE_FINAL_TYPE (MsDevices, ms_devices, MS, DEVICES, GObject)
+
+MsDevices  *ms_devices_get_default (void);
+GListModel *ms_devices_get_list    (MsDevices     *self,
+                                    MsDeviceClass  device_class);
+GstDevice  *ms_devices_lookup      (MsDevices     *self,
+                                    MsDeviceClass  device_class,
+                                    const char    *name);
+
+G_END_DECLS

@@ -1,0 +1,220 @@
+/* ms-preferences.c: the preferences window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Devices (lists that follow hot-plugging), sound processing and video
+ * quality, all stored in GSettings. A device setting holds the device's
+ * name; the first entry of each list, the system default, stores "".
+ */
+
+#define G_LOG_DOMAIN "MsPreferences"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ms-devices.h"
+#include "ms-app-media.h"
+#include "ms-preferences.h"
+
+typedef struct {
+  AdwComboRow   *row;
+  GtkStringList *names;
+  GListModel    *devices;
+  const char    *key;
+  gboolean       syncing;
+} DeviceRow;
+
+static void
+device_row_free (gpointer data)
+{
+  DeviceRow *d = data;
+
+  g_signal_handlers_disconnect_by_data (d->devices, d);
+  g_clear_object (&d->names);
+  g_free (d);
+}
+
+/* Rebuilds the names and selects the stored device; a device that is
+ * unplugged stays in the list, marked, so the choice is not lost. */
+static void
+device_row_sync (DeviceRow *d)
+{
+  GSettings *settings = ms_media_get_settings ();
+  g_autofree char *chosen = g_settings_get_string (settings, d->key);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  guint selected = 0;
+
+  g_ptr_array_add (names, g_strdup (_("Default")));
+  for (guint i = 0; i < g_list_model_get_n_items (d->devices); i++) {
+    g_autoptr (GstDevice) device = g_list_model_get_item (d->devices, i);
+    char *name = gst_device_get_display_name (device);
+
+    if (g_strcmp0 (name, chosen) == 0)
+      selected = names->len;
+    g_ptr_array_add (names, name);
+  }
+  if (*chosen != '\0' && selected == 0) {
+    selected = names->len;
+    g_ptr_array_add (names, g_strdup (chosen));
+  }
+  g_ptr_array_add (names, NULL);
+
+  d->syncing = TRUE;
+  gtk_string_list_splice (d->names, 0, g_list_model_get_n_items (G_LIST_MODEL (d->names)),
+                          (const char * const *) names->pdata);
+  adw_combo_row_set_selected (d->row, selected);
+  d->syncing = FALSE;
+}
+
+static void
+on_devices_changed (GListModel *model,
+                    guint       position,
+                    guint       removed,
+                    guint       added,
+                    DeviceRow  *d)
+{
+  device_row_sync (d);
+}
+
+static void
+on_selected (AdwComboRow *row,
+             GParamSpec  *pspec,
+             DeviceRow   *d)
+{
+  guint selected = adw_combo_row_get_selected (row);
+
+  if (d->syncing || selected == GTK_INVALID_LIST_POSITION)
+    return;
+  g_settings_set_string (ms_media_get_settings (), d->key,
+                         selected == 0 ? "" : gtk_string_list_get_string (d->names, selected));
+}
+
+static GtkWidget *
+device_row (const char    *title,
+            MsDeviceClass  device_class,
+            const char    *key)
+{
+  DeviceRow *d = g_new0 (DeviceRow, 1);
+
+  d->row = ADW_COMBO_ROW (adw_combo_row_new ());
+  d->names = gtk_string_list_new (NULL);
+  d->devices = ms_devices_get_list (ms_devices_get_default (), device_class);
+  d->key = key;
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (d->row), title);
+  adw_combo_row_set_model (d->row, G_LIST_MODEL (d->names));
+  device_row_sync (d);
+  g_signal_connect (d->devices, "items-changed", G_CALLBACK (on_devices_changed), d);
+  g_signal_connect (d->row, "notify::selected", G_CALLBACK (on_selected), d);
+  g_object_set_data_full (G_OBJECT (d->row), "device-row", d, device_row_free);
+
+  return GTK_WIDGET (d->row);
+}
+
+static GtkWidget *
+switch_row (const char *title,
+            const char *subtitle,
+            const char *key)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *toggle = gtk_switch_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_set_valign (toggle, GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), toggle);
+  g_settings_bind (ms_media_get_settings (), key, toggle, "active", G_SETTINGS_BIND_DEFAULT);
+
+  return row;
+}
+
+static gboolean
+quality_get (GValue   *value,
+             GVariant *variant,
+             gpointer  user_data)
+{
+  const char *nick = g_variant_get_string (variant, NULL);
+
+  g_value_set_uint (value, g_str_equal (nick, "low") ? 0 : g_str_equal (nick, "high") ? 2 : 1);
+  return TRUE;
+}
+
+static GVariant *
+quality_set (const GValue       *value,
+             const GVariantType *type,
+             gpointer            user_data)
+{
+  static const char * const nicks[] = { "low", "medium", "high" };
+  guint i = g_value_get_uint (value);
+
+  return g_variant_new_string (nicks[MIN (i, G_N_ELEMENTS (nicks) - 1)]);
+}
+
+GtkWidget *
+ms_preferences_new (void)
+{
+  GtkWidget *window = adw_preferences_window_new ();
+  AdwPreferencesPage *page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
+  AdwPreferencesGroup *you = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  AdwPreferencesGroup *devices = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  AdwPreferencesGroup *sound = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  AdwPreferencesGroup *video = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  const char *qualities[] = { N_("Low"), N_("Medium"), N_("High"), NULL };
+  g_autoptr (GtkStringList) quality_names = gtk_string_list_new (NULL);
+  GtkWidget *name = adw_entry_row_new ();
+  GtkWidget *quality = adw_combo_row_new ();
+  GSettings *settings = ms_media_get_settings ();
+
+  if (settings == NULL) {
+    GtkWidget *status = adw_status_page_new ();
+
+    adw_status_page_set_title (ADW_STATUS_PAGE (status), _("Preferences Are Not Available"));
+    adw_status_page_set_description (ADW_STATUS_PAGE (status),
+                                     _("Mediastore is not installed, so it cannot keep settings."));
+    adw_preferences_group_add (you, status);
+    adw_preferences_page_add (page, you);
+    adw_preferences_window_add (ADW_PREFERENCES_WINDOW (window), page);
+    return window;
+  }
+
+  adw_preferences_page_set_title (page, _("General"));
+  adw_preferences_page_set_icon_name (page, "emblem-system-symbolic");
+
+  adw_preferences_group_set_title (you, _("You"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (name), _("Name Others See"));
+  g_settings_bind (settings, "display-name", name, "text", G_SETTINGS_BIND_DEFAULT);
+  adw_preferences_group_add (you, name);
+
+  adw_preferences_group_set_title (devices, _("Devices"));
+  adw_preferences_group_add (devices, device_row (_("Camera"), MS_DEVICE_CAMERA, "camera-device"));
+  adw_preferences_group_add (devices, device_row (_("Microphone"), MS_DEVICE_MICROPHONE,
+                                                  "microphone-device"));
+  adw_preferences_group_add (devices, device_row (_("Speakers"), MS_DEVICE_SPEAKER,
+                                                  "speaker-device"));
+
+  adw_preferences_group_set_title (sound, _("Sound"));
+  adw_preferences_group_add (sound, switch_row (_("Echo Cancellation"),
+                                                _("Others do not hear themselves through your "
+                                                  "speakers"), "echo-cancellation"));
+  adw_preferences_group_add (sound, switch_row (_("Noise Suppression"),
+                                                _("Quiets fans and other steady noise"),
+                                                "noise-suppression"));
+
+  adw_preferences_group_set_title (video, _("Video"));
+  for (guint i = 0; qualities[i] != NULL; i++)
+    gtk_string_list_append (quality_names, _(qualities[i]));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (quality), _("Quality You Send"));
+  adw_combo_row_set_model (ADW_COMBO_ROW (quality), G_LIST_MODEL (quality_names));
+  g_settings_bind_with_mapping (settings, "video-quality", quality, "selected",
+                                G_SETTINGS_BIND_DEFAULT, quality_get, quality_set, NULL, NULL);
+  adw_preferences_group_add (video, quality);
+
+  adw_preferences_page_add (page, you);
+  adw_preferences_page_add (page, devices);
+  adw_preferences_page_add (page, sound);
+  adw_preferences_page_add (page, video);
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (window), page);
+
+  return window;
+}
