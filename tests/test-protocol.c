@@ -1410,7 +1410,12 @@ static const MalformedCase malformed_cases[] = {
   { "bad escape", TO_SRV, "{\"type\":\"leave\",\"x\":\"\\x41\"}", -1, "not valid JSON" },
   { "short unicode escape", TO_SRV, "{\"type\":\"leave\",\"x\":\"\\u12\"}", -1, "not valid JSON" },
   { "escaped NUL", TO_SRV, "{\"type\":\"leave\",\"x\":\"a\\u0000b\"}", -1, "U+0000" },
-  { "lone surrogate", TO_SRV, "{\"type\":\"leave\",\"x\":\"\\udc00\"}", -1, "not valid JSON" },
+  { "lone surrogate", TO_SRV, "{\"type\":\"leave\",\"x\":\"\\udc00\"}", -1, "unpaired" },
+  /* json-glib 1.6 would let this one through as invalid UTF-8. */
+  { "high surrogate alone", TO_SRV,
+    "{\"type\":\"message\",\"msg_type\":\"m\",\"body\":{\"k\\ud800x\":1}}", -1, "unpaired" },
+  { "high surrogates twice", TO_SRV, "{\"type\":\"leave\",\"x\":\"\\ud800\\ud800\"}", -1,
+    "unpaired" },
   { "NaN", TO_SRV, "{\"type\":\"leave\",\"x\":NaN}", -1, "not valid JSON" },
   { "infinite number", TO_SRV, "{\"type\":\"leave\",\"x\":1e999}", -1, "out of range" },
   { "misspelt literal", TO_SRV, "{\"type\":\"leave\",\"x\":tru}", -1, "not valid JSON" },
@@ -1993,11 +1998,14 @@ test_check_json (void)
 {
   const char *valid[] = { "{}", "[]", " 1 ", "-0", "0.5e-3", "\"\\u00e9\\n\\/\"", "true",
                           "null", "[9223372036854775807,-9223372036854775808]",
-                          "{\"a\":[{\"b\":false}],\"c\":\"\\ud83d\\ude00\"}" };
+                          "{\"a\":[{\"b\":false}],\"c\":\"\\ud83d\\ude00\"}",
+                          "\"\\uDBFF\\uDFFF\\ud800\\udc00\\uffff\"" };
   const char *invalid[] = { "", " ", "[", "]", "{}}", "[1,]x", "[1] [2]", "01", "1.", ".5", "1e",
                             "-", "+1", "0x1", "[9223372036854775808]", "1e400", "'a'",
                             "\"a\\u0000\"", "\"\\q\"", "\"tab\there\"", "nul", "truex",
-                            "/**/1", "[Infinity]", "\"\xc3\"" };
+                            "/**/1", "[Infinity]", "\"\xc3\"", "\"\\ud800\"",
+                            "\"\\ud800a\"", "\"\\udfff\"", "\"\\udbff\\ue000\"",
+                            "\"\\ud800\\u" };
   g_autoptr (GError) error = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (valid); i++) {

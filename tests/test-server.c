@@ -567,6 +567,91 @@ test_resume_other_identity (void)
   test_server_stop (server);
 }
 
+static char *base64url (const char *text);
+
+/* The same identity may not carry its resume key into another room. */
+static void
+test_resume_other_room (void)
+{
+  g_autoptr (TestServer) server = test_server_start ("--grace-period=30", NULL);
+  g_autoptr (TestPeer) a = test_peer_join (server, "r", "alice", NULL);
+  g_autoptr (TestPeer) b = test_peer_join (server, "r", "bob", NULL);
+  g_autoptr (TestPeer) elsewhere = test_peer_connect (server);
+  g_autofree char *token = test_token ("other", "bob", NULL);
+
+  expect_joined (a, test_peer_get_id (b));
+  test_peer_drop (b);
+
+  test_peer_send (elsewhere, "{\"type\":\"join\",\"id\":1,\"protocol\":1,\"token\":\"%s\","
+                  "\"resume\":\"%s\"}", token, test_peer_get_resume (b));
+  test_peer_expect_error (elsewhere, MS_PROTOCOL_ERROR_UNAUTHORIZED, 1);
+  g_assert_cmpuint (test_peer_wait_closed (elsewhere), ==, MS_CLOSE_UNAUTHORIZED);
+
+  test_peer_barrier (a);
+  test_peer_assert_quiet (a);
+  test_server_stop (server);
+}
+
+/* A token whose payload was changed after signing (more grants, another
+ * room) keeps its signature, which no longer matches. */
+static void
+test_tampered_token (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autofree char *token = test_token ("r", "mallory", NULL);
+  g_auto (GStrv) parts = g_strsplit (token, ".", 3);
+  g_autofree char *forged_payload = base64url ("{\"iss\":\"" MS_DEV_KEY_ID "\",\"sub\":\"mallory\","
+                                               "\"room\":\"r\",\"exp\":4102444800,"
+                                               "\"grants\":{\"send_tracks\":[\"*\"],"
+                                               "\"can_hide\":true}}");
+  g_autofree char *forged = g_strjoin (".", parts[0], forged_payload, parts[2], NULL);
+  g_autoptr (TestPeer) peer = test_peer_connect (server);
+
+  test_peer_send (peer, "{\"type\":\"join\",\"id\":1,\"protocol\":1,\"token\":\"%s\"}", forged);
+  test_peer_expect_error (peer, MS_PROTOCOL_ERROR_UNAUTHORIZED, 1);
+  g_assert_cmpuint (test_peer_wait_closed (peer), ==, MS_CLOSE_UNAUTHORIZED);
+
+  test_server_stop (server);
+}
+
+/* Naming another peer's live track does not reach it: pause, resume and
+ * close act on one's own tracks only, and its owner and the others see
+ * nothing happen. */
+static void
+test_foreign_tracks (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (TestPeer) pub = test_peer_join (server, "r", "pub", GRANTS_ALL);
+  g_autoptr (TestPeer) mallory = test_peer_join (server, "r", "mallory", GRANTS_ALL);
+  g_autoptr (TestPeer) watcher = test_peer_join (server, "r", "watcher", NULL);
+  g_autoptr (MsMessage) published = NULL;
+  const char *requests[] = { "pause-track", "resume-track", "close-track" };
+
+  test_peer_barrier (pub);
+  test_peer_drain (pub, MS_MSG_PEER_JOINED);
+  test_peer_barrier (watcher);
+  test_peer_send (pub, "{\"type\":\"offer\",\"id\":1,\"pc\":\"publish\",\"sdp\":\"" SDP_0 "\","
+                  "\"tracks\":[{\"mid\":\"0\",\"tag\":\"camera\",\"kind\":\"video\","
+                  "\"paused\":false}]}");
+  expect_ok (pub, 1);
+  published = test_peer_expect (watcher, MS_MSG_TRACK_PUBLISHED);
+  test_peer_barrier (mallory);
+  test_peer_drain (mallory, MS_MSG_PEER_JOINED);
+  test_peer_drain (mallory, MS_MSG_TRACK_PUBLISHED);
+
+  for (guint i = 0; i < G_N_ELEMENTS (requests); i++) {
+    test_peer_send (mallory, "{\"type\":\"%s\",\"id\":%u,\"tag\":\"camera\"}", requests[i],
+                    10 + i);
+    test_peer_expect_error (mallory, MS_PROTOCOL_ERROR_NOT_FOUND, 10 + i);
+  }
+
+  test_peer_barrier (pub);
+  test_peer_assert_quiet (pub);
+  test_peer_barrier (watcher);
+  test_peer_assert_quiet (watcher);
+  test_server_stop (server);
+}
+
 static void
 test_replace_identity (void)
 {
@@ -706,6 +791,8 @@ test_garbage (void)
     "{\"type\":\"candidate\",\"pc\":\"publish\",\"candidate\":\"\",\"sdp_mline_index\":-1}",
     "{\"type\":\"message\",\"msg_type\":\"chat\",\"body\":1,\"id\":-4}",
     "{\"type\":\"message\",\"msg_type\":\"chat\",\"body\":1,\"id\":1.5}",
+    /* json-glib alone would relay this as invalid UTF-8. */
+    "{\"type\":\"message\",\"msg_type\":\"chat\",\"body\":\"\\ud800x\"}",
   };
 
   expect_joined (bystander, test_peer_get_id (peer));
@@ -909,6 +996,9 @@ main (int   argc,
   g_test_add_func ("/server/resume-within-grace", test_resume_within_grace);
   g_test_add_func ("/server/resume-after-grace", test_resume_after_grace);
   g_test_add_func ("/server/resume-other-identity", test_resume_other_identity);
+  g_test_add_func ("/server/resume-other-room", test_resume_other_room);
+  g_test_add_func ("/server/tampered-token", test_tampered_token);
+  g_test_add_func ("/server/foreign-tracks", test_foreign_tracks);
   g_test_add_func ("/server/replace-identity", test_replace_identity);
   g_test_add_func ("/server/token-failures", test_token_failures);
   g_test_add_func ("/server/garbage", test_garbage);

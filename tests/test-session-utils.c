@@ -24,11 +24,20 @@ test_session_join (TestServer *server,
                    const char *identity,
                    const char *grants_json)
 {
+  return test_session_join_url (test_server_get_url (server), room, identity, grants_json);
+}
+
+MsSession *
+test_session_join_url (const char *url,
+                       const char *room,
+                       const char *identity,
+                       const char *grants_json)
+{
   g_autofree char *token = test_token (room, identity, grants_json);
   MsSession *session = ms_session_new ();
   TestConnectResult r = { 0 };
 
-  ms_session_connect_async (session, test_server_get_url (server), token, NULL,
+  ms_session_connect_async (session, url, token, NULL,
                             test_on_connected, &r);
   WAIT_UNTIL (r.done);
   g_assert_no_error (r.error);
@@ -36,4 +45,61 @@ test_session_join (TestServer *server,
                    MS_CONNECT_STATUS_CONNECTED);
 
   return session;
+}
+
+MsTrackStats
+test_remote_stats (MsSession  *session,
+                   const char *peer_id,
+                   const char *tag)
+{
+  MsTrackStats stats = { 0 };
+  MsRemoteTrack *track = ms_session_lookup_remote_track (session, peer_id, tag);
+
+  if (track != NULL)
+    ms_remote_track_get_stats (track, &stats);
+
+  return stats;
+}
+
+guint64
+test_remote_frames (MsSession  *session,
+                    const char *peer_id,
+                    const char *tag)
+{
+  return test_remote_stats (session, peer_id, tag).frames;
+}
+
+static void
+on_handoff_caps (GstElement  *sink,
+                 GstBuffer   *buffer,
+                 GstPad      *pad,
+                 GstCaps    **caps)
+{
+  if (g_atomic_pointer_get (caps) == NULL)
+    g_atomic_pointer_set (caps, gst_pad_get_current_caps (pad));
+}
+
+void
+test_remote_video_size (MsSession  *session,
+                        const char *peer_id,
+                        const char *tag,
+                        int        *width,
+                        int        *height)
+{
+  MsRemoteTrack *track = ms_session_lookup_remote_track (session, peer_id, tag);
+  g_autoptr (GstCaps) caps = NULL;
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstStructure *structure;
+
+  g_assert_nonnull (track);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "signal-handoffs", TRUE, NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff_caps), &caps);
+  ms_remote_track_set_video_sink (track, sink);
+  WAIT_UNTIL (g_atomic_pointer_get (&caps) != NULL);
+  /* The sink may go on: it must not write to this frame's variable. */
+  g_signal_handlers_disconnect_by_func (sink, on_handoff_caps, &caps);
+
+  structure = gst_caps_get_structure (caps, 0);
+  g_assert_true (gst_structure_get_int (structure, "width", width));
+  g_assert_true (gst_structure_get_int (structure, "height", height));
 }

@@ -26,4 +26,26 @@ MsSession *test_session_join  (TestServer   *server,
                                const char   *identity,
                                const char   *grants_json);
 
+/* What @session received of @peer_id's @tag so far (zeros if nothing). */
+MsTrackStats test_remote_stats  (MsSession   *session,
+                                 const char  *peer_id,
+                                 const char  *tag);
+guint64      test_remote_frames (MsSession   *session,
+                                 const char  *peer_id,
+                                 const char  *tag);
+
+/* The size of the decoded frames of @peer_id's video @tag, waited for:
+ * the track's frames go to a fakesink of this function from then on. */
+void         test_remote_video_size (MsSession   *session,
+                                     const char  *peer_id,
+                                     const char  *tag,
+                                     int         *width,
+                                     int         *height);
+
+/* The same through another address (a proxy, say). */
+MsSession *test_session_join_url (const char  *url,
+                                  const char  *room,
+                                  const char  *identity,
+                                  const char  *grants_json);
+
 G_END_DECLS

@@ -587,6 +587,43 @@ test_reset (Fixture       *fixture,
   g_assert_cmpuint (fixture->items_changed, ==, 0);
 }
 
+/* Our own tracks: put, updated in place, removed, and gone on reset;
+ * never among the peers. */
+static void
+test_own_tracks (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  MsStore *store = fixture->store;
+  GListModel *own = ms_store_get_own_tracks (store);
+  MsTrackInfo *camera;
+
+  apply (fixture, welcome_json);
+  g_assert_cmpuint (g_list_model_get_n_items (own), ==, 0);
+
+  ms_store_put_own_track (store, "camera", MS_TRACK_KIND_VIDEO, FALSE);
+  ms_store_put_own_track (store, "microphone", MS_TRACK_KIND_AUDIO, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (own), ==, 2);
+  camera = ms_store_lookup_own_track (store, "camera");
+  g_assert_nonnull (camera);
+  g_assert_false (ms_track_info_get_paused (camera));
+  g_assert_true (ms_track_info_get_paused (ms_store_lookup_own_track (store, "microphone")));
+  g_assert_null (ms_store_lookup_peer (store, "p-self"));
+  g_assert_cmpuint (g_list_model_get_n_items (ms_store_get_peers (store)), ==, 2);
+
+  /* The same object changes: widgets watching it follow. */
+  ms_store_put_own_track (store, "camera", MS_TRACK_KIND_VIDEO, TRUE);
+  g_assert_true (ms_store_lookup_own_track (store, "camera") == camera);
+  g_assert_true (ms_track_info_get_paused (camera));
+
+  ms_store_remove_own_track (store, "camera");
+  g_assert_null (ms_store_lookup_own_track (store, "camera"));
+  g_assert_cmpuint (g_list_model_get_n_items (own), ==, 1);
+
+  ms_store_reset (store);
+  g_assert_cmpuint (g_list_model_get_n_items (own), ==, 0);
+  g_assert_null (ms_store_lookup_own_track (store, "microphone"));
+}
+
 static void
 test_not_store_events (Fixture       *fixture,
                        gconstpointer  data)
@@ -633,6 +670,7 @@ main (int   argc,
   ADD ("/store/connect-status", test_connect_status);
   ADD ("/store/profile", test_profile);
   ADD ("/store/reset", test_reset);
+  ADD ("/store/own-tracks", test_own_tracks);
   ADD ("/store/not-store-events", test_not_store_events);
 
 #undef ADD

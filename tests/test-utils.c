@@ -56,6 +56,21 @@ read_line (TestServer *server)
   return line;
 }
 
+guint
+test_timeout_scale (void)
+{
+  static guint scale;
+
+  if (scale == 0) {
+    const char *env = g_getenv ("MEDIASTORE_TEST_TIMEOUT_SCALE");
+    guint64 value = env ? g_ascii_strtoull (env, NULL, 10) : 1;
+
+    scale = CLAMP (value, 1, 100);
+  }
+
+  return scale;
+}
+
 static gboolean
 on_wake (gpointer user_data)
 {
@@ -181,6 +196,18 @@ test_server_stop (TestServer *server)
 
   g_assert_true (g_subprocess_get_if_exited (server->process));
   g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
+  server->exited = TRUE;
+}
+
+/* Kills the server with SIGKILL, as a crash would, and reaps it. */
+void
+test_server_kill (TestServer *server)
+{
+  gboolean done = FALSE;
+
+  g_subprocess_force_exit (server->process);
+  g_subprocess_wait_async (server->process, NULL, on_waited, &done);
+  WAIT_UNTIL (done);
   server->exited = TRUE;
 }
 
@@ -614,7 +641,7 @@ test_server_wait_metric (TestServer *server,
                          const char *name,
                          guint64     value)
 {
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC;
 
   for (;;) {
     guint status;

@@ -12,8 +12,14 @@
 
 G_BEGIN_DECLS
 
-/* Upper bound for anything a test waits for; never a sleep. */
-#define TEST_TIMEOUT_SECONDS 10
+/* Upper bound for anything a test waits for; never a sleep. A sanitizer
+ * build runs media several times slower: MEDIASTORE_TEST_TIMEOUT_SCALE (an
+ * integer, 1 by default) multiplies the bound, as meson's
+ * --timeout-multiplier does the whole test's, and the latency bounds that
+ * tests assert. */
+#define TEST_TIMEOUT_SECONDS (10 * test_timeout_scale ())
+
+guint       test_timeout_scale     (void);
 
 /* Iterates the default main context until @cond holds, failing the test
  * after TEST_TIMEOUT_SECONDS. A light wake-up source makes sure the
@@ -46,6 +52,7 @@ GPid        test_server_get_pid    (TestServer *server);
 gboolean    test_server_is_running (TestServer *server);
 /* SIGTERM, then waits for a clean exit; asserts the exit status is 0. */
 void        test_server_stop       (TestServer *server);
+void        test_server_kill       (TestServer *server);
 void        test_server_free       (TestServer *server);
 /* A blocking HTTP request to the server; returns the body. */
 char       *test_server_http       (TestServer *server,

@@ -14,73 +14,7 @@
 #include "ms-audio-produce.h"
 #include "ms-video-produce.h"
 #include "test-session-utils.h"
-
-/* The widget as it is drawn, through the window's own renderer. */
-static GdkTexture *
-render (GtkWidget *widget)
-{
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-  g_autoptr (GskRenderNode) node = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  if (node == NULL)
-    return NULL;
-
-  return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-}
-
-typedef struct {
-  guint8 r, g, b;
-} Rgb;
-
-static Rgb
-pixel_at (GdkTexture *texture,
-          double      fx,
-          double      fy)
-{
-  int width = gdk_texture_get_width (texture);
-  int height = gdk_texture_get_height (texture);
-  g_autofree guint8 *data = g_malloc (width * height * 4);
-  guint8 *p;
-
-  gdk_texture_download (texture, data, width * 4);
-  p = data + ((int) (fy * height) * width + (int) (fx * width)) * 4;
-
-  return (Rgb) { p[2], p[1], p[0] };
-}
-
-/* The bars of SMPTE (75 %) the test pattern sends, left to right in the
- * upper two thirds: white, yellow, cyan, green, magenta, red, blue. After
- * VP8 they are near, not equal, to those values. */
-static gboolean
-shows_bars (GtkWidget *widget)
-{
-  static const struct {
-    gboolean r, g, b;
-  } bars[] = {
-    { TRUE, TRUE, TRUE }, { TRUE, TRUE, FALSE }, { FALSE, TRUE, TRUE }, { FALSE, TRUE, FALSE },
-    { TRUE, FALSE, TRUE }, { TRUE, FALSE, FALSE }, { FALSE, FALSE, TRUE },
-  };
-  g_autoptr (GdkTexture) texture = render (widget);
-
-  if (texture == NULL)
-    return FALSE;
-
-  for (guint i = 0; i < G_N_ELEMENTS (bars); i++) {
-    Rgb c = pixel_at (texture, (i + 0.5) / G_N_ELEMENTS (bars), 0.3);
-
-    if ((c.r > 140) != bars[i].r || (c.g > 140) != bars[i].g || (c.b > 140) != bars[i].b ||
-        (!bars[i].r && c.r > 70) || (!bars[i].g && c.g > 70) || (!bars[i].b && c.b > 70))
-      return FALSE;
-  }
-
-  return TRUE;
-}
+#include "test-ui-utils.h"
 
 static void
 test_follows_the_call (void)
@@ -110,18 +44,18 @@ test_follows_the_call (void)
   g_assert_no_error (error);
   WAIT_UNTIL (ms_video_produce_get_showing_video (produce));
   g_assert_false (gtk_widget_get_visible (placeholder));
-  WAIT_UNTIL (shows_bars (GTK_WIDGET (produce)));
+  WAIT_UNTIL (test_shows_bars (GTK_WIDGET (produce)));
 
   /* Paused: the placeholder, and no more bars drawn. */
   g_assert_true (ms_session_pause_track (pub, "camera", &error));
   WAIT_UNTIL (!ms_video_produce_get_showing_video (produce));
   g_assert_true (gtk_widget_get_visible (placeholder));
-  g_assert_false (shows_bars (GTK_WIDGET (produce)));
+  g_assert_false (test_shows_bars (GTK_WIDGET (produce)));
 
   /* Resumed, then closed. */
   g_assert_true (ms_session_resume_track (pub, "camera", &error));
   WAIT_UNTIL (ms_video_produce_get_showing_video (produce));
-  WAIT_UNTIL (shows_bars (GTK_WIDGET (produce)));
+  WAIT_UNTIL (test_shows_bars (GTK_WIDGET (produce)));
   g_assert_true (ms_session_close_track (pub, "camera", &error));
   WAIT_UNTIL (!ms_video_produce_get_showing_video (produce));
   g_assert_true (gtk_widget_get_visible (placeholder));
@@ -132,17 +66,66 @@ test_follows_the_call (void)
   test_server_stop (server);
 }
 
-static guint64
-audio_frames (MsSession  *session,
-              const char *peer_id)
+/* peer-id NULL: our own camera, before it is encoded, whether or not the
+ * server has it yet; the placeholder while it is paused or closed. */
+static void
+test_local_preview (void)
 {
-  MsRemoteTrack *track = ms_session_lookup_remote_track (session, peer_id, "microphone");
-  MsTrackStats stats = { 0 };
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (MsSession) session = test_session_join (server, "r", "me",
+                                                     "{\"send_tracks\":[\"camera\"]}");
+  g_autoptr (MsLocalTrack) camera = ms_local_track_new (MS_LOCAL_TRACK_TEST_VIDEO, NULL);
+  g_autoptr (GError) error = NULL;
+  MsStore *store = ms_session_get_store (session);
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *placeholder = gtk_label_new ("camera off");
+  MsVideoProduce *produce = MS_VIDEO_PRODUCE (ms_video_produce_new ());
+  MsTrackInfo *info;
 
-  if (track != NULL)
-    ms_remote_track_get_stats (track, &stats);
+  g_object_set (produce, "session", session, "media-tag", "camera", "placeholder", placeholder,
+                NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 320, 240);
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (produce));
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (produce)));
+  g_assert_false (ms_video_produce_get_showing_video (produce));
+  g_assert_cmpuint (g_list_model_get_n_items (ms_store_get_own_tracks (store)), ==, 0);
 
-  return stats.frames;
+  g_assert_true (ms_session_send_track (session, camera, "camera", FALSE, &error));
+  g_assert_no_error (error);
+  info = ms_store_lookup_own_track (store, "camera");
+  g_assert_nonnull (info);
+  g_assert_false (ms_track_info_get_paused (info));
+  g_assert_true (ms_video_produce_get_showing_video (produce));
+  WAIT_UNTIL (test_shows_bars (GTK_WIDGET (produce)));
+
+  g_assert_true (ms_session_pause_track (session, "camera", &error));
+  g_assert_true (ms_track_info_get_paused (info));
+  g_assert_false (ms_video_produce_get_showing_video (produce));
+  g_assert_true (gtk_widget_get_visible (placeholder));
+  g_assert_false (test_shows_bars (GTK_WIDGET (produce)));
+
+  /* Resumed: a new sink is swapped in while the track runs. */
+  g_assert_true (ms_session_resume_track (session, "camera", &error));
+  g_assert_false (ms_track_info_get_paused (info));
+  g_assert_true (ms_video_produce_get_showing_video (produce));
+  WAIT_UNTIL (test_shows_bars (GTK_WIDGET (produce)));
+
+  /* Unmapped, it lets go of the sink; mapped again, the bars are back. */
+  gtk_widget_set_visible (GTK_WIDGET (produce), FALSE);
+  g_assert_false (ms_video_produce_get_showing_video (produce));
+  gtk_widget_set_visible (GTK_WIDGET (produce), TRUE);
+  WAIT_UNTIL (ms_video_produce_get_showing_video (produce));
+  WAIT_UNTIL (test_shows_bars (GTK_WIDGET (produce)));
+
+  g_assert_true (ms_session_close_track (session, "camera", &error));
+  g_assert_null (ms_store_lookup_own_track (store, "camera"));
+  g_assert_false (ms_video_produce_get_showing_video (produce));
+  g_assert_true (gtk_widget_get_visible (placeholder));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  ms_session_close_call (session);
+  test_server_stop (server);
 }
 
 /* The level of a test tone (a tick every second) through the real server;
@@ -168,9 +151,9 @@ test_audio_level (void)
 
   g_object_set (produce, "muted", TRUE, NULL);
   WAIT_UNTIL (ms_audio_produce_get_level (produce) == 0.0);
-  frames = audio_frames (sub, pub_id);
+  frames = test_remote_frames (sub, pub_id, "microphone");
   /* 1.5 s of 20 ms frames: at least one tick went by, unheard. */
-  WAIT_UNTIL (audio_frames (sub, pub_id) >= frames + 75);
+  WAIT_UNTIL (test_remote_frames (sub, pub_id, "microphone") >= frames + 75);
   g_assert_cmpfloat (ms_audio_produce_get_level (produce), ==, 0.0);
 
   g_object_set (produce, "muted", FALSE, NULL);
@@ -179,6 +162,40 @@ test_audio_level (void)
   g_object_unref (produce);
   ms_session_close_call (pub);
   ms_session_close_call (sub);
+  test_server_stop (server);
+}
+
+/* peer-id NULL: our own microphone's level, which goes on while paused
+ * (someone speaks while muted) and drops to 0 once the track is closed. */
+static void
+test_local_audio_level (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (MsSession) session = test_session_join (server, "r", "me",
+                                                     "{\"send_tracks\":[\"microphone\"]}");
+  g_autoptr (MsLocalTrack) microphone = ms_local_track_new (MS_LOCAL_TRACK_TEST_AUDIO, NULL);
+  g_autoptr (GError) error = NULL;
+  MsAudioProduce *produce = g_object_ref_sink (MS_AUDIO_PRODUCE (ms_audio_produce_new ()));
+
+  g_object_set (produce, "session", session, "media-tag", "microphone", NULL);
+  g_assert_cmpfloat (ms_audio_produce_get_level (produce), ==, 0.0);
+
+  g_assert_true (ms_session_send_track (session, microphone, "microphone", FALSE, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (ms_audio_produce_get_level (produce) > 0.01);
+  /* Ours is never played back. */
+  g_assert_cmpuint (g_list_model_get_n_items (ms_session_get_remote_tracks (session)), ==, 0);
+
+  g_assert_true (ms_session_pause_track (session, "microphone", &error));
+  WAIT_UNTIL (ms_audio_produce_get_level (produce) == 0.0);
+  WAIT_UNTIL (ms_audio_produce_get_level (produce) > 0.01);
+
+  g_assert_true (ms_session_close_track (session, "microphone", &error));
+  g_assert_cmpfloat (ms_audio_produce_get_level (produce), ==, 0.0);
+  g_assert_cmpfloat (ms_local_track_get_level (microphone), ==, 0.0);
+
+  g_object_unref (produce);
+  ms_session_close_call (session);
   test_server_stop (server);
 }
 
@@ -200,7 +217,9 @@ main (int   argc,
 
   if (gtk_init_check ()) {
     g_test_add_func ("/video-produce/follows-the-call", test_follows_the_call);
+    g_test_add_func ("/video-produce/local-preview", test_local_preview);
     g_test_add_func ("/audio-produce/level", test_audio_level);
+    g_test_add_func ("/audio-produce/local-level", test_local_audio_level);
   } else {
     g_test_add_func ("/video-produce/no-display", test_no_display);
   }
