@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs every Debian 12 package Mediastore needs to build, test and run.
-# Idempotent: apt-get skips what is already there. Needs root (or sudo).
+# Installs every Debian 12 package Mediastore needs to build, test and run,
+# and any further packages named as arguments (bench/install.sh adds its
+# own). Idempotent: apt-get skips what is already there. Needs root (or sudo).
 set -eu
 
 PACKAGES="
@@ -15,6 +16,7 @@ PACKAGES="
   clang libclang-rt-14-dev
   curl ca-certificates python3
 "
+PACKAGES="$PACKAGES $*"
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then
