@@ -589,6 +589,8 @@ attach_preview_and_level (MsLocalTrack *self,
       gst_bin_remove (GST_BIN (parent), sink);
       gst_object_unref (parent);
     }
+    /* One swapped out of another bin was left locked (ms_media_replace_sink()). */
+    gst_element_set_locked_state (sink, FALSE);
     gst_bin_add (bin, sink);
     gst_element_link (convert, sink);
     self->preview_in_bin = sink;

@@ -92,14 +92,16 @@ ms_media_replace_sink (GstPad     *src,
   g_autoptr (GstPad) new_pad = gst_element_get_static_pad (replacement, "sink");
 
   gst_pad_unlink (src, old_pad);
-  /* Locked first: a state change of the pipeline running on another
-   * thread may still hold @old in its iteration, and would start it again
-   * after it stopped here (seen: a sink finalized in READY). */
+  /* Locked, and left locked: a state change of the pipeline running on
+   * another thread may still hold @old in its iteration, and would start
+   * it again after it stopped here, then drop the last reference to a
+   * running sink (seen: sinks finalized in READY and in PLAYING). A sink
+   * that comes back is unlocked below. */
   gst_element_set_locked_state (old, TRUE);
   gst_element_set_state (old, GST_STATE_NULL);
   gst_bin_remove (bin, old);
-  gst_element_set_locked_state (old, FALSE);
 
+  gst_element_set_locked_state (replacement, FALSE);
   gst_bin_add (bin, replacement);
   gst_pad_link (src, new_pad);
   /* A pipeline on its way down would take the newcomer only half way

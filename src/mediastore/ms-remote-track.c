@@ -293,6 +293,9 @@ ms_remote_track_attach (MsRemoteTrack *self,
       self->video_sink = gst_object_ref_sink (gst_element_factory_make ("fakesink", NULL));
       g_object_set (self->video_sink, "sync", FALSE, "async", FALSE, NULL);
     }
+    /* A sink swapped out of another track was left locked (see
+     * ms_media_replace_sink()). */
+    gst_element_set_locked_state (self->video_sink, FALSE);
     gst_bin_add (bin, self->video_sink);   /* the bin takes a reference of its own */
     g_ptr_array_add (self->elements, gst_object_ref (self->video_sink));
     link_chain (self, src, 0);
