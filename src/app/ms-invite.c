@@ -16,6 +16,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ms-invite.h"
+#include "ms-protocol.h"
 
 G_DEFINE_QUARK (ms-invite-error-quark, ms_invite_error)
 
@@ -122,7 +123,9 @@ ms_invite_token_name (const char *token)
     base64[n++] = '=';
 
   payload = g_base64_decode (base64, &length);
-  if (payload == NULL || !json_parser_load_from_data (parser, (const char *) payload, length, NULL))
+  /* Someone else's input: checked before json-glib sees it. */
+  if (payload == NULL || !ms_protocol_check_json ((const char *) payload, length, NULL) ||
+      !json_parser_load_from_data (parser, (const char *) payload, length, NULL))
     return NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
