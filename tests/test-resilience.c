@@ -236,6 +236,9 @@ free_port (void)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
+/* Only carried, never fetched: the library shows no pictures. */
+#define AVATAR "http://127.0.0.1:9/ann.png"
+
 static void
 test_server_restart (void)
 {
@@ -247,8 +250,22 @@ test_server_restart (void)
   g_autofree char *a_id = g_strdup (ms_store_get_peer_id (ms_session_get_store (a)));
   const char *new_a_id;
 
+  g_autoptr (GError) error = NULL;
+  MsPeer *seen;
+
   send_test_track (a, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
   WAIT_UNTIL (test_remote_frames (b, a_id, "camera") > 5);
+
+  /* A profile chosen in the call (not the token's) ... */
+  g_assert_false (ms_session_set_avatar (a, "ftp://127.0.0.1/a.png", &error));
+  g_assert_error (error, MS_SESSION_ERROR, MS_SESSION_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (ms_session_set_display_name (a, "Ann", &error));
+  g_assert_true (ms_session_set_avatar (a, AVATAR, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL ((seen = ms_store_lookup_peer (ms_session_get_store (b), a_id)) != NULL &&
+              g_strcmp0 (ms_peer_get_avatar (seen), AVATAR) == 0);
+  g_assert_cmpstr (ms_peer_get_display_name (seen), ==, "Ann");
 
   test_server_kill (server);
   WAIT_UNTIL (status (a) == MS_CONNECT_STATUS_RECONNECTING);
@@ -264,6 +281,12 @@ test_server_restart (void)
   g_assert_nonnull (ms_store_get_error_connection (ms_session_get_store (a)));
   WAIT_UNTIL (ms_store_lookup_peer (ms_session_get_store (b), new_a_id) != NULL);
   WAIT_UNTIL (test_remote_frames (b, new_a_id, "camera") > 5);
+  /* ... is given again to a server that met us as someone new. */
+  seen = ms_store_lookup_peer (ms_session_get_store (b), new_a_id);
+  WAIT_UNTIL (g_strcmp0 (ms_peer_get_display_name (seen), "Ann") == 0 &&
+              g_strcmp0 (ms_peer_get_avatar (seen), AVATAR) == 0);
+  g_assert_cmpstr (ms_store_get_display_name (ms_session_get_store (a)), ==, "Ann");
+  g_assert_cmpstr (ms_store_get_avatar (ms_session_get_store (a)), ==, AVATAR);
 
   ms_session_close_call (a);
   ms_session_close_call (b);

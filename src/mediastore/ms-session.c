@@ -69,6 +69,11 @@ struct _MsSession {
   guint                    attempts;
   gint64                   reconnect_since;
   guint                    latency;       /* ms of jitterbuffer */
+  /* The profile chosen in this call, given again to a server that took
+   * us back as someone new. */
+  char                    *chosen_name;
+  gboolean                 avatar_chosen;
+  char                    *chosen_avatar;
   GPtrArray               *ice_servers;   /* of MsIceServer, from welcome */
 
   GstElement              *pipeline;
@@ -316,6 +321,8 @@ ms_session_finalize (GObject *object)
   g_free (self->token);
   g_free (self->resume_key);
   g_free (self->peer_id);
+  g_free (self->chosen_name);
+  g_free (self->chosen_avatar);
   g_ptr_array_unref (self->saved);
   g_hash_table_unref (self->mids);
   g_mutex_clear (&self->mids_lock);
@@ -1486,6 +1493,26 @@ fail (MsSession  *self,
     g_task_return_new_error (task, MS_SESSION_ERROR, MS_SESSION_ERROR_SERVER, "%s", text);
 }
 
+/* Sends set-profile: @name if not NULL, @avatar (NULL: none) if @has_avatar;
+ * our store takes it at once. */
+static void
+send_profile (MsSession  *self,
+              const char *name,
+              gboolean    has_avatar,
+              const char *avatar)
+{
+  g_autoptr (MsMessage) msg = ms_message_new (MS_MSG_SET_PROFILE);
+  g_autofree char *new_name = g_strdup (name ? name : ms_store_get_display_name (self->store));
+  g_autofree char *new_avatar = g_strdup (has_avatar ? avatar : ms_store_get_avatar (self->store));
+
+  msg->u.set_profile.has_display_name = name != NULL;
+  msg->u.set_profile.display_name = g_strdup (name);
+  msg->u.set_profile.has_avatar = has_avatar;
+  msg->u.set_profile.avatar = g_strdup (avatar);
+  send_message (self, msg, TRUE);
+  ms_store_apply_profile (self->store, new_name, new_avatar);
+}
+
 static void
 on_welcome (MsSession       *self,
             const MsMessage *msg)
@@ -1516,6 +1543,18 @@ on_welcome (MsSession       *self,
   self->reconnect_since = 0;
   self->attempts = 0;
   ms_store_set_connect_status (self->store, MS_CONNECT_STATUS_CONNECTED);
+
+  /* A new peer starts from the token's profile: ours goes out again. */
+  if (again) {
+    MsStore *store = self->store;
+    gboolean name = self->chosen_name != NULL &&
+                    g_strcmp0 (self->chosen_name, ms_store_get_display_name (store)) != 0;
+    gboolean avatar = self->avatar_chosen &&
+                      g_strcmp0 (self->chosen_avatar, ms_store_get_avatar (store)) != 0;
+
+    if (name || avatar)
+      send_profile (self, name ? self->chosen_name : NULL, avatar, self->chosen_avatar);
+  }
 
   /* What we sent before the drop, paused or not, goes out again. */
   for (guint i = 0; i < self->saved->len; i++) {
@@ -1801,6 +1840,9 @@ ms_session_connect_async (MsSession           *self,
   self->url = g_strdup (url);
   g_free (self->token);
   self->token = g_strdup (token);
+  g_clear_pointer (&self->chosen_name, g_free);
+  g_clear_pointer (&self->chosen_avatar, g_free);
+  self->avatar_chosen = FALSE;
   open_socket (self, cancellable);
 }
 
@@ -1877,18 +1919,50 @@ ms_session_set_display_name (MsSession   *self,
                              const char  *display_name,
                              GError     **error)
 {
-  g_autoptr (MsMessage) msg = ms_message_new (MS_MSG_SET_PROFILE);
-
   g_return_val_if_fail (MS_IS_SESSION (self), FALSE);
   g_return_val_if_fail (display_name != NULL, FALSE);
 
   if (!check_connected (self, error))
     return FALSE;
 
-  msg->u.set_profile.has_display_name = TRUE;
-  msg->u.set_profile.display_name = g_strdup (display_name);
-  send_message (self, msg, TRUE);
-  ms_store_apply_profile (self->store, display_name, ms_store_get_avatar (self->store));
+  g_free (self->chosen_name);
+  self->chosen_name = g_strdup (display_name);
+  send_profile (self, display_name, FALSE, NULL);
+
+  return TRUE;
+}
+
+/**
+ * ms_session_set_avatar:
+ * @avatar: (nullable): the http or https URL of the picture the others
+ *   see, or %NULL for none
+ *
+ * Changes our picture in the call (the token's is only where one starts).
+ *
+ * Returns: %FALSE if we are not in a call or @avatar is not such a URL
+ */
+gboolean
+ms_session_set_avatar (MsSession   *self,
+                       const char  *avatar,
+                       GError     **error)
+{
+  MsLimits limits;
+
+  g_return_val_if_fail (MS_IS_SESSION (self), FALSE);
+
+  if (!check_connected (self, error))
+    return FALSE;
+  ms_limits_init_default (&limits);
+  if (avatar != NULL && !ms_validate_avatar_url (avatar, limits.max_url_length)) {
+    g_set_error (error, MS_SESSION_ERROR, MS_SESSION_ERROR_INVALID,
+                 _("A picture must be a web address starting with http:// or https://"));
+    return FALSE;
+  }
+
+  g_free (self->chosen_avatar);
+  self->chosen_avatar = g_strdup (avatar);
+  self->avatar_chosen = TRUE;
+  send_profile (self, NULL, TRUE, avatar);
 
   return TRUE;
 }

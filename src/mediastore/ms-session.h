@@ -24,6 +24,7 @@ G_BEGIN_DECLS
  * @MS_SESSION_ERROR_NOT_FOUND: no such track or peer
  * @MS_SESSION_ERROR_MEDIA: GStreamer could not build or run the media
  * @MS_SESSION_ERROR_SERVER: the server refused (its message is in the error)
+ * @MS_SESSION_ERROR_INVALID: an argument the protocol would refuse
  */
 typedef enum {
   MS_SESSION_ERROR_NOT_CONNECTED,
@@ -32,6 +33,7 @@ typedef enum {
   MS_SESSION_ERROR_NOT_FOUND,
   MS_SESSION_ERROR_MEDIA,
   MS_SESSION_ERROR_SERVER,
+  MS_SESSION_ERROR_INVALID,
 } MsSessionError;
 
 #define MS_TYPE_SESSION (ms_session_get_type ())
@@ -82,6 +84,9 @@ gboolean       ms_session_set_hidden         (MsSession            *self,
                                               GError              **error);
 gboolean       ms_session_set_display_name   (MsSession            *self,
                                               const char           *display_name,
+                                              GError              **error);
+gboolean       ms_session_set_avatar         (MsSession            *self,
+                                              const char           *avatar,
                                               GError              **error);
 void           ms_session_set_audio_output   (MsSession            *self,
                                               GstElement           *sink);

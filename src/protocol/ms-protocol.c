@@ -767,6 +767,13 @@ is_avatar_url (const char *str)
   return uri != NULL && g_uri_get_host (uri) != NULL && g_uri_get_host (uri)[0] != '\0';
 }
 
+gboolean
+ms_validate_avatar_url (const char *str,
+                        gsize       max_length)
+{
+  return str != NULL && strlen (str) <= max_length && is_avatar_url (str);
+}
+
 static gboolean
 is_ice_url (const char *str)
 {

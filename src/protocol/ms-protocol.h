@@ -248,6 +248,10 @@ void             ms_limits_init_default         (MsLimits        *limits);
  * @max_length bytes of A-Z a-z 0-9 . _ : @ - */
 gboolean         ms_validate_identifier         (const char      *str,
                                                  gsize            max_length);
+/* Avatars are http or https URLs with a host, 1 to @max_length bytes,
+ * without spaces or control characters. */
+gboolean         ms_validate_avatar_url         (const char      *str,
+                                                 gsize            max_length);
 
 /* Checks untrusted bytes before json-glib parses them: valid UTF-8, only
  * JSON tokens (no comments, single quotes, hex numbers...) making up one
