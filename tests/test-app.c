@@ -7,7 +7,8 @@
  * (the observer), all sending test patterns: three tiles with video. The
  * observer and the bot's final statistics prove that invisible mode takes
  * the app out of their view; chat goes both ways; a user without the chat
- * grant gets a disabled input. Screenshots go to the build directory.
+ * grant gets a disabled input; avatars come from a picture server of the
+ * test's own. Screenshots go to the build directory.
  */
 
 #include "config.h"
@@ -15,7 +16,9 @@
 #include <signal.h>
 
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
+#include "ms-avatar.h"
 #include "ms-chat.h"
 #include "ms-invite.h"
 #include "ms-app-media.h"
@@ -323,6 +326,236 @@ test_invite_links (void)
   test_server_stop (server);
 }
 
+/* ---- avatars ---- */
+
+/* Pictures served over HTTP on loopback by the test itself. */
+typedef struct {
+  SoupServer *server;
+  GHashTable *requests;   /* path → how many times asked */
+  char       *base;       /* http://127.0.0.1:PORT */
+} Pictures;
+
+/* A picture of one colour, or of noise (which compresses to nothing). */
+static GBytes *
+picture (const char *type,
+         int         width,
+         int         height,
+         gboolean    noise)
+{
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  g_autoptr (GError) error = NULL;
+  char *data = NULL;
+  gsize len = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0x3584e4ff);
+  if (noise) {
+    guchar *pixels = gdk_pixbuf_get_pixels (pixbuf);
+    gsize size = gdk_pixbuf_get_byte_length (pixbuf);
+
+    for (gsize i = 0; i < size; i++)
+      pixels[i] = g_random_int_range (0, 256);
+  }
+  gdk_pixbuf_save_to_buffer (pixbuf, &data, &len, type, &error, NULL);
+  g_assert_no_error (error);
+
+  return g_bytes_new_take (data, len);
+}
+
+static void
+serve_picture (SoupServer        *server,
+               SoupServerMessage *msg,
+               const char        *path,
+               GHashTable        *query,
+               gpointer           user_data)
+{
+  Pictures *pictures = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  guint asked = GPOINTER_TO_UINT (g_hash_table_lookup (pictures->requests, path));
+  g_autoptr (GBytes) bytes = NULL;
+
+  g_hash_table_insert (pictures->requests, g_strdup (path), GUINT_TO_POINTER (asked + 1));
+
+  if (g_str_equal (path, "/face.png")) {
+    bytes = picture ("png", 300, 200, FALSE);
+  } else if (g_str_equal (path, "/small.png")) {
+    bytes = picture ("png", 64, 64, FALSE);
+  } else if (g_str_equal (path, "/wide.png")) {
+    /* Small to download, too large to decode. */
+    bytes = picture ("png", MS_AVATAR_MAX_SIDE + 1, 2, FALSE);
+  } else if (g_str_equal (path, "/face.bmp")) {
+    bytes = picture ("bmp", 16, 16, FALSE);
+  } else if (g_str_equal (path, "/text.png")) {
+    bytes = g_bytes_new_static ("not a picture", 13);
+  } else if (g_str_equal (path, "/large.png") || g_str_equal (path, "/large-chunked.png")) {
+    /* A fine picture, but more to download than allowed. */
+    bytes = picture ("png", 700, 700, TRUE);
+    g_assert_cmpuint (g_bytes_get_size (bytes), >, MS_AVATAR_MAX_BYTES);
+    /* Without a length, the limit holds while reading. */
+    if (g_str_equal (path, "/large-chunked.png"))
+      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  } else {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_content_type (headers, "image/png", NULL);
+  soup_message_body_append_bytes (body, bytes);
+  soup_message_body_complete (body);
+}
+
+static void
+pictures_start (Pictures *pictures)
+{
+  g_autoptr (GError) error = NULL;
+  GSocketAddress *address;
+
+  pictures->server = soup_server_new (NULL, NULL);
+  pictures->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  soup_server_add_handler (pictures->server, NULL, serve_picture, pictures, NULL);
+  soup_server_listen_local (pictures->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  address = g_socket_get_local_address (soup_server_get_listeners (pictures->server)->data, &error);
+  g_assert_no_error (error);
+  pictures->base = g_strdup_printf ("http://127.0.0.1:%u",
+                                    g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+  g_object_unref (address);
+}
+
+static void
+pictures_stop (Pictures *pictures)
+{
+  soup_server_disconnect (pictures->server);
+  g_clear_object (&pictures->server);
+  g_clear_pointer (&pictures->requests, g_hash_table_unref);
+  g_clear_pointer (&pictures->base, g_free);
+}
+
+static guint
+pictures_asked (Pictures   *pictures,
+                const char *path)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (pictures->requests, path));
+}
+
+/* The tile of @peer_id, or our own for NULL. */
+static MsTile *
+tile_of (MsWindow   *window,
+         const char *peer_id)
+{
+  g_autoptr (GPtrArray) all = tiles (window);
+
+  for (guint i = 0; i < all->len; i++) {
+    MsPeer *peer = ms_tile_get_peer (g_ptr_array_index (all, i));
+
+    if (peer_id == NULL ? peer == NULL : (peer && g_str_equal (ms_peer_get_id (peer), peer_id)))
+      return g_ptr_array_index (all, i);
+  }
+
+  return NULL;
+}
+
+static void
+set_avatar (TestPeer   *peer,
+            const char *url)
+{
+  g_autofree char *quoted = url ? g_strdup_printf ("\"%s\"", url) : g_strdup ("null");
+
+  test_peer_send (peer, "{\"type\":\"set-profile\",\"display_name\":\"Pat\",\"avatar\":%s}",
+                  quoted);
+}
+
+/* Pictures from the token, the preferences and set-profile: fetched once
+ * each, shown in the tiles scaled down; what is not a sane picture keeps
+ * initials. */
+static void
+test_avatars (void)
+{
+  static const char *const bad[] = {
+    "/wide.png", "/face.bmp", "/text.png", "/large.png", "/large-chunked.png", "/missing.png",
+  };
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  Pictures pictures = { 0 };
+  g_autofree char *face = NULL;
+  g_autofree char *small = NULL;
+  g_autofree char *token = NULL;
+  MsMessage *updated;
+  MsWindow *window = ms_window_new (NULL);
+  MsTile *own;
+  MsTile *other;
+  MsPeer *pat;
+  TestPeer *peer;
+  GdkPaintable *image;
+
+  pictures_start (&pictures);
+  face = g_strconcat (pictures.base, "/face.png", NULL);
+  small = g_strconcat (pictures.base, "/small.png", NULL);
+  token = test_token_with_avatar (ROOM, "pictured", NULL, face);
+
+  gtk_window_present (GTK_WINDOW (window));
+  ms_window_join (window, test_server_get_url (server), token);
+  WAIT_UNTIL (connected (window));
+
+  /* Our own, from the token: 300x200 decoded to fit 192 px. */
+  WAIT_UNTIL ((own = tile_of (window, NULL)) != NULL && ms_tile_get_avatar_image (own) != NULL);
+  image = ms_tile_get_avatar_image (own);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (image), ==, 192);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (image), ==, 128);
+
+  /* Someone without one has initials, until they set the same picture:
+   * every avatar showing it (tiles, participants list) shares one fetch. */
+  peer = test_peer_join (server, ROOM, "pat", NULL);
+  WAIT_UNTIL ((other = tile_of (window, test_peer_get_id (peer))) != NULL);
+  pat = ms_tile_get_peer (other);
+  g_assert_null (ms_tile_get_avatar_image (other));
+
+  /* A picture chosen in the preferences replaces the invitation's, for
+   * us and for the others; none chosen brings the invitation's back. */
+  g_settings_set_string (ms_media_get_settings (), "avatar-url", small);
+  WAIT_UNTIL (ms_tile_get_avatar_image (own) != NULL &&
+              gdk_paintable_get_intrinsic_width (ms_tile_get_avatar_image (own)) == 64);
+  updated = test_peer_expect (peer, MS_MSG_PEER_UPDATED);
+  g_assert_cmpstr (updated->u.peer.peer->avatar, ==, small);
+  g_clear_pointer (&updated, ms_message_free);
+  g_settings_reset (ms_media_get_settings (), "avatar-url");
+  WAIT_UNTIL (gdk_paintable_get_intrinsic_width (ms_tile_get_avatar_image (own)) == 192);
+  updated = test_peer_expect (peer, MS_MSG_PEER_UPDATED);
+  g_assert_cmpstr (updated->u.peer.peer->avatar, ==, face);
+  g_clear_pointer (&updated, ms_message_free);
+  set_avatar (peer, face);
+  WAIT_UNTIL (ms_tile_get_avatar_image (other) != NULL);
+  g_assert_true (ms_tile_get_avatar_image (other) == ms_tile_get_avatar_image (own));
+  g_assert_cmpuint (pictures_asked (&pictures, "/face.png"), ==, 1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autofree char *url = g_strconcat (pictures.base, bad[i], NULL);
+    GdkTexture *texture = NULL;
+
+    g_test_message ("avatar %s", bad[i]);
+    set_avatar (peer, url);
+    WAIT_UNTIL (g_strcmp0 (ms_peer_get_avatar (pat), url) == 0 &&
+                ms_avatar_lookup (url, &texture));
+    g_assert_null (texture);
+    g_assert_null (ms_tile_get_avatar_image (other));
+    g_assert_cmpuint (pictures_asked (&pictures, bad[i]), ==, 1);
+  }
+
+  /* A picture already had shows at once; none at all means initials. */
+  set_avatar (peer, face);
+  WAIT_UNTIL (g_strcmp0 (ms_peer_get_avatar (pat), face) == 0);
+  g_assert_nonnull (ms_tile_get_avatar_image (other));
+  set_avatar (peer, NULL);
+  WAIT_UNTIL (ms_peer_get_avatar (pat) == NULL);
+  g_assert_null (ms_tile_get_avatar_image (other));
+  g_assert_cmpuint (pictures_asked (&pictures, "/face.png"), ==, 1);
+
+  test_peer_free (peer);
+  gtk_window_destroy (GTK_WINDOW (window));
+  pictures_stop (&pictures);
+  test_server_stop (server);
+}
+
 static void
 test_no_display (void)
 {
@@ -348,6 +581,7 @@ main (int   argc,
     g_test_add_func ("/app/call", test_call);
     g_test_add_func ("/app/no-chat-grant", test_no_chat_grant);
     g_test_add_func ("/app/invite-links", test_invite_links);
+    g_test_add_func ("/app/avatars", test_avatars);
   } else {
     g_test_add_func ("/app/no-display", test_no_display);
   }

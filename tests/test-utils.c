@@ -255,6 +255,15 @@ test_token (const char *room,
             const char *identity,
             const char *grants_json)
 {
+  return test_token_with_avatar (room, identity, grants_json, NULL);
+}
+
+char *
+test_token_with_avatar (const char *room,
+                        const char *identity,
+                        const char *grants_json,
+                        const char *avatar)
+{
   g_autoptr (MsTokenClaims) claims = ms_token_claims_new ();
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
@@ -272,6 +281,7 @@ test_token (const char *room,
   claims->identity = g_strdup (identity);
   claims->room = g_strdup (room);
   claims->name = g_strdup (identity);
+  claims->avatar = g_strdup (avatar);
   claims->issued_at = now;
   claims->expires = now + 3600;
   claims->grants.send_tracks = grant_list (grants, "send_tracks", NULL);

@@ -79,6 +79,11 @@ void        test_server_wait_metric (TestServer *server,
 char       *test_token             (const char *room,
                                     const char *identity,
                                     const char *grants_json);
+/* The same, with the picture at @avatar (an http(s) URL, or NULL). */
+char       *test_token_with_avatar (const char *room,
+                                    const char *identity,
+                                    const char *grants_json,
+                                    const char *avatar);
 
 typedef struct _TestPeer TestPeer;
 

@@ -2,9 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Devices (lists that follow hot-plugging), sound processing and video
- * quality, all stored in GSettings. A device setting holds the device's
- * name; the first entry of each list, the system default, stores "".
+ * Your name and the address of your picture, devices (lists that follow
+ * hot-plugging), sound processing and video quality, all stored in
+ * GSettings. A device setting holds the device's name; the first entry of
+ * each list, the system default, stores "".
  */
 
 #define G_LOG_DOMAIN "MsPreferences"
@@ -16,6 +17,7 @@
 #include "ms-devices.h"
 #include "ms-app-media.h"
 #include "ms-preferences.h"
+#include "ms-protocol.h"
 
 typedef struct {
   AdwComboRow   *row;
@@ -151,6 +153,45 @@ quality_set (const GValue       *value,
   return g_variant_new_string (nicks[MIN (i, G_N_ELEMENTS (nicks) - 1)]);
 }
 
+/* The picture's address goes to the settings, and into the call, only
+ * when applied and only if the server would take it. */
+static void
+on_picture_apply (AdwEntryRow *row,
+                  GSettings   *settings)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (row));
+  g_autofree char *address = g_strstrip (g_strdup (text));
+  MsLimits limits;
+
+  ms_limits_init_default (&limits);
+  if (*address != '\0' && !ms_validate_avatar_url (address, limits.max_url_length)) {
+    gtk_widget_add_css_class (GTK_WIDGET (row), "error");
+    gtk_widget_set_tooltip_text (GTK_WIDGET (row),
+                                 _("A picture must be a web address starting with http:// or "
+                                   "https://"));
+    return;
+  }
+
+  gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (row), NULL);
+  g_settings_set_string (settings, "avatar-url", address);
+}
+
+static GtkWidget *
+picture_row (GSettings *settings)
+{
+  GtkWidget *row = adw_entry_row_new ();
+  g_autofree char *address = g_settings_get_string (settings, "avatar-url");
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Address of Your Picture"));
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (row), TRUE);
+  adw_entry_row_set_input_purpose (ADW_ENTRY_ROW (row), GTK_INPUT_PURPOSE_URL);
+  gtk_editable_set_text (GTK_EDITABLE (row), address);
+  g_signal_connect_object (row, "apply", G_CALLBACK (on_picture_apply), settings, 0);
+
+  return row;
+}
+
 GtkWidget *
 ms_preferences_new (void)
 {
@@ -185,6 +226,7 @@ ms_preferences_new (void)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (name), _("Name Others See"));
   g_settings_bind (settings, "display-name", name, "text", G_SETTINGS_BIND_DEFAULT);
   adw_preferences_group_add (you, name);
+  adw_preferences_group_add (you, picture_row (settings));
 
   adw_preferences_group_set_title (devices, _("Devices"));
   adw_preferences_group_add (devices, device_row (_("Camera"), MS_DEVICE_CAMERA, "camera-device"));

@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * A peer's camera, or an avatar with their initials while there is none;
+ * A peer's camera, or their avatar (picture or initials) while there is none;
  * their name with muted-microphone and camera-off marks; a highlight while
  * they speak. A tile without a peer is our own: the camera's preview, and
  * the microphone's level for the highlight. Everything follows the store.
@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "ms-audio-produce.h"
+#include "ms-avatar.h"
 #include "ms-tile.h"
 #include "ms-video-produce.h"
 
@@ -349,6 +350,7 @@ ms_tile_new (MsSession *session,
 
   g_signal_connect (named, "notify::display-name", G_CALLBACK (on_name), self);
   on_name (named, NULL, self);
+  ms_avatar_follow (ADW_AVATAR (self->avatar), named);
   g_signal_connect (tracks (self), "items-changed", G_CALLBACK (on_tracks_changed), self);
   on_tracks_changed (tracks (self), 0, 0, g_list_model_get_n_items (tracks (self)), self);
 
@@ -385,6 +387,15 @@ ms_tile_get_speaking (MsTile *self)
   g_return_val_if_fail (MS_IS_TILE (self), FALSE);
 
   return self->speaking;
+}
+
+/* The picture the avatar shows, if any (else initials). */
+GdkPaintable *
+ms_tile_get_avatar_image (MsTile *self)
+{
+  g_return_val_if_fail (MS_IS_TILE (self), NULL);
+
+  return adw_avatar_get_custom_image (ADW_AVATAR (self->avatar));
 }
 
 gboolean

@@ -18,6 +18,7 @@
 
 #include "ms-app-resources.h"
 #include "ms-chat.h"
+#include "ms-avatar.h"
 #include "ms-host.h"
 #include "ms-invite.h"
 #include "ms-app-media.h"
@@ -50,6 +51,7 @@ struct _MsWindow {
   MsSession            *session;
   MsHost               *host;
   char                 *token_name;   /* the name in the token we joined with */
+  char                 *token_avatar; /* the picture the server first gave us */
   gboolean              name_edited;  /* typed by the user, not prefilled */
   gboolean              prefilling;
   guint                 inhibit_cookie;
@@ -109,6 +111,7 @@ create_person (gpointer item,
 
   g_object_bind_property (peer, "display-name", label, "label", G_BINDING_SYNC_CREATE);
   g_object_bind_property (peer, "display-name", avatar, "text", G_BINDING_DEFAULT);
+  ms_avatar_follow (ADW_AVATAR (avatar), G_OBJECT (peer));
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   gtk_box_append (GTK_BOX (box), avatar);
@@ -383,12 +386,34 @@ replace_track (MsWindow   *self,
     toast (self, error->message);
 }
 
+/* Our picture: the one in the preferences, else the invitation's. */
 static void
-on_device_setting (GSettings  *settings,
-                   const char *key,
-                   MsWindow   *self)
+apply_avatar (MsWindow *self)
 {
-  if (g_str_equal (key, "camera-device") || g_str_equal (key, "video-quality"))
+  GSettings *settings = ms_media_get_settings ();
+  g_autofree char *chosen = settings ? g_settings_get_string (settings, "avatar-url") : NULL;
+  const char *avatar = chosen != NULL && *chosen != '\0' ? chosen : self->token_avatar;
+  g_autoptr (GError) error = NULL;
+  MsStore *store;
+
+  if (self->session == NULL)
+    return;
+  store = ms_session_get_store (self->session);
+  if (ms_store_get_connect_status (store) != MS_CONNECT_STATUS_CONNECTED ||
+      g_strcmp0 (avatar, ms_store_get_avatar (store)) == 0)
+    return;
+  if (!ms_session_set_avatar (self->session, avatar, &error))
+    toast (self, error->message);
+}
+
+static void
+on_setting_changed (GSettings  *settings,
+                    const char *key,
+                    MsWindow   *self)
+{
+  if (g_str_equal (key, "avatar-url"))
+    apply_avatar (self);
+  else if (g_str_equal (key, "camera-device") || g_str_equal (key, "video-quality"))
     replace_track (self, "camera");
   else if (g_str_equal (key, "microphone-device") || g_str_equal (key, "echo-cancellation") ||
            g_str_equal (key, "noise-suppression"))
@@ -432,6 +457,9 @@ on_connected (GObject      *source,
     toast (self, error->message);
     g_clear_error (&error);
   }
+  g_free (self->token_avatar);
+  self->token_avatar = g_strdup (ms_store_get_avatar (ms_session_get_store (session)));
+  apply_avatar (self);
 
   set_action_state (self, "microphone", share (self, "microphone", self->want_microphone));
   set_action_state (self, "camera", share (self, "camera", self->want_camera));
@@ -450,6 +478,7 @@ ms_window_join (MsWindow   *self,
 
   g_free (self->token_name);
   self->token_name = ms_invite_token_name (token);
+  g_clear_pointer (&self->token_avatar, g_free);
   /* The invitation names us unless we typed a name of our own. */
   if (!self->name_edited && self->token_name != NULL)
     prefill_name (self, self->token_name);
@@ -705,6 +734,7 @@ ms_window_finalize (GObject *object)
   MsWindow *self = MS_WINDOW (object);
 
   g_free (self->token_name);
+  g_free (self->token_avatar);
 
   G_OBJECT_CLASS (ms_window_parent_class)->finalize (object);
 }
@@ -757,7 +787,7 @@ ms_window_init (MsWindow *self)
   g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (on_name_changed), self);
   g_signal_connect (self->chat, "received", G_CALLBACK (on_chat_received), self);
   if (ms_media_get_settings () != NULL)
-    g_signal_connect_object (ms_media_get_settings (), "changed", G_CALLBACK (on_device_setting),
+    g_signal_connect_object (ms_media_get_settings (), "changed", G_CALLBACK (on_setting_changed),
                              self, 0);
 }
 
