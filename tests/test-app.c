@@ -326,6 +326,94 @@ test_invite_links (void)
   test_server_stop (server);
 }
 
+/* Whether something accepts TCP connections at @host:@port. */
+static gboolean
+accepts (const char *host,
+         guint16     port)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+
+  connection = g_socket_client_connect_to_host (client, host, port, NULL, &error);
+  if (connection == NULL)
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+
+  return connection != NULL;
+}
+
+/* The host and port an invitation link points at. */
+static char *
+invite_address (const char *link,
+                guint16    *port)
+{
+  g_autofree char *url = NULL;
+  g_autoptr (GUri) uri = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ms_invite_parse (link, &url, NULL, NULL, &error));
+  g_assert_no_error (error);
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  *port = g_uri_get_port (uri);
+
+  return g_strdup (g_uri_get_host (uri));
+}
+
+/* Hosting: the app starts a server and a demo bot, a second window joins
+ * with the invitation, everyone sees everyone. The server listens on this
+ * computer only, unless the call is open to the network: then 127.0.0.2,
+ * which a server listening on 127.0.0.1 refuses, gets in too. */
+static void
+test_host (void)
+{
+  GSettings *settings = ms_media_get_settings ();
+  MsWindow *window = ms_window_new (NULL);
+  MsWindow *guest = ms_window_new (NULL);
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+
+  g_settings_set_boolean (settings, "host-on-network", FALSE);
+  gtk_window_present (GTK_WINDOW (window));
+  ms_window_host (window, TRUE);
+  WAIT_UNTIL (connected (window) && ms_window_get_invite (window) != NULL);
+  host = invite_address (ms_window_get_invite (window), &port);
+  g_assert_cmpstr (host, ==, "127.0.0.1");
+  g_assert_true (accepts ("127.0.0.1", port));
+  g_assert_false (accepts ("127.0.0.2", port));
+
+  /* We and the demo bot, then the guest: three pictures in each window. */
+  WAIT_UNTIL (tiles_with_video (window) == 2);
+  gtk_window_present (GTK_WINDOW (guest));
+  g_assert_true (ms_window_open_invite (guest, ms_window_get_invite (window), NULL));
+  WAIT_UNTIL (connected (guest));
+  WAIT_UNTIL (tiles_with_video (guest) == 3 && tiles_with_video (window) == 3);
+  {
+    g_autoptr (GPtrArray) all = tiles (guest);
+
+    for (guint i = 0; i < all->len; i++)
+      WAIT_UNTIL (test_shows_bars (g_ptr_array_index (all, i)));
+  }
+  test_screenshot (GTK_WIDGET (guest), "app-host.png");
+  ms_window_leave (guest);
+  ms_window_leave (window);
+
+  /* Open to the network: the switch on the first page. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "host-on-network", NULL);
+  g_assert_true (g_settings_get_boolean (settings, "host-on-network"));
+  ms_window_host (window, FALSE);
+  WAIT_UNTIL (connected (window) && ms_window_get_invite (window) != NULL);
+  g_clear_pointer (&host, g_free);
+  host = invite_address (ms_window_get_invite (window), &port);
+  g_test_message ("invitation to %s:%u", host, port);
+  g_assert_true (accepts ("127.0.0.1", port));
+  g_assert_true (accepts ("127.0.0.2", port));
+
+  g_settings_reset (settings, "host-on-network");
+  gtk_window_destroy (GTK_WINDOW (guest));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* ---- avatars ---- */
 
 /* Pictures served over HTTP on loopback by the test itself. */
@@ -582,6 +670,7 @@ main (int   argc,
     g_test_add_func ("/app/no-chat-grant", test_no_chat_grant);
     g_test_add_func ("/app/invite-links", test_invite_links);
     g_test_add_func ("/app/avatars", test_avatars);
+    g_test_add_func ("/app/host", test_host);
   } else {
     g_test_add_func ("/app/no-display", test_no_display);
   }

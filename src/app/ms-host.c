@@ -361,6 +361,15 @@ ms_host_stop (MsHost *self)
   }
 }
 
+/* Whether others on the network can reach the call. */
+gboolean
+ms_host_get_on_network (MsHost *self)
+{
+  g_return_val_if_fail (MS_IS_HOST (self), FALSE);
+
+  return self->lan;
+}
+
 const char *
 ms_host_get_url (MsHost *self)
 {

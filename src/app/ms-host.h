@@ -13,21 +13,22 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (MsHost, ms_host, MS, HOST, GObject)
 
-MsHost     *ms_host_new          (gboolean              lan);
-void        ms_host_start_async  (MsHost               *self,
-                                  const char           *display_name,
-                                  gboolean              demo_bot,
-                                  GCancellable         *cancellable,
-                                  GAsyncReadyCallback   callback,
-                                  gpointer              user_data);
-gboolean    ms_host_start_finish (MsHost               *self,
-                                  GAsyncResult         *result,
-                                  GError              **error);
-void        ms_host_stop         (MsHost               *self);
+MsHost     *ms_host_new            (gboolean              lan);
+void        ms_host_start_async    (MsHost               *self,
+                                    const char           *display_name,
+                                    gboolean              demo_bot,
+                                    GCancellable         *cancellable,
+                                    GAsyncReadyCallback   callback,
+                                    gpointer              user_data);
+gboolean    ms_host_start_finish   (MsHost               *self,
+                                    GAsyncResult         *result,
+                                    GError              **error);
+void        ms_host_stop           (MsHost               *self);
 
-const char *ms_host_get_url      (MsHost               *self);
-const char *ms_host_get_token    (MsHost               *self);
-const char *ms_host_get_invite   (MsHost               *self);
-GdkTexture *ms_host_make_qr_code (MsHost               *self);
+gboolean    ms_host_get_on_network (MsHost               *self);
+const char *ms_host_get_url        (MsHost               *self);
+const char *ms_host_get_token      (MsHost               *self);
+const char *ms_host_get_invite     (MsHost               *self);
+GdkTexture *ms_host_make_qr_code   (MsHost               *self);
 
 G_END_DECLS

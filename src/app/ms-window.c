@@ -589,8 +589,13 @@ show_invite (MsWindow *self)
 
   qr = ms_host_make_qr_code (self->host);
   dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Invite Others"),
-                                   _("Send this link to the people you want in the call, or let "
-                                     "them scan the code. Anyone with the link can join."));
+                                   ms_host_get_on_network (self->host)
+                                   ? _("Send this link to the people you want in the call, or let "
+                                       "them scan the code. Anyone on this network with the link "
+                                       "can join.")
+                                   : _("Only this computer can join with this link: to invite "
+                                       "others, leave, turn on “Open to the Local Network” and host "
+                                       "again."));
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (qr));
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
@@ -648,10 +653,13 @@ void
 ms_window_host (MsWindow *self,
                 gboolean  demo_bot)
 {
+  g_autoptr (GVariant) on_network = NULL;
+
   g_return_if_fail (MS_IS_WINDOW (self));
 
   ms_window_leave (self);
-  self->host = ms_host_new (FALSE);
+  on_network = g_action_group_get_action_state (G_ACTION_GROUP (self), "host-on-network");
+  self->host = ms_host_new (g_variant_get_boolean (on_network));
   ms_host_start_async (self->host, gtk_editable_get_text (GTK_EDITABLE (self->name_row)), demo_bot,
                        NULL, on_hosting, g_object_ref (self));
 }
@@ -780,6 +788,18 @@ ms_window_init (MsWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
+  /* Kept in the settings when there are any. */
+  if (ms_media_get_settings () != NULL) {
+    g_autoptr (GAction) on_network = g_settings_create_action (ms_media_get_settings (),
+                                                               "host-on-network");
+
+    g_action_map_add_action (G_ACTION_MAP (self), on_network);
+  } else {
+    g_autoptr (GSimpleAction) on_network =
+      g_simple_action_new_stateful ("host-on-network", NULL, g_variant_new_boolean (FALSE));
+
+    g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (on_network));
+  }
   self->want_microphone = TRUE;
   self->want_camera = TRUE;
   set_action_enabled (self, "leave", FALSE);
