@@ -49,11 +49,6 @@ typedef struct {
   MsProducer  *producer;   /* borrowed from the publisher's Producer */
   MsConsumer  *consumer;
   GstWebRTCRTPTransceiver *transceiver;
-  /* The subscriber answered the offer that added it: until then it
-   * stays paused, or the keyframe asked for when it starts would go out
-   * on a stream the subscriber cannot take yet, and video would wait for
-   * the next periodic keyframe. */
-  gboolean     negotiated;
 } Consumer;
 
 struct _MsPeerMedia {
@@ -68,6 +63,7 @@ struct _MsPeerMedia {
   guint        subscribe_gen;
   GPtrArray   *consumers;    /* of Consumer */
   gboolean     offer_pending;
+  gboolean     answered;
 };
 
 typedef enum {
@@ -570,6 +566,7 @@ stop_subscribe (MsParticipant *p)
   drop_element (media->room, &media->subscribe);
   media->subscribe_gen = 0;
   media->offer_pending = FALSE;
+  media->answered = FALSE;
 }
 
 static void
@@ -758,7 +755,7 @@ consumer_paused (MsParticipant *s,
 {
   MsTrackDesc *track = ms_participant_find_track (publisher, tag);
 
-  return track == NULL || track->paused ||
+  return !s->media->answered || track == NULL || track->paused ||
          !ms_participant_receives (s, publisher->id, tag);
 }
 
@@ -875,8 +872,7 @@ apply_pauses (MsParticipant *s)
     Consumer *c = g_ptr_array_index (s->media->consumers, i);
     MsParticipant *q = ms_room_lookup (room, c->peer_id);
 
-    ms_consumer_set_paused (c->consumer,
-                            !c->negotiated || q == NULL || consumer_paused (s, q, c->tag));
+    ms_consumer_set_paused (c->consumer, q == NULL || consumer_paused (s, q, c->tag));
   }
 }
 
@@ -1048,8 +1044,7 @@ on_hop (gpointer data)
   case HOP_REMOTE_SET:
     ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "subscribe answer applied");
     p->media->offer_pending = FALSE;
-    for (guint i = 0; i < p->media->consumers->len; i++)
-      ((Consumer *) g_ptr_array_index (p->media->consumers, i))->negotiated = TRUE;
+    p->media->answered = TRUE;
     apply_pauses (p);
     ms_media_update_room (hop->ref.server, p->room);
     break;
