@@ -411,13 +411,19 @@ on_setting_changed (GSettings  *settings,
                     const char *key,
                     MsWindow   *self)
 {
-  if (g_str_equal (key, "avatar-url"))
+  if (g_str_equal (key, "avatar-url")) {
     apply_avatar (self);
-  else if (g_str_equal (key, "camera-device") || g_str_equal (key, "video-quality"))
+  } else if (g_str_equal (key, "host-on-network")) {
+    GAction *on_network = g_action_map_lookup_action (G_ACTION_MAP (self), key);
+    g_autoptr (GVariant) value = g_settings_get_value (settings, key);
+
+    g_simple_action_set_state (G_SIMPLE_ACTION (on_network), value);
+  } else if (g_str_equal (key, "camera-device") || g_str_equal (key, "video-quality")) {
     replace_track (self, "camera");
-  else if (g_str_equal (key, "microphone-device") || g_str_equal (key, "echo-cancellation") ||
-           g_str_equal (key, "noise-suppression"))
+  } else if (g_str_equal (key, "microphone-device") || g_str_equal (key, "echo-cancellation") ||
+             g_str_equal (key, "noise-suppression")) {
     replace_track (self, "microphone");
+  }
 }
 
 /* ---- joining and leaving ---- */
@@ -666,6 +672,18 @@ ms_window_host (MsWindow *self,
 
 /* ---- actions ---- */
 
+/* The switch on the first page, kept in the settings when there are any
+ * (a GSettings action of its own would outlive the window). */
+static void
+change_on_network_state (GSimpleAction *action,
+                         GVariant      *state,
+                         gpointer       user_data)
+{
+  g_simple_action_set_state (action, state);
+  if (ms_media_get_settings () != NULL)
+    g_settings_set_value (ms_media_get_settings (), "host-on-network", state);
+}
+
 static void
 host_activated (GSimpleAction *action,
                 GVariant      *parameter,
@@ -721,6 +739,7 @@ static const GActionEntry actions[] = {
   { "invisible", NULL, NULL, "false", change_invisible_state },
   { "leave", leave_activated },
   { "host", host_activated },
+  { "host-on-network", NULL, NULL, "false", change_on_network_state },
   { "show-invite", show_invite_activated },
   { "toggle-chat", toggle_chat_activated },
 };
@@ -788,18 +807,8 @@ ms_window_init (MsWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
-  /* Kept in the settings when there are any. */
-  if (ms_media_get_settings () != NULL) {
-    g_autoptr (GAction) on_network = g_settings_create_action (ms_media_get_settings (),
-                                                               "host-on-network");
-
-    g_action_map_add_action (G_ACTION_MAP (self), on_network);
-  } else {
-    g_autoptr (GSimpleAction) on_network =
-      g_simple_action_new_stateful ("host-on-network", NULL, g_variant_new_boolean (FALSE));
-
-    g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (on_network));
-  }
+  if (ms_media_get_settings () != NULL)
+    on_setting_changed (ms_media_get_settings (), "host-on-network", self);
   self->want_microphone = TRUE;
   self->want_camera = TRUE;
   set_action_enabled (self, "leave", FALSE);
