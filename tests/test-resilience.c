@@ -25,6 +25,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gst/sdp/sdp.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+#include <json-glib/json-glib.h>
+
 #include "test-session-utils.h"
 
 #define ROOM "resilience"
@@ -313,6 +318,113 @@ bot_start (TestServer *server,
   return bot;
 }
 
+/* An answer to @offer from a webrtcbin of the test's own that is then
+ * given no candidate and gives none: its connection never comes up. */
+static char *
+answer_never_connecting (const char  *offer,
+                         GstElement **pipeline)
+{
+  GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
+  GstWebRTCSessionDescription *answer = NULL;
+  g_autoptr (GstWebRTCSessionDescription) remote = NULL;
+  GstSDPMessage *sdp = NULL;
+  GstPromise *promise;
+  char *text;
+
+  *pipeline = gst_pipeline_new (NULL);
+  g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+  gst_bin_add (GST_BIN (*pipeline), webrtc);
+  gst_element_set_state (*pipeline, GST_STATE_PLAYING);
+
+  g_assert_cmpint (gst_sdp_message_new_from_text (offer, &sdp), ==, GST_SDP_OK);
+  remote = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  promise = gst_promise_new ();
+  g_signal_emit_by_name (webrtc, "set-remote-description", remote, promise);
+  gst_promise_wait (promise);
+  gst_promise_unref (promise);
+
+  promise = gst_promise_new ();
+  g_signal_emit_by_name (webrtc, "create-answer", NULL, promise);
+  g_assert_cmpint (gst_promise_wait (promise), ==, GST_PROMISE_RESULT_REPLIED);
+  gst_structure_get (gst_promise_get_reply (promise), "answer",
+                     GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
+  gst_promise_unref (promise);
+  g_assert_nonnull (answer);
+
+  promise = gst_promise_new ();
+  g_signal_emit_by_name (webrtc, "set-local-description", answer, promise);
+  gst_promise_wait (promise);
+  gst_promise_unref (promise);
+
+  text = gst_sdp_message_as_text (answer->sdp);
+  gst_webrtc_session_description_free (answer);
+
+  return text;
+}
+
+/* A subscriber whose connection never comes up (it answers, then no ICE)
+ * holds up nobody: the others keep receiving the publisher's video, and
+ * the server stays responsive when it goes. webrtcbin holds back what is
+ * pushed into it before DTLS, so a consumer fed before that blocked the
+ * publisher's forwarding thread, and removing it froze the server. */
+static void
+test_never_connecting_peer (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (MsSession) a = test_session_join (server, ROOM, "a", GRANTS_AV);
+  g_autoptr (MsSession) b = test_session_join (server, ROOM, "b", NULL);
+  g_autofree char *a_id = g_strdup (ms_store_get_peer_id (ms_session_get_store (a)));
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (MsMessage) offer = NULL;
+  g_autofree char *sdp = NULL;
+  g_autofree char *frame = NULL;
+  g_autofree char *stuck_id = NULL;
+  GstElement *pipeline = NULL;
+  TestPeer *stuck;
+  guint64 before;
+
+  send_test_track (a, MS_LOCAL_TRACK_TEST_VIDEO, "camera", FALSE);
+  WAIT_UNTIL (test_remote_frames (b, a_id, "camera") > 5);
+
+  stuck = test_peer_join_full (server, ROOM, "stuck", NULL, TRUE);
+  stuck_id = g_strdup (test_peer_get_id (stuck));
+  offer = test_peer_expect (stuck, MS_MSG_OFFER);
+  g_assert_cmpint (offer->u.offer.pc, ==, MS_PC_SUBSCRIBE);
+  sdp = answer_never_connecting (offer->u.offer.sdp, &pipeline);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "answer");
+  json_builder_set_member_name (builder, "pc");
+  json_builder_add_string_value (builder, "subscribe");
+  json_builder_set_member_name (builder, "sdp");
+  json_builder_add_string_value (builder, sdp);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  frame = json_to_string (root, FALSE);
+  test_peer_send_raw (stuck, frame);
+  /* Answered: the server has taken it in before it answers this. */
+  test_peer_barrier (stuck);
+
+  before = test_remote_frames (b, a_id, "camera");
+  WAIT_UNTIL (test_remote_frames (b, a_id, "camera") > before + 15);
+
+  /* Leaving frees its consumers, which froze the server's main loop. */
+  test_peer_send (stuck, "{\"type\":\"leave\"}");
+  g_assert_cmpuint (test_peer_wait_closed (stuck), ==, 1000);
+  test_peer_free (stuck);
+  WAIT_UNTIL (ms_store_lookup_peer (ms_session_get_store (b), stuck_id) == NULL);
+  before = test_remote_frames (b, a_id, "camera");
+  WAIT_UNTIL (test_remote_frames (b, a_id, "camera") > before + 15);
+  g_assert_cmpuint (test_server_metric (server, "mediastore_peers"), ==, 2);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  ms_session_close_call (a);
+  ms_session_close_call (b);
+  test_server_stop (server);
+}
+
 /* A bot killed in the middle of a call, twice: each time it is gone
  * after the grace period, its producers and consumers with it, and the
  * room's pipeline is back to the same number of elements. */
@@ -457,6 +569,7 @@ main (int   argc,
   g_test_add_func ("/resilience/websocket-blip", test_websocket_blip);
   g_test_add_func ("/resilience/server-restart", test_server_restart);
   g_test_add_func ("/resilience/killed-peer", test_killed_peer);
+  g_test_add_func ("/resilience/never-connecting-peer", test_never_connecting_peer);
   g_test_add_func ("/resilience/outage", test_outage);
   g_test_add_func ("/resilience/packet-loss", test_packet_loss);
 

@@ -29,6 +29,7 @@ struct _TestPeer {
   gint64                   next_id;
   char                    *peer_id;
   char                    *resume;
+  gboolean                 keep_offers;
 };
 
 static void
@@ -328,7 +329,7 @@ on_message (SoupWebsocketConnection *connection,
   /* The signaling suites do not speak SDP: the media plane's answers,
    * offers and candidates are left to the media suite. */
   if (msg->type == MS_MSG_ANSWER || msg->type == MS_MSG_CANDIDATE ||
-      (msg->type == MS_MSG_OFFER && msg->u.offer.pc == MS_PC_SUBSCRIBE)) {
+      (msg->type == MS_MSG_OFFER && msg->u.offer.pc == MS_PC_SUBSCRIBE && !peer->keep_offers)) {
     ms_message_free (msg);
     return;
   }
@@ -392,9 +393,21 @@ test_peer_join (TestServer *server,
                 const char *identity,
                 const char *grants_json)
 {
+  return test_peer_join_full (server, room, identity, grants_json, FALSE);
+}
+
+TestPeer *
+test_peer_join_full (TestServer *server,
+                     const char *room,
+                     const char *identity,
+                     const char *grants_json,
+                     gboolean    keep_offers)
+{
   g_autofree char *token = test_token (room, identity, grants_json);
   g_autoptr (MsMessage) welcome = NULL;
   TestPeer *peer = test_peer_connect (server);
+
+  peer->keep_offers = keep_offers;
 
   test_peer_send (peer, "{\"type\":\"join\",\"protocol\":1,\"token\":\"%s\"}", token);
   welcome = test_peer_expect (peer, MS_MSG_WELCOME);

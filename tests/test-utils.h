@@ -94,6 +94,14 @@ TestPeer   *test_peer_join         (TestServer *server,
                                     const char *room,
                                     const char *identity,
                                     const char *grants_json);
+/* The same; with @keep_offers, the server's subscribe offers are kept
+ * for test_peer_expect() (dropped by default, like candidates, as most
+ * tests speak signaling only). */
+TestPeer   *test_peer_join_full    (TestServer *server,
+                                    const char *room,
+                                    const char *identity,
+                                    const char *grants_json,
+                                    gboolean    keep_offers);
 void        test_peer_send_raw     (TestPeer   *peer,
                                     const char *text);
 void        test_peer_send         (TestPeer   *peer,

@@ -63,7 +63,12 @@ struct _MsPeerMedia {
   guint        subscribe_gen;
   GPtrArray   *consumers;    /* of Consumer */
   gboolean     offer_pending;
-  gboolean     answered;
+  /* The subscribe PeerConnection's DTLS is up. Until then its consumers
+   * stay paused: webrtcbin blocks what is pushed into it before DTLS, and
+   * a producer pushing into it would hold the producer's lock, which
+   * removing a consumer waits for, for as long as that lasts (forever
+   * for a connection replaced before it connected: the server froze). */
+  gboolean     connected;
 };
 
 typedef enum {
@@ -73,6 +78,7 @@ typedef enum {
   HOP_OFFER_READY,
   HOP_REMOTE_SET,
   HOP_CANDIDATE,
+  HOP_CONNECTED,
 } HopKind;
 
 typedef struct {
@@ -188,6 +194,10 @@ drop_element (MsRoomMedia  *room,
   if (*element == NULL)
     return;
 
+  /* Locked first: a state change of the pipeline on another thread that
+   * still holds it would start it again, and the last reference would go
+   * with it running (seen in the clients, which do the same). */
+  gst_element_set_locked_state (*element, TRUE);
   gst_element_set_state (*element, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (room->pipeline), *element);
   *element = NULL;
@@ -326,6 +336,18 @@ on_ice_candidate (GstElement *webrtc,
 }
 
 static void
+on_connection_state (GstElement *webrtc,
+                     GParamSpec *pspec,
+                     PcRef      *ref)
+{
+  GstWebRTCPeerConnectionState state;
+
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    post (hop_new (HOP_CONNECTED, ref));
+}
+
+static void
 on_producer_ready (MsProducer *producer,
                    gpointer    user_data)
 {
@@ -388,6 +410,9 @@ new_webrtcbin (MsServer      *server,
                          pc_ref_new (server, p, pc, gen), pc_ref_closure_free, 0);
   if (pc == MS_PC_PUBLISH) {
     g_signal_connect_data (webrtc, "pad-added", G_CALLBACK (on_pad_added),
+                           pc_ref_new (server, p, pc, gen), pc_ref_closure_free, 0);
+  } else {
+    g_signal_connect_data (webrtc, "notify::connection-state", G_CALLBACK (on_connection_state),
                            pc_ref_new (server, p, pc, gen), pc_ref_closure_free, 0);
   }
 
@@ -566,7 +591,7 @@ stop_subscribe (MsParticipant *p)
   drop_element (media->room, &media->subscribe);
   media->subscribe_gen = 0;
   media->offer_pending = FALSE;
-  media->answered = FALSE;
+  media->connected = FALSE;
 }
 
 static void
@@ -755,7 +780,7 @@ consumer_paused (MsParticipant *s,
 {
   MsTrackDesc *track = ms_participant_find_track (publisher, tag);
 
-  return !s->media->answered || track == NULL || track->paused ||
+  return !s->media->connected || track == NULL || track->paused ||
          !ms_participant_receives (s, publisher->id, tag);
 }
 
@@ -1044,12 +1069,18 @@ on_hop (gpointer data)
   case HOP_REMOTE_SET:
     ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "subscribe answer applied");
     p->media->offer_pending = FALSE;
-    p->media->answered = TRUE;
     apply_pauses (p);
     ms_media_update_room (hop->ref.server, p->room);
     break;
   case HOP_CANDIDATE:
     hop_candidate (p, hop);
+    break;
+  case HOP_CONNECTED:
+    /* Unpausing asks each video publisher for a keyframe, now that it can
+     * reach the subscriber. */
+    ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "subscribe connected");
+    p->media->connected = TRUE;
+    apply_pauses (p);
     break;
   case HOP_READY:
   default:
