@@ -585,8 +585,7 @@ attach_preview_and_level (MsLocalTrack *self,
 
     /* Still in the bin this track was sent with before. */
     if (parent != NULL) {
-      gst_element_set_state (sink, GST_STATE_NULL);
-      gst_bin_remove (GST_BIN (parent), sink);
+      ms_media_discard_element (GST_BIN (parent), sink);
       gst_object_unref (parent);
     }
     /* One swapped out of another bin was left locked (ms_media_replace_sink()). */

@@ -18,6 +18,9 @@ void      ms_media_level_set_target    (GstElement *level,
 GObject  *ms_media_level_target        (GstMessage *message,
                                         double     *out_level);
 
+/* Stops @element for good and takes it out of @bin. */
+void      ms_media_discard_element     (GstBin     *bin,
+                                        GstElement *element);
 /* Between two buffers on @src: unlinks @old and takes it out of @bin, then
  * puts @replacement in its place. Call from an IDLE probe on @src. */
 void      ms_media_replace_sink        (GstPad     *src,

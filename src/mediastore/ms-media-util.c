@@ -83,6 +83,22 @@ pipeline_target (GstElement *element)
 }
 
 void
+ms_media_discard_element (GstBin     *bin,
+                          GstElement *element)
+{
+  /* Locked, and left locked: a state change of the pipeline running on
+   * another thread may still hold @element in its iteration, and would
+   * start it again after it stopped here, then drop the last reference
+   * to a running element (seen: a sink finalized in READY, a sink and a
+   * vp8dec disposed in PLAYING). One that comes back into a bin is
+   * unlocked there. */
+  gst_element_set_locked_state (element, TRUE);
+  gst_element_set_state (element, GST_STATE_NULL);
+  if (GST_OBJECT_PARENT (element) == GST_OBJECT (bin))
+    gst_bin_remove (bin, element);
+}
+
+void
 ms_media_replace_sink (GstPad     *src,
                        GstBin     *bin,
                        GstElement *old,
@@ -92,14 +108,7 @@ ms_media_replace_sink (GstPad     *src,
   g_autoptr (GstPad) new_pad = gst_element_get_static_pad (replacement, "sink");
 
   gst_pad_unlink (src, old_pad);
-  /* Locked, and left locked: a state change of the pipeline running on
-   * another thread may still hold @old in its iteration, and would start
-   * it again after it stopped here, then drop the last reference to a
-   * running sink (seen: sinks finalized in READY and in PLAYING). A sink
-   * that comes back is unlocked below. */
-  gst_element_set_locked_state (old, TRUE);
-  gst_element_set_state (old, GST_STATE_NULL);
-  gst_bin_remove (bin, old);
+  ms_media_discard_element (bin, old);
 
   gst_element_set_locked_state (replacement, FALSE);
   gst_bin_add (bin, replacement);

@@ -340,13 +340,8 @@ void
 ms_remote_track_detach (MsRemoteTrack *self)
 {
   g_mutex_lock (&self->lock);
-  for (guint i = 0; i < self->elements->len; i++) {
-    GstElement *element = g_ptr_array_index (self->elements, i);
-
-    gst_element_set_state (element, GST_STATE_NULL);
-    if (GST_OBJECT_PARENT (element) == GST_OBJECT (self->bin))
-      gst_bin_remove (self->bin, element);
-  }
+  for (guint i = 0; i < self->elements->len; i++)
+    ms_media_discard_element (self->bin, g_ptr_array_index (self->elements, i));
   g_ptr_array_set_size (self->elements, 0);
 
   if (self->mixer_pad != NULL) {

@@ -164,10 +164,11 @@ local_free (gpointer data)
   if (local->bin != NULL) {
     GstObject *parent = gst_object_get_parent (GST_OBJECT (local->bin));
 
-    gst_element_set_state (local->bin, GST_STATE_NULL);
     if (parent != NULL) {
-      gst_bin_remove (GST_BIN (parent), local->bin);
+      ms_media_discard_element (GST_BIN (parent), local->bin);
       gst_object_unref (parent);
+    } else {
+      gst_element_set_state (local->bin, GST_STATE_NULL);
     }
     gst_object_unref (local->bin);
   }
@@ -840,8 +841,7 @@ drop_webrtcbin (MsSession   *self,
   if (*webrtc == NULL)
     return;
 
-  gst_element_set_state (*webrtc, GST_STATE_NULL);
-  gst_bin_remove (GST_BIN (self->pipeline), *webrtc);
+  ms_media_discard_element (GST_BIN (self->pipeline), *webrtc);
   *webrtc = NULL;
 }
 
