@@ -180,7 +180,7 @@ consumer_clear (gpointer data)
 {
   Consumer *consumer = data;
 
-  ms_consumer_free (consumer->consumer);
+  g_clear_pointer (&consumer->consumer, ms_consumer_free);
   gst_clear_object (&consumer->transceiver);
   g_free (consumer->peer_id);
   g_free (consumer->tag);
@@ -563,8 +563,18 @@ drop_consumers_of (MsParticipant *publisher,
     for (guint j = s->media->consumers->len; j > 0; j--) {
       Consumer *c = g_ptr_array_index (s->media->consumers, j - 1);
 
-      if (c->producer == producer)
+      if (c->producer != producer)
+        continue;
+      if (s->media->offer_pending) {
+        /* The offer being made (or answered) lists the consumers by
+         * m-line: its entry stays, fed by nothing, until the answer is
+         * in and the next offer leaves it out. Removed, the offer went
+         * out with the wrong tracks (or none) and was never answered. */
+        g_clear_pointer (&c->consumer, ms_consumer_free);
+        c->producer = NULL;
+      } else {
         g_ptr_array_remove_index (s->media->consumers, j - 1);
+      }
     }
   }
 }
@@ -897,7 +907,8 @@ apply_pauses (MsParticipant *s)
     Consumer *c = g_ptr_array_index (s->media->consumers, i);
     MsParticipant *q = ms_room_lookup (room, c->peer_id);
 
-    ms_consumer_set_paused (c->consumer, q == NULL || consumer_paused (s, q, c->tag));
+    if (c->consumer != NULL)
+      ms_consumer_set_paused (c->consumer, q == NULL || consumer_paused (s, q, c->tag));
   }
 }
 
