@@ -39,6 +39,7 @@
 
 #include "mediastore.h"
 #include "ms-local-track-private.h"
+#include "ms-sdp.h"
 
 /* As libmediastore's MsSession. */
 #define JITTER_LATENCY_MS 100
@@ -527,10 +528,10 @@ set_remote (Client     *client,
   const char *type = json_object_get_string_member_with_default (jsep, "type", "");
   const char *text = json_object_get_string_member_with_default (jsep, "sdp", "");
   g_autoptr (GstWebRTCSessionDescription) desc = NULL;
-  GstSDPMessage *sdp = NULL;
+  GstSDPMessage *sdp = ms_sdp_parse (text);
   GstPromise *promise;
 
-  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK) {
+  if (sdp == NULL) {
     g_message ("Janus sent SDP that does not parse");
     return;
   }

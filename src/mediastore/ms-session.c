@@ -1281,10 +1281,10 @@ on_subscribe_offer (MsSession       *self,
   g_autoptr (GstWebRTCSessionDescription) desc = NULL;
   g_autoptr (GPtrArray) keep = g_ptr_array_new ();
   GPtrArray *tracks = msg->u.offer.tracks;
-  GstSDPMessage *sdp = NULL;
+  GstSDPMessage *sdp = ms_sdp_parse (msg->u.offer.sdp);
   guint n;
 
-  if (gst_sdp_message_new_from_text (msg->u.offer.sdp, &sdp) != GST_SDP_OK) {
+  if (sdp == NULL) {
     g_message ("The server's subscribe offer is not valid SDP");
     return;
   }
@@ -1435,11 +1435,12 @@ on_publish_answer (MsSession       *self,
                    const MsMessage *msg)
 {
   g_autoptr (GstWebRTCSessionDescription) desc = NULL;
-  GstSDPMessage *sdp = NULL;
+  GstSDPMessage *sdp;
 
   if (self->publish == NULL || !self->publish_pending)
     return;
-  if (gst_sdp_message_new_from_text (msg->u.answer.sdp, &sdp) != GST_SDP_OK) {
+  sdp = ms_sdp_parse (msg->u.answer.sdp);
+  if (sdp == NULL) {
     g_message ("The server's publish answer is not valid SDP");
     return;
   }

@@ -9,15 +9,11 @@
 
 #include "ms-sdp.h"
 
-char *
-ms_sdp_get_mid (const char *text,
-                guint       index)
+GstSDPMessage *
+ms_sdp_parse (const char *text)
 {
   GstSDPMessage *sdp = NULL;
-  char *mid = NULL;
 
-  /* GstSDP criticizes empty text; on a parse error the message is
-   * allocated all the same. */
   if (text == NULL || *text == '\0')
     return NULL;
   if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK) {
@@ -25,6 +21,19 @@ ms_sdp_get_mid (const char *text,
       gst_sdp_message_free (sdp);
     return NULL;
   }
+
+  return sdp;
+}
+
+char *
+ms_sdp_get_mid (const char *text,
+                guint       index)
+{
+  GstSDPMessage *sdp = ms_sdp_parse (text);
+  char *mid = NULL;
+
+  if (sdp == NULL)
+    return NULL;
   if (index < gst_sdp_message_medias_len (sdp))
     mid = g_strdup (gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp, index),
                                                      "mid"));
@@ -52,11 +61,9 @@ ms_sdp_check_offer (const char       *text,
                     const GPtrArray  *tracks,
                     GError          **error)
 {
-  GstSDPMessage *sdp = NULL;
+  GstSDPMessage *sdp = ms_sdp_parse (text);
 
-  if (text == NULL || *text == '\0' || gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK ||
-      sdp == NULL ||
-      gst_sdp_message_medias_len (sdp) == 0) {
+  if (sdp == NULL || gst_sdp_message_medias_len (sdp) == 0) {
     if (sdp != NULL)
       gst_sdp_message_free (sdp);
     g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,

@@ -11,6 +11,11 @@
 
 G_BEGIN_DECLS
 
+/* @text as SDP, or NULL for empty text or a parse error; unlike
+ * gst_sdp_message_new_from_text() it neither criticizes empty text nor
+ * leaves a message to free behind a failure. */
+GstSDPMessage *ms_sdp_parse (const char *text);
+
 /* The a=mid of the @index-th m-line of @sdp, or NULL. An offer from a
  * fresh webrtcbin has one m-line per transceiver, in the order they were
  * made; webrtcbin 1.22 fills in the transceivers' "mid" only later. */
