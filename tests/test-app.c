@@ -227,10 +227,15 @@ test_call (void)
                                                                                      app_id),
                                                               "microphone")));
 
-  /* Sharing the screen (a test pattern here, no portal under Xvfb): the
-   * others get a "screen" track; stopping closes it. */
+  /* Sharing the screen (a test pattern here, no portal under Xvfb): with
+   * no portal to pick a window, the app asks before it sends the whole
+   * screen; then the others get a "screen" track; stopping closes it. */
   g_action_group_change_action_state (G_ACTION_GROUP (window), "screen",
                                       g_variant_new_boolean (TRUE));
+  WAIT_UNTIL (ms_window_get_question (window) != NULL);
+  g_assert_null (ms_store_lookup_own_track (ms_session_get_store (ms_window_get_session (window)),
+                                            "screen"));
+  adw_message_dialog_response (ms_window_get_question (window), "share");
   WAIT_UNTIL (test_remote_frames (observer, app_id, "screen") > 5);
   g_action_group_change_action_state (G_ACTION_GROUP (window), "screen",
                                       g_variant_new_boolean (FALSE));
@@ -266,9 +271,9 @@ test_call (void)
     g_settings_set_string (ms_media_get_settings (), "video-quality", "low");
   }
 
-  /* Leaving: back to the join page, and gone for the others. */
+  /* Leaving: the "You left" page, and gone for the others. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "leave", NULL);
-  g_assert_cmpstr (ms_window_get_page (window), ==, "join");
+  g_assert_cmpstr (ms_window_get_page (window), ==, "ended");
   g_assert_null (ms_window_get_session (window));
   WAIT_UNTIL (ms_store_lookup_peer (observed, app_id) == NULL);
 

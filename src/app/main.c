@@ -6,11 +6,25 @@
 #include "config.h"
 
 #include <locale.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <glib/gi18n.h>
 #include <gst/gst.h>
 
 #include "ms-application.h"
+
+/* Whether this is the program in the build tree (build-aux/run.sh, a
+ * developer trying a change) rather than an installed one. */
+static gboolean
+uninstalled (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *root = realpath (BUILD_ROOT, NULL);
+
+  return self != NULL && root != NULL && g_str_has_prefix (self, root) &&
+         self[strlen (root)] == G_DIR_SEPARATOR;
+}
 
 int
 main (int   argc,
@@ -19,7 +33,14 @@ main (int   argc,
   g_autoptr (MsApplication) app = NULL;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  if (uninstalled ()) {
+    /* The translations meson compiled, and the settings schema, are in
+     * the build tree: LANGUAGE=ru ./_build/src/app/mediastore is Russian. */
+    bindtextdomain (GETTEXT_PACKAGE, BUILD_ROOT "/po");
+    g_setenv ("GSETTINGS_SCHEMA_DIR", BUILD_ROOT "/data", FALSE);
+  } else {
+    bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  }
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 #include <gst/gst.h>
 
+#include "ms-app-resources.h"
 #include "ms-application.h"
 #include "ms-preferences.h"
 #include "ms-window.h"
@@ -140,9 +141,13 @@ quit_activated (GSimpleAction *action,
 {
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
 
+  /* Ctrl+Q concerns the window it was pressed in: a window in a call asks
+   * first, and a call in another window goes on. The app ends with its
+   * last window. */
   if (window != NULL)
-    gtk_window_destroy (window);
-  g_application_quit (G_APPLICATION (user_data));
+    gtk_window_close (window);
+  else
+    g_application_quit (G_APPLICATION (user_data));
 }
 
 static const GActionEntry app_actions[] = {
@@ -186,6 +191,26 @@ ms_application_finalize (GObject *object)
   G_OBJECT_CLASS (ms_application_parent_class)->finalize (object);
 }
 
+/**
+ * ms_application_register_resources:
+ *
+ * Registers the app's GResource (the window, style.css, the shortcuts
+ * window, the icons Adwaita lacks), once. GtkApplication and
+ * AdwApplication look for style.css, gtk/help-overlay.ui and icons/ under
+ * the resource base path when they start up: the resource must be there
+ * before that, not when the first window is made.
+ */
+void
+ms_application_register_resources (void)
+{
+  static gsize registered;
+
+  if (g_once_init_enter (&registered)) {
+    ms_app_register_resource ();
+    g_once_init_leave (&registered, 1);
+  }
+}
+
 static void
 ms_application_class_init (MsApplicationClass *klass)
 {
@@ -196,6 +221,8 @@ ms_application_class_init (MsApplicationClass *klass)
   app_class->open = ms_application_open;
   app_class->startup = ms_application_startup;
   app_class->handle_local_options = ms_application_handle_local_options;
+
+  ms_application_register_resources ();
 }
 
 static void

@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (MsApplication, ms_application, MS, APPLICATION, AdwApplication)
 
-MsApplication *ms_application_new (void);
+MsApplication *ms_application_new                 (void);
+void           ms_application_register_resources (void);
 
 G_END_DECLS

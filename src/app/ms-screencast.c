@@ -5,8 +5,11 @@
  * The portal asks the user what to share (a monitor or a window) and
  * hands back a PipeWire stream, which pipewiresrc reads. The portal
  * session lives as long as the track. Where there is no portal (a bare
- * X11 session, Xvfb), X11 is captured with ximagesrc; under
- * MEDIASTORE_TEST_SOURCES a test pattern stands in.
+ * X11 session, Xvfb), nobody asks the user what to share: the whole X11
+ * screen (ximagesrc) is sent only once the caller says the user agreed to
+ * that (whole_screen_ok), else the start fails with
+ * MS_SCREENCAST_ERROR_NEEDS_CONSENT. Under MEDIASTORE_TEST_SOURCES a test
+ * pattern stands in for the screen, asked for the same way.
  */
 
 #define G_LOG_DOMAIN "MsScreencast"
@@ -22,10 +25,13 @@
 #include "ms-app-media.h"
 #include "ms-screencast.h"
 
+G_DEFINE_QUARK (ms-screencast-error-quark, ms_screencast_error)
+
 typedef struct {
   XdpPortal  *portal;
   XdpSession *session;
   GtkWindow  *parent;
+  gboolean    whole_screen_ok;
 } Start;
 
 static void
@@ -44,10 +50,16 @@ static void
 fall_back (GTask  *task,
            GError *portal_error)
 {
+  Start *start = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   MsLocalTrack *track;
 
   g_debug ("No ScreenCast portal (%s)", portal_error ? portal_error->message : "");
+  if (!start->whole_screen_ok) {
+    g_task_return_new_error (task, MS_SCREENCAST_ERROR, MS_SCREENCAST_ERROR_NEEDS_CONSENT,
+                             _("There is no way on this desktop to choose a window to share"));
+    return;
+  }
   track = ms_media_make_track ("screen", &error);
   if (track == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -139,6 +151,7 @@ on_session (GObject      *source,
 
 void
 ms_screencast_start_async (GtkWindow           *parent,
+                           gboolean             whole_screen_ok,
                            GCancellable        *cancellable,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
@@ -149,6 +162,7 @@ ms_screencast_start_async (GtkWindow           *parent,
 
   g_task_set_task_data (task, start, start_free);
   start->parent = parent ? g_object_ref (parent) : NULL;
+  start->whole_screen_ok = whole_screen_ok;
 
   if (test != NULL && *test != '\0' && !g_str_equal (test, "0")) {
     fall_back (task, NULL);

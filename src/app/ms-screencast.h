@@ -11,7 +11,21 @@
 
 G_BEGIN_DECLS
 
+#define MS_SCREENCAST_ERROR (ms_screencast_error_quark ())
+
+/**
+ * MsScreencastError:
+ * @MS_SCREENCAST_ERROR_NEEDS_CONSENT: there is no portal to let the user
+ *   pick what to share: only the whole screen could be sent, and the user
+ *   has not said yes to that
+ */
+typedef enum {
+  MS_SCREENCAST_ERROR_NEEDS_CONSENT,
+} MsScreencastError;
+
+GQuark        ms_screencast_error_quark  (void);
 void          ms_screencast_start_async  (GtkWindow            *parent,
+                                          gboolean              whole_screen_ok,
                                           GCancellable         *cancellable,
                                           GAsyncReadyCallback   callback,
                                           gpointer              user_data);

@@ -16,12 +16,13 @@
 
 #include <glib/gi18n.h>
 
-#include "ms-app-resources.h"
+#include "ms-application.h"
 #include "ms-chat.h"
 #include "ms-avatar.h"
 #include "ms-host.h"
 #include "ms-invite.h"
 #include "ms-app-media.h"
+#include "ms-person-row.h"
 #include "ms-screencast.h"
 #include "ms-tile.h"
 #include "ms-window.h"
@@ -47,6 +48,15 @@ struct _MsWindow {
   GtkStack             *side;
   MsChat               *chat;
   GtkListBox           *people_list;
+  GtkLabel             *people_count;
+  GtkWidget            *invisible_group;
+  GtkLabel             *unread_badge;
+  GtkRevealer          *invisible_revealer;
+  GtkRevealer          *presenting_revealer;
+  GtkWidget            *mic_button;
+  GtkWidget            *camera_button;
+  AdwStatusPage        *ended_page;
+  GtkWidget            *rejoin_button;
 
   MsSession            *session;
   MsHost               *host;
@@ -57,6 +67,11 @@ struct _MsWindow {
   guint                 inhibit_cookie;
   gboolean              want_microphone;
   gboolean              want_camera;
+  guint                 unread;
+  char                 *call_url;     /* what Rejoin joins again */
+  char                 *call_token;
+  gboolean              close_confirmed;
+  GtkWidget            *question;     /* the dialog asking something, weak */
 };
 
 G_DEFINE_FINAL_TYPE (MsWindow, ms_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -88,6 +103,23 @@ set_action_enabled (MsWindow   *self,
   g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
 }
 
+/* The one question open on this window (for the tests, too). */
+static void
+set_question (MsWindow  *self,
+              GtkWidget *dialog)
+{
+  if (self->question != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->question), (gpointer *) &self->question);
+  self->question = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->question);
+}
+
+static void end_call   (MsWindow   *self);
+static void show_ended (MsWindow   *self,
+                        const char *title,
+                        const char *description,
+                        gboolean    can_rejoin);
+
 /* ---- the grid ---- */
 
 static GtkWidget *
@@ -100,41 +132,48 @@ create_tile (gpointer item,
   return ms_tile_new (self->session, MS_IS_PEER (item) ? MS_PEER (item) : NULL);
 }
 
+/* The participants list: we come first, as "Name (You)". */
 static GtkWidget *
 create_person (gpointer item,
                gpointer user_data)
 {
-  MsPeer *peer = item;
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *avatar = adw_avatar_new (32, ms_peer_get_display_name (peer), TRUE);
-  GtkWidget *label = gtk_label_new (NULL);
+  MsWindow *self = user_data;
+  GtkWidget *row = ms_person_row_new (item);
 
-  g_object_bind_property (peer, "display-name", label, "label", G_BINDING_SYNC_CREATE);
-  g_object_bind_property (peer, "display-name", avatar, "text", G_BINDING_DEFAULT);
-  ms_avatar_follow (ADW_AVATAR (avatar), G_OBJECT (peer));
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_box_append (GTK_BOX (box), avatar);
-  gtk_box_append (GTK_BOX (box), label);
+  /* Hosting: the host is whoever started the call's server here. */
+  ms_person_row_set_host (MS_PERSON_ROW (row), MS_IS_STORE (item) && self->host != NULL);
+  gtk_widget_set_margin_top (row, 6);
+  gtk_widget_set_margin_bottom (row, 6);
+  gtk_widget_set_margin_start (row, 12);
+  gtk_widget_set_margin_end (row, 12);
 
-  return box;
+  return row;
+}
+
+/* Our own entry first, then the store's peers: the grid and the
+ * participants list show the same people in the same order. */
+static GListModel *
+everyone (MsStore *store)
+{
+  g_autoptr (GListStore) ours = g_list_store_new (G_TYPE_OBJECT);
+  GListStore *models = g_list_store_new (G_TYPE_LIST_MODEL);
+
+  g_list_store_append (ours, store);
+  g_list_store_append (models, ours);
+  g_list_store_append (models, ms_store_get_peers (store));
+
+  return G_LIST_MODEL (gtk_flatten_list_model_new (G_LIST_MODEL (models)));
 }
 
 static void
 bind_call (MsWindow *self)
 {
   MsStore *store = ms_session_get_store (self->session);
-  g_autoptr (GListStore) ours = g_list_store_new (G_TYPE_OBJECT);
-  g_autoptr (GListStore) models = g_list_store_new (G_TYPE_LIST_MODEL);
-  g_autoptr (GtkFlattenListModel) tiles = NULL;
+  g_autoptr (GListModel) tiles = everyone (store);
+  g_autoptr (GListModel) people = everyone (store);
 
-  g_list_store_append (ours, store);
-  g_list_store_append (models, ours);
-  g_list_store_append (models, ms_store_get_peers (store));
-  tiles = gtk_flatten_list_model_new (G_LIST_MODEL (g_steal_pointer (&models)));
-  gtk_flow_box_bind_model (self->grid, G_LIST_MODEL (tiles), create_tile, self, NULL);
-  gtk_list_box_bind_model (self->people_list, ms_store_get_peers (store), create_person, NULL,
-                           NULL);
+  gtk_flow_box_bind_model (self->grid, tiles, create_tile, self, NULL);
+  gtk_list_box_bind_model (self->people_list, people, create_person, self, NULL);
   ms_chat_set_session (self->chat, self->session);
 }
 
@@ -154,6 +193,11 @@ update_title (MsWindow *self)
   MsStore *store = ms_session_get_store (self->session);
   guint others = g_list_model_get_n_items (ms_store_get_peers (store));
   g_autofree char *subtitle = NULL;
+  g_autofree char *count = g_strdup_printf (ngettext ("%u Person in the Call",
+                                                      "%u People in the Call", others + 1),
+                                            others + 1);
+
+  gtk_label_set_label (self->people_count, count);
 
   adw_window_title_set_title (self->call_title, ms_store_get_room (store) ? ms_store_get_room (store)
                                                                           : _("Call"));
@@ -216,11 +260,14 @@ on_status (MsStore    *store,
     toast (self, ms_store_get_error_connection (store));
 
   if (status == MS_CONNECT_STATUS_FAILED) {
-    const char *error = ms_store_get_error_connection (store);
+    g_autofree char *error = g_strdup (ms_store_get_error_connection (store));
 
-    toast (self, error ? error : ms_store_get_connect_status_text (store));
-    adw_status_page_set_description (self->join_page, error);
-    ms_window_leave (self);
+    gboolean hosted = self->host != NULL;
+
+    if (error == NULL)
+      error = g_strdup (ms_store_get_connect_status_text (store));
+    end_call (self);
+    show_ended (self, _("The Call Ended"), error, !hosted && self->call_token != NULL);
   }
 }
 
@@ -232,6 +279,7 @@ on_grants (MsStore    *store,
   const char * const *send = ms_store_get_send_tracks (store);
 
   gtk_widget_set_visible (self->invisible_button, ms_store_get_can_hide (store));
+  gtk_widget_set_visible (self->invisible_group, ms_store_get_can_hide (store));
   set_action_enabled (self, "invisible", ms_store_get_can_hide (store));
   set_action_enabled (self, "microphone", ms_grant_allows (send, "microphone"));
   set_action_enabled (self, "camera", ms_grant_allows (send, "camera"));
@@ -244,6 +292,21 @@ on_hidden (MsStore    *store,
            MsWindow   *self)
 {
   set_action_state (self, "invisible", ms_store_get_hidden (store));
+  gtk_revealer_set_reveal_child (self->invisible_revealer, ms_store_get_hidden (store));
+}
+
+/* "You are presenting", for as long as our screen is sent. */
+static void
+on_own_tracks (GListModel *model,
+               guint       position,
+               guint       removed,
+               guint       added,
+               MsWindow   *self)
+{
+  MsStore *store = ms_session_get_store (self->session);
+
+  gtk_revealer_set_reveal_child (self->presenting_revealer,
+                                 ms_store_lookup_own_track (store, "screen") != NULL);
 }
 
 static void
@@ -254,6 +317,24 @@ on_chat_received (MsChat     *chat,
 {
   GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
   g_autoptr (GNotification) notification = NULL;
+
+  if (!gtk_toggle_button_get_active (self->chat_toggle)) {
+    g_autofree char *count = NULL;
+
+    self->unread++;
+    count = self->unread > 99 ? g_strdup ("99+") : g_strdup_printf ("%u", self->unread);
+    gtk_label_set_label (self->unread_badge, count);
+    gtk_widget_set_visible (GTK_WIDGET (self->unread_badge), TRUE);
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->chat_toggle), NULL);
+    {
+      /* Translators: the chat button's tooltip while messages wait. */
+      g_autofree char *tip = g_strdup_printf (ngettext ("Chat: %u unread message",
+                                                        "Chat: %u unread messages", self->unread),
+                                              self->unread);
+
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->chat_toggle), tip);
+    }
+  }
 
   if (app == NULL || gtk_window_is_active (GTK_WINDOW (self)))
     return;
@@ -303,6 +384,42 @@ share (MsWindow   *self,
   return !on;
 }
 
+static void on_screencast (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data);
+
+static void
+on_whole_screen_answer (AdwMessageDialog *dialog,
+                        const char       *response,
+                        MsWindow         *self)
+{
+  if (g_str_equal (response, "share") && self->session != NULL)
+    ms_screencast_start_async (GTK_WINDOW (self), TRUE, NULL, on_screencast, g_object_ref (self));
+  else
+    set_action_state (self, "screen", FALSE);
+}
+
+/* No portal to pick a window with: sending the whole screen needs a yes. */
+static void
+ask_whole_screen (MsWindow *self)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Share Your Whole Screen?"),
+                                              _("This desktop cannot let you choose a window to "
+                                                "share. Everyone in the call will see everything "
+                                                "on your screen, notifications included, until "
+                                                "you stop presenting."));
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "share", _("_Share Whole Screen"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "share",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_whole_screen_answer), self, 0);
+  set_question (self, dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 on_screencast (GObject      *source,
                GAsyncResult *result,
@@ -316,6 +433,12 @@ on_screencast (GObject      *source,
   if (track != NULL && self->session != NULL &&
       ms_session_send_track (self->session, track, "screen", FALSE, &error))
     return;
+
+  if (g_error_matches (error, MS_SCREENCAST_ERROR, MS_SCREENCAST_ERROR_NEEDS_CONSENT) &&
+      self->session != NULL) {
+    ask_whole_screen (self);
+    return;
+  }
 
   if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     toast (self, error->message);
@@ -336,7 +459,7 @@ change_share_state (GSimpleAction *action,
   if (g_str_equal (name, "screen") && g_variant_get_boolean (state) && self->session != NULL &&
       ms_session_lookup_local_track (self->session, "screen") == NULL) {
     g_simple_action_set_state (action, g_variant_new_boolean (TRUE));
-    ms_screencast_start_async (GTK_WINDOW (self), NULL, on_screencast, g_object_ref (self));
+    ms_screencast_start_async (GTK_WINDOW (self), FALSE, NULL, on_screencast, g_object_ref (self));
     return;
   }
 
@@ -406,6 +529,27 @@ apply_avatar (MsWindow *self)
     toast (self, error->message);
 }
 
+/* One name everywhere: the one in the settings (the lobby's and the
+ * preferences'), else the invitation's. A change applies to the call in
+ * progress at once. */
+static void
+apply_name (MsWindow *self)
+{
+  GSettings *settings = ms_media_get_settings ();
+  g_autofree char *chosen = settings ? g_settings_get_string (settings, "display-name") : NULL;
+  g_autoptr (GError) error = NULL;
+  MsStore *store;
+
+  if (self->session == NULL || chosen == NULL || *g_strstrip (chosen) == '\0')
+    return;
+  store = ms_session_get_store (self->session);
+  if (ms_store_get_connect_status (store) != MS_CONNECT_STATUS_CONNECTED ||
+      g_strcmp0 (chosen, ms_store_get_display_name (store)) == 0)
+    return;
+  if (!ms_session_set_display_name (self->session, chosen, &error))
+    toast (self, error->message);
+}
+
 static void
 on_setting_changed (GSettings  *settings,
                     const char *key,
@@ -413,6 +557,8 @@ on_setting_changed (GSettings  *settings,
 {
   if (g_str_equal (key, "avatar-url")) {
     apply_avatar (self);
+  } else if (g_str_equal (key, "display-name")) {
+    apply_name (self);
   } else if (g_str_equal (key, "host-on-network")) {
     GAction *on_network = g_action_map_lookup_action (G_ACTION_MAP (self), key);
     g_autoptr (GVariant) value = g_settings_get_value (settings, key);
@@ -480,7 +626,15 @@ ms_window_join (MsWindow   *self,
 
   g_return_if_fail (MS_IS_WINDOW (self));
 
-  ms_window_leave (self);
+  end_call (self);
+  if (url != self->call_url) {
+    g_free (self->call_url);
+    self->call_url = g_strdup (url);
+  }
+  if (token != self->call_token) {
+    g_free (self->call_token);
+    self->call_token = g_strdup (token);
+  }
 
   g_free (self->token_name);
   self->token_name = ms_invite_token_name (token);
@@ -498,6 +652,8 @@ ms_window_join (MsWindow   *self,
   g_signal_connect (store, "notify::can-hide", G_CALLBACK (on_grants), self);
   g_signal_connect (store, "notify::hidden", G_CALLBACK (on_hidden), self);
   g_signal_connect (ms_store_get_peers (store), "items-changed", G_CALLBACK (on_peers_changed),
+                    self);
+  g_signal_connect (ms_store_get_own_tracks (store), "items-changed", G_CALLBACK (on_own_tracks),
                     self);
   bind_call (self);
   on_grants (store, NULL, self);
@@ -528,16 +684,16 @@ ms_window_open_invite (MsWindow    *self,
   return TRUE;
 }
 
-void
-ms_window_leave (MsWindow *self)
+/* Out of the call, whatever the page shows. */
+static void
+end_call (MsWindow *self)
 {
-  g_return_if_fail (MS_IS_WINDOW (self));
-
   if (self->session != NULL) {
     MsStore *store = ms_session_get_store (self->session);
 
     g_signal_handlers_disconnect_by_data (store, self);
     g_signal_handlers_disconnect_by_data (ms_store_get_peers (store), self);
+    g_signal_handlers_disconnect_by_data (ms_store_get_own_tracks (store), self);
     unbind_call (self);
     ms_session_close_call (self->session);
     g_clear_object (&self->session);
@@ -552,7 +708,49 @@ ms_window_leave (MsWindow *self)
   set_action_state (self, "screen", FALSE);
   set_action_state (self, "invisible", FALSE);
   set_action_enabled (self, "leave", FALSE);
-  gtk_stack_set_visible_child_name (self->pages, "join");
+  gtk_revealer_set_reveal_child (self->invisible_revealer, FALSE);
+  gtk_revealer_set_reveal_child (self->presenting_revealer, FALSE);
+  self->unread = 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->unread_badge), FALSE);
+}
+
+/* The page after a call: why it ended, Rejoin when that can work. */
+static void
+show_ended (MsWindow   *self,
+            const char *title,
+            const char *description,
+            gboolean    can_rejoin)
+{
+  adw_status_page_set_title (self->ended_page, title);
+  adw_status_page_set_description (self->ended_page, description);
+  gtk_widget_set_visible (self->rejoin_button, can_rejoin);
+  set_action_enabled (self, "rejoin", can_rejoin);
+  gtk_stack_set_visible_child_name (self->pages, "ended");
+}
+
+/**
+ * ms_window_leave:
+ *
+ * Leaves the call (a hosted call ends, for everyone) and shows the page
+ * that says so, with Rejoin for a call someone else hosts.
+ */
+void
+ms_window_leave (MsWindow *self)
+{
+  gboolean hosted;
+
+  g_return_if_fail (MS_IS_WINDOW (self));
+
+  if (self->session == NULL && self->host == NULL)
+    return;
+  hosted = self->host != NULL;
+  end_call (self);
+  if (hosted)
+    show_ended (self, _("You Ended the Call"), _("The call you hosted is over for everyone."),
+                FALSE);
+  else
+    show_ended (self, _("You Left the Call"), _("The others are still in it: you can rejoin."),
+                self->call_token != NULL);
 }
 
 static void
@@ -663,7 +861,9 @@ ms_window_host (MsWindow *self,
 
   g_return_if_fail (MS_IS_WINDOW (self));
 
-  ms_window_leave (self);
+  end_call (self);
+  g_clear_pointer (&self->call_url, g_free);
+  g_clear_pointer (&self->call_token, g_free);
   on_network = g_action_group_get_action_state (G_ACTION_GROUP (self), "host-on-network");
   self->host = ms_host_new (g_variant_get_boolean (on_network));
   ms_host_start_async (self->host, gtk_editable_get_text (GTK_EDITABLE (self->name_row)), demo_bot,
@@ -671,6 +871,40 @@ ms_window_host (MsWindow *self,
 }
 
 /* ---- actions ---- */
+
+/* Microphone and camera buttons read at a glance: off is the disabled
+ * icon on a destructive background, as in GNOME Calls. */
+static void
+style_device_button (GtkWidget  *button,
+                     gboolean    on,
+                     const char *icon_on,
+                     const char *icon_off,
+                     const char *tip_on,
+                     const char *tip_off)
+{
+  gtk_button_set_icon_name (GTK_BUTTON (button), on ? icon_on : icon_off);
+  gtk_widget_set_tooltip_text (button, on ? tip_on : tip_off);
+  if (on)
+    gtk_widget_remove_css_class (button, "device-off");
+  else
+    gtk_widget_add_css_class (button, "device-off");
+}
+
+static void
+on_device_state (GObject    *action,
+                 GParamSpec *pspec,
+                 MsWindow   *self)
+{
+  g_autoptr (GVariant) mic = g_action_group_get_action_state (G_ACTION_GROUP (self), "microphone");
+  g_autoptr (GVariant) camera = g_action_group_get_action_state (G_ACTION_GROUP (self), "camera");
+
+  style_device_button (self->mic_button, g_variant_get_boolean (mic),
+                       "audio-input-microphone-symbolic", "microphone-disabled-symbolic",
+                       _("Turn Off the Microphone"), _("Turn On the Microphone"));
+  style_device_button (self->camera_button, g_variant_get_boolean (camera),
+                       "camera-web-symbolic", "camera-disabled-symbolic",
+                       _("Turn Off the Camera"), _("Turn On the Camera"));
+}
 
 /* The switch on the first page, kept in the settings when there are any
  * (a GSettings action of its own would outlive the window). */
@@ -693,11 +927,145 @@ host_activated (GSimpleAction *action,
 }
 
 static void
+on_end_answer (AdwMessageDialog *dialog,
+               const char       *response,
+               MsWindow         *self)
+{
+  gboolean closing = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "ms-closing"));
+
+  if (!g_str_equal (response, "end"))
+    return;
+  if (closing) {
+    self->close_confirmed = TRUE;
+    gtk_window_close (GTK_WINDOW (self));
+  } else {
+    ms_window_leave (self);
+  }
+}
+
+/* Before a call ends by our hand: a host ends it for everyone, and
+ * closing the window takes a guest out of it. */
+static void
+confirm_end (MsWindow *self,
+             gboolean  closing)
+{
+  gboolean hosting = self->host != NULL;
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self),
+                                   hosting ? _("End the Call for Everyone?") : _("Leave the Call?"),
+                                   hosting ? _("You are hosting this call on this computer: when "
+                                               "you leave, it ends for everyone in it.")
+                                           : _("Closing this window takes you out of the call."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Stay in the Call"),
+                                    "end", hosting ? _("_End Call") : _("_Leave"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "end",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "ms-closing", GINT_TO_POINTER (closing));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_end_answer), self, 0);
+  set_question (self, dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static gboolean
+in_call (MsWindow *self)
+{
+  return self->session != NULL || self->host != NULL;
+}
+
+static void
 leave_activated (GSimpleAction *action,
                  GVariant      *parameter,
                  gpointer       user_data)
 {
-  ms_window_leave (user_data);
+  MsWindow *self = user_data;
+
+  /* A guest's Leave button means it; a host's ends the call for all. */
+  if (self->host != NULL)
+    confirm_end (self, FALSE);
+  else
+    ms_window_leave (self);
+}
+
+static void
+rejoin_activated (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  MsWindow *self = user_data;
+  g_autofree char *url = g_strdup (self->call_url);
+  g_autofree char *token = g_strdup (self->call_token);
+
+  if (url != NULL && token != NULL)
+    ms_window_join (self, url, token);
+}
+
+static void
+home_activated (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  MsWindow *self = user_data;
+
+  gtk_stack_set_visible_child_name (self->pages, "join");
+}
+
+static void
+become_visible_activated (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  g_action_group_change_action_state (G_ACTION_GROUP (user_data), "invisible",
+                                      g_variant_new_boolean (FALSE));
+}
+
+static void
+stop_presenting_activated (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  g_action_group_change_action_state (G_ACTION_GROUP (user_data), "screen",
+                                      g_variant_new_boolean (FALSE));
+}
+
+static void
+close_side_activated (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  MsWindow *self = user_data;
+
+  gtk_toggle_button_set_active (self->chat_toggle, FALSE);
+  gtk_toggle_button_set_active (self->people_toggle, FALSE);
+}
+
+/* Escape closes the side panel, and only when it is open. */
+static gboolean
+on_escape (GtkWidget *widget,
+           GVariant  *args,
+           gpointer   user_data)
+{
+  MsWindow *self = MS_WINDOW (widget);
+
+  if (!adw_flap_get_reveal_flap (self->flap))
+    return FALSE;
+  close_side_activated (NULL, NULL, self);
+  return TRUE;
+}
+
+static gboolean
+ms_window_close_request (GtkWindow *window)
+{
+  MsWindow *self = MS_WINDOW (window);
+
+  if (in_call (self) && !self->close_confirmed) {
+    confirm_end (self, TRUE);
+    return TRUE;
+  }
+
+  return GTK_WINDOW_CLASS (ms_window_parent_class)->close_request (window);
 }
 
 static void
@@ -728,6 +1096,12 @@ on_side_toggled (MsWindow        *self,
     gtk_toggle_button_set_active (other, FALSE);
     gtk_stack_set_visible_child_name (self->side, button == self->chat_toggle ? "chat" : "people");
   }
+  if (button == self->chat_toggle && gtk_toggle_button_get_active (button)) {
+    self->unread = 0;
+    gtk_widget_set_visible (GTK_WIDGET (self->unread_badge), FALSE);
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->chat_toggle), _("Chat"));
+    gtk_widget_grab_focus (ms_chat_get_input (self->chat));
+  }
   adw_flap_set_reveal_flap (self->flap, gtk_toggle_button_get_active (self->chat_toggle) ||
                                         gtk_toggle_button_get_active (self->people_toggle));
 }
@@ -742,6 +1116,11 @@ static const GActionEntry actions[] = {
   { "host-on-network", NULL, NULL, "false", change_on_network_state },
   { "show-invite", show_invite_activated },
   { "toggle-chat", toggle_chat_activated },
+  { "rejoin", rejoin_activated },
+  { "home", home_activated },
+  { "become-visible", become_visible_activated },
+  { "stop-presenting", stop_presenting_activated },
+  { "close-side", close_side_activated },
 };
 
 static void
@@ -749,8 +1128,7 @@ ms_window_dispose (GObject *object)
 {
   MsWindow *self = MS_WINDOW (object);
 
-  if (self->session != NULL || self->host != NULL)
-    ms_window_leave (self);
+  end_call (self);
 
   G_OBJECT_CLASS (ms_window_parent_class)->dispose (object);
 }
@@ -760,8 +1138,12 @@ ms_window_finalize (GObject *object)
 {
   MsWindow *self = MS_WINDOW (object);
 
+  if (self->question != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->question), (gpointer *) &self->question);
   g_free (self->token_name);
   g_free (self->token_avatar);
+  g_free (self->call_url);
+  g_free (self->call_token);
 
   G_OBJECT_CLASS (ms_window_parent_class)->finalize (object);
 }
@@ -774,8 +1156,9 @@ ms_window_class_init (MsWindowClass *klass)
 
   object_class->dispose = ms_window_dispose;
   object_class->finalize = ms_window_finalize;
+  GTK_WINDOW_CLASS (klass)->close_request = ms_window_close_request;
 
-  ms_app_register_resource ();
+  ms_application_register_resources ();
   g_type_ensure (MS_TYPE_CHAT);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/mediastore/Mediastore/ms-window.ui");
@@ -797,6 +1180,16 @@ ms_window_class_init (MsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MsWindow, side);
   gtk_widget_class_bind_template_child (widget_class, MsWindow, chat);
   gtk_widget_class_bind_template_child (widget_class, MsWindow, people_list);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, people_count);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, invisible_group);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, unread_badge);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, invisible_revealer);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, presenting_revealer);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, mic_button);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, camera_button);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, ended_page);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, rejoin_button);
+  gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, on_escape, NULL);
   gtk_widget_class_bind_template_callback (widget_class, on_join_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_side_toggled);
 }
@@ -807,6 +1200,11 @@ ms_window_init (MsWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
+  g_signal_connect_object (g_action_map_lookup_action (G_ACTION_MAP (self), "microphone"),
+                           "notify::state", G_CALLBACK (on_device_state), self, 0);
+  g_signal_connect_object (g_action_map_lookup_action (G_ACTION_MAP (self), "camera"),
+                           "notify::state", G_CALLBACK (on_device_state), self, 0);
+  on_device_state (NULL, NULL, self);
   if (ms_media_get_settings () != NULL)
     on_setting_changed (ms_media_get_settings (), "host-on-network", self);
   self->want_microphone = TRUE;
@@ -864,4 +1262,55 @@ ms_window_get_invite (MsWindow *self)
   g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
 
   return self->host ? ms_host_get_invite (self->host) : NULL;
+}
+
+/**
+ * ms_window_get_question:
+ *
+ * Returns: (transfer none) (nullable): the dialog this window is asking
+ *   the user something with ("End the call?", "Share the whole screen?")
+ */
+AdwMessageDialog *
+ms_window_get_question (MsWindow *self)
+{
+  g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
+
+  return self->question ? ADW_MESSAGE_DIALOG (self->question) : NULL;
+}
+
+/**
+ * ms_window_get_banner:
+ * @name: "invisible" or "presenting"
+ *
+ * Returns: whether that banner is shown
+ */
+gboolean
+ms_window_get_banner (MsWindow   *self,
+                      const char *name)
+{
+  g_return_val_if_fail (MS_IS_WINDOW (self), FALSE);
+
+  if (g_strcmp0 (name, "invisible") == 0)
+    return gtk_revealer_get_reveal_child (self->invisible_revealer);
+  if (g_strcmp0 (name, "presenting") == 0)
+    return gtk_revealer_get_reveal_child (self->presenting_revealer);
+  g_return_val_if_reached (FALSE);
+}
+
+/**
+ * ms_window_get_part:
+ * @name: the id of a part of the window's template ("mic_button",
+ *   "people_list", "unread_badge", "ended_page", …)
+ *
+ * For the tests, which look at the window as a user would.
+ *
+ * Returns: (transfer none) (nullable): that widget
+ */
+GtkWidget *
+ms_window_get_part (MsWindow   *self,
+                    const char *name)
+{
+  g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
+
+  return GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (self), MS_TYPE_WINDOW, name));
 }

@@ -32,5 +32,10 @@ GtkWidget  *ms_window_get_grid         (MsWindow       *self);
 MsChat     *ms_window_get_chat         (MsWindow       *self);
 const char *ms_window_get_page         (MsWindow       *self);
 const char *ms_window_get_invite       (MsWindow       *self);
+AdwMessageDialog *ms_window_get_question (MsWindow     *self);
+gboolean    ms_window_get_banner       (MsWindow       *self,
+                                        const char     *name);
+GtkWidget  *ms_window_get_part         (MsWindow       *self,
+                                        const char     *name);
 
 G_END_DECLS
