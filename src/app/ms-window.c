@@ -111,7 +111,28 @@ set_question (MsWindow  *self,
   if (self->question != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->question), (gpointer *) &self->question);
   self->question = dialog;
-  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->question);
+  if (dialog != NULL)
+    g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->question);
+}
+
+/* Answered: the question is over even if the dialog lingers a moment. */
+static void
+on_question_answered (MsWindow         *self,
+                      const char       *response,
+                      AdwMessageDialog *dialog)
+{
+  if (self->question == GTK_WIDGET (dialog))
+    set_question (self, NULL);
+}
+
+static void
+ask (MsWindow  *self,
+     GtkWidget *dialog)
+{
+  set_question (self, dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_question_answered), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void end_call   (MsWindow   *self);
@@ -416,8 +437,7 @@ ask_whole_screen (MsWindow *self)
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_whole_screen_answer), self, 0);
-  set_question (self, dialog);
-  gtk_window_present (GTK_WINDOW (dialog));
+  ask (self, dialog);
 }
 
 static void
@@ -926,6 +946,13 @@ host_activated (GSimpleAction *action,
   ms_window_host (user_data, FALSE);
 }
 
+static gboolean
+close_later (gpointer user_data)
+{
+  gtk_window_close (GTK_WINDOW (user_data));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_end_answer (AdwMessageDialog *dialog,
                const char       *response,
@@ -936,8 +963,9 @@ on_end_answer (AdwMessageDialog *dialog,
   if (!g_str_equal (response, "end"))
     return;
   if (closing) {
+    /* Once the dialog, which is transient for us, is gone. */
     self->close_confirmed = TRUE;
-    gtk_window_close (GTK_WINDOW (self));
+    g_idle_add_full (G_PRIORITY_DEFAULT, close_later, g_object_ref (self), g_object_unref);
   } else {
     ms_window_leave (self);
   }
@@ -965,8 +993,7 @@ confirm_end (MsWindow *self,
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_object_set_data (G_OBJECT (dialog), "ms-closing", GINT_TO_POINTER (closing));
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_end_answer), self, 0);
-  set_question (self, dialog);
-  gtk_window_present (GTK_WINDOW (dialog));
+  ask (self, dialog);
 }
 
 static gboolean

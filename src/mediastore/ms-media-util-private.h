@@ -21,6 +21,12 @@ GObject  *ms_media_level_target        (GstMessage *message,
 /* Stops @element for good and takes it out of @bin. */
 void      ms_media_discard_element     (GstBin     *bin,
                                         GstElement *element);
+/* The same for a bin that feeds webrtcbin, without waiting on the
+ * calling thread: its sources stop at once, it leaves @bin at once, and
+ * the rest stops on a worker thread (webrtcbin may hold its streaming
+ * thread until DTLS is up, which needs the main loop to go on). */
+void      ms_media_discard_sender      (GstBin     *bin,
+                                        GstElement *element);
 /* Between two buffers on @src: unlinks @old and takes it out of @bin, then
  * puts @replacement in its place. Call from an IDLE probe on @src. */
 void      ms_media_replace_sink        (GstPad     *src,

@@ -7,6 +7,8 @@
 
 #include <math.h>
 
+#include <gio/gio.h>
+
 #include "ms-media-util-private.h"
 
 #define LEVEL_TARGET_KEY "ms-level-target"
@@ -96,6 +98,46 @@ ms_media_discard_element (GstBin     *bin,
   gst_element_set_state (element, GST_STATE_NULL);
   if (GST_OBJECT_PARENT (element) == GST_OBJECT (bin))
     gst_bin_remove (bin, element);
+}
+
+static void
+stop_in_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  gst_element_set_state (task_data, GST_STATE_NULL);
+}
+
+void
+ms_media_discard_sender (GstBin     *bin,
+                         GstElement *element)
+{
+  g_autoptr (GTask) task = NULL;
+
+  gst_element_set_locked_state (element, TRUE);
+  /* The sources first, here: a device is free again when this returns.
+   * They push into a leaky queue, so nothing downstream holds them. */
+  if (GST_IS_BIN (element)) {
+    g_autoptr (GstIterator) sources = gst_bin_iterate_sources (GST_BIN (element));
+    GValue item = G_VALUE_INIT;
+
+    while (gst_iterator_next (sources, &item) == GST_ITERATOR_OK) {
+      gst_element_set_state (g_value_get_object (&item), GST_STATE_NULL);
+      g_value_reset (&item);
+    }
+    g_value_unset (&item);
+  }
+
+  gst_object_ref (element);
+  if (GST_OBJECT_PARENT (element) == GST_OBJECT (bin))
+    gst_bin_remove (bin, element);
+
+  /* Unlinked now: whatever holds its streaming thread lets go once DTLS
+   * is up or the webrtcbin stops, and the worker finishes then. */
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, element, gst_object_unref);
+  g_task_run_in_thread (task, stop_in_thread);
 }
 
 void

@@ -165,7 +165,7 @@ local_free (gpointer data)
     GstObject *parent = gst_object_get_parent (GST_OBJECT (local->bin));
 
     if (parent != NULL) {
-      ms_media_discard_element (GST_BIN (parent), local->bin);
+      ms_media_discard_sender (GST_BIN (parent), local->bin);
       gst_object_unref (parent);
     } else {
       gst_element_set_state (local->bin, GST_STATE_NULL);
@@ -493,11 +493,22 @@ hop_new (MsSession *self,
   return hop;
 }
 
+/* Always a source on the session's context, never run in place: with
+ * g_main_context_invoke() a streaming thread that finds the context free
+ * (its owner busy outside an iteration) runs the hop itself, and a
+ * webrtcbin would then be stopped from its own thread (seen: a deadlock
+ * when a call ended while a renegotiation's answer was being applied). */
 static void
 post (MsSession *self,
       Hop       *hop)
 {
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, on_hop, hop, hop_free);
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, on_hop, hop, hop_free);
+  g_source_set_static_name (source, "[mediastore] hop");
+  g_source_attach (source, self->context);
+  g_source_unref (source);
 }
 
 typedef struct {

@@ -302,10 +302,18 @@ peer_media (MsServer      *server,
 static gboolean
 on_hop (gpointer data);
 
+/* A source on the main context, never run in place on the calling
+ * streaming thread (g_main_context_invoke() does that whenever the
+ * context happens to be free). */
 static void
 post (Hop *hop)
 {
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, on_hop, hop, hop_free);
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, on_hop, hop, hop_free);
+  g_source_attach (source, NULL);
+  g_source_unref (source);
 }
 
 static Hop *
