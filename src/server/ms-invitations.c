@@ -563,7 +563,7 @@ handle_redeem (MsServer          *self,
   claims->expires = MIN (invitation->expires, now + GUEST_TOKEN_TTL);
   ms_grants_copy_to (&invitation->grants, &claims->grants);
 
-  token = ms_token_mint (claims, self->config->api_secret, &error);
+  token = ms_token_mint_full (claims, self->config->api_secret, &self->config->limits, &error);
   if (token == NULL) {
     self->metrics.errors_total[MS_PROTOCOL_ERROR_SERVER_ERROR]++;
     ms_server_log (G_LOG_LEVEL_WARNING, invitation->room, NULL,
