@@ -20,6 +20,10 @@ MsWindow   *ms_window_new              (GtkApplication *application);
 void        ms_window_join             (MsWindow       *self,
                                         const char     *url,
                                         const char     *token);
+void        ms_window_join_code        (MsWindow       *self,
+                                        const char     *url,
+                                        const char     *code,
+                                        const char     *name);
 gboolean    ms_window_open_invite      (MsWindow       *self,
                                         const char     *link,
                                         GError        **error);
