@@ -771,7 +771,40 @@ gboolean
 ms_validate_avatar_url (const char *str,
                         gsize       max_length)
 {
-  return str != NULL && strlen (str) <= max_length && is_avatar_url (str);
+  return str != NULL && strlen (str) <= max_length && g_utf8_validate (str, -1, NULL) &&
+         is_avatar_url (str);
+}
+
+gboolean
+ms_validate_display_name (const char *str,
+                          gsize       max_length)
+{
+  gsize length;
+
+  if (str == NULL)
+    return FALSE;
+
+  length = strlen (str);
+  return length >= 1 && length <= max_length && g_utf8_validate (str, length, NULL) &&
+         has_no_control_chars (str);
+}
+
+gboolean
+ms_validate_grant_list (const char * const *list,
+                        gsize               max_id_length)
+{
+  guint n = 0;
+
+  if (list == NULL)
+    return TRUE;
+
+  for (; list[n] != NULL; n++) {
+    if (n >= MS_PROTOCOL_MAX_LIST ||
+        (!g_str_equal (list[n], "*") && !ms_validate_identifier (list[n], max_id_length)))
+      return FALSE;
+  }
+
+  return TRUE;
 }
 
 static gboolean

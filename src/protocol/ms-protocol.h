@@ -252,6 +252,14 @@ gboolean         ms_validate_identifier         (const char      *str,
  * without spaces or control characters. */
 gboolean         ms_validate_avatar_url         (const char      *str,
                                                  gsize            max_length);
+/* Display names are 1 to @max_length bytes of UTF-8 without control
+ * characters. */
+gboolean         ms_validate_display_name       (const char      *str,
+                                                 gsize            max_length);
+/* Grant lists hold at most MS_PROTOCOL_MAX_LIST entries, each "*" or an
+ * identifier of at most @max_id_length bytes; NULL is the empty list. */
+gboolean         ms_validate_grant_list         (const char * const *list,
+                                                 gsize            max_id_length);
 
 /* Checks untrusted bytes before json-glib parses them: valid UTF-8, only
  * JSON tokens (no comments, single quotes, hex numbers...) making up one

@@ -86,6 +86,14 @@ static const KeyInfo keys[] = {
     N_("Tracks one peer may publish"), N_("N") },
   { "limits", "max-queued-messages", KEY_UINT, OFF (max_queued_messages), 0, 100000,
     N_("Messages kept for a peer while it reconnects"), N_("N") },
+  { "limits", "max-invitations", KEY_UINT, OFF (max_invitations), 1, 1000000,
+    N_("Invitations the server keeps at once"), N_("N") },
+  { "limits", "redeem-burst", KEY_UINT, OFF (redeem_burst), 1, 100000,
+    N_("Invitation redemptions one address may try at once"), N_("N") },
+  { "limits", "redeem-per-minute", KEY_UINT, OFF (redeem_per_minute), 1, 100000,
+    N_("Invitation redemptions one address may try per minute"), N_("N") },
+  { "limits", "redeem-failure-cost", KEY_UINT, OFF (redeem_failure_cost), 1, 1000,
+    N_("How many redemptions a failed one counts for"), N_("N") },
   { "ice", "ice-urls", KEY_STRV, OFF (ice_urls), 0, 0,
     N_("STUN/TURN server URLs given to clients, comma-separated"), N_("URL,…") },
   { "ice", "ice-username", KEY_STRING, OFF (ice_username), 0, 0,
@@ -127,6 +135,10 @@ ms_config_new (void)
   config->max_peers_per_room = 100;
   config->max_tracks_per_peer = 8;
   config->max_queued_messages = 1000;
+  config->max_invitations = 1000;
+  config->redeem_burst = 20;
+  config->redeem_per_minute = 20;
+  config->redeem_failure_cost = 5;
   config->ice_urls = g_new0 (char *, 1);
   config->media_listen = g_strsplit ("127.0.0.1", ",", -1);
 

@@ -35,6 +35,10 @@ typedef struct {
   guint     max_peers_per_room;
   guint     max_tracks_per_peer;
   guint     max_queued_messages;  /* kept for a peer in its grace period */
+  guint     max_invitations;      /* invitations kept at once */
+  guint     redeem_burst;         /* redemptions one address may try at once */
+  guint     redeem_per_minute;    /* sustained rate of redemptions per address */
+  guint     redeem_failure_cost;  /* a failed redemption uses up this many */
   /* [ice] */
   GStrv     ice_urls;
   char     *ice_username;

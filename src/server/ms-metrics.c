@@ -20,6 +20,21 @@ metric (GString    *out,
                           name, help, name, type, name, value);
 }
 
+const char *
+ms_refusal_to_string (MsRefusal refusal)
+{
+  static const char * const names[] = {
+    [MS_REFUSAL_UNKNOWN] = "unknown",
+    [MS_REFUSAL_EXPIRED] = "expired",
+    [MS_REFUSAL_REVOKED] = "revoked",
+    [MS_REFUSAL_BAD_REQUEST] = "bad-request",
+    [MS_REFUSAL_RATE_LIMITED] = "rate-limited",
+  };
+
+  g_return_val_if_fail (refusal < MS_N_REFUSALS, NULL);
+  return names[refusal];
+}
+
 char *
 ms_metrics_render (const MsMetrics *m,
                    const MsGauges  *g)
@@ -57,6 +72,25 @@ ms_metrics_render (const MsMetrics *m,
           m->forwarded_packets_total);
   metric (out, "mediastore_forwarded_bytes_total", "counter", "RTP bytes forwarded.",
           m->forwarded_bytes_total);
+
+  metric (out, "mediastore_invitations", "gauge",
+          "Invitations the server knows, revoked and recently expired ones included.",
+          g->invitations);
+  metric (out, "mediastore_invitations_created_total", "counter", "Invitations created.",
+          m->invitations_created_total);
+  metric (out, "mediastore_invitations_revoked_total", "counter", "Invitations revoked.",
+          m->invitations_revoked_total);
+  metric (out, "mediastore_invitations_redeemed_total", "counter",
+          "Invitations redeemed for a guest token.", m->invitations_redeemed_total);
+
+  g_string_append (out, "# HELP mediastore_invitations_refused_total Redemptions refused, "
+                        "by reason.\n"
+                        "# TYPE mediastore_invitations_refused_total counter\n");
+  for (guint i = 0; i < MS_N_REFUSALS; i++) {
+    g_string_append_printf (out, "mediastore_invitations_refused_total{reason=\"%s\"} %"
+                            G_GUINT64_FORMAT "\n", ms_refusal_to_string (i),
+                            m->invitations_refused_total[i]);
+  }
 
   g_string_append (out, "# HELP mediastore_errors_total Error replies sent, by protocol code.\n"
                         "# TYPE mediastore_errors_total counter\n");

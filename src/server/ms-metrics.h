@@ -13,6 +13,16 @@ G_BEGIN_DECLS
 
 #define MS_N_PROTOCOL_ERRORS (MS_PROTOCOL_ERROR_SERVER_ERROR + 1)
 
+/* Why a redemption of an invitation was refused. */
+typedef enum {
+  MS_REFUSAL_UNKNOWN,
+  MS_REFUSAL_EXPIRED,
+  MS_REFUSAL_REVOKED,
+  MS_REFUSAL_BAD_REQUEST,
+  MS_REFUSAL_RATE_LIMITED,
+  MS_N_REFUSALS
+} MsRefusal;
+
 typedef struct {
   guint64 connections_total;
   guint64 joins_total;
@@ -25,6 +35,10 @@ typedef struct {
   guint64 errors_total[MS_N_PROTOCOL_ERRORS];
   guint64 forwarded_packets_total;
   guint64 forwarded_bytes_total;
+  guint64 invitations_created_total;
+  guint64 invitations_revoked_total;
+  guint64 invitations_redeemed_total;
+  guint64 invitations_refused_total[MS_N_REFUSALS];
 } MsMetrics;
 
 typedef struct {
@@ -36,7 +50,10 @@ typedef struct {
   guint producers;
   guint consumers;
   guint media_elements;
+  guint invitations;
 } MsGauges;
+
+const char *ms_refusal_to_string (MsRefusal refusal);
 
 char *ms_metrics_render (const MsMetrics *metrics,
                          const MsGauges  *gauges);

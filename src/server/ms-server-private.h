@@ -25,9 +25,16 @@ struct _MsServer {
   GHashTable *resume_keys;   /* key → MsParticipant (borrowed) */
   GPtrArray  *clients;       /* every open MsClient */
   GPtrArray  *closing;       /* SoupWebsocketConnections finishing their close */
+  GHashTable *invitations;   /* code (10 letters, no dashes) → MsInvitation */
+  GHashTable *redeem_buckets; /* client address → MsRateBucket */
+  guint       prune_id;      /* drops expired invitations and idle buckets */
   gboolean    shutting_down;
   guint       shutdown_timeout_id;
 };
+
+/* Largest HTTP request body accepted, and longest token or invitation. */
+#define MS_SERVER_MAX_REQUEST (16 * 1024)
+#define MS_SERVER_MAX_TTL     (30 * 24 * 3600)
 
 void ms_signaling_handle_request (MsServer      *self,
                                   MsClient      *client,
@@ -41,5 +48,24 @@ void ms_server_log               (GLogLevelFlags  level,
                                   const char     *peer,
                                   const char     *format,
                                   ...) G_GNUC_PRINTF (4, 5);
+
+/* Compares two secrets in time that does not depend on their contents. */
+gboolean    ms_server_secret_equal (const char  *given,
+                                    const char  *expected);
+/* The grants of a request body ("grants" member, NULL for the defaults). */
+gboolean    ms_server_read_grants  (JsonNode    *node,
+                                    gsize        max_id_length,
+                                    MsGrants    *grants,
+                                    GError     **error);
+/* A request body that must be a JSON object; (transfer full). */
+JsonObject *ms_server_parse_body   (GBytes      *body,
+                                    gboolean     allow_empty,
+                                    GError     **error);
+
+/* ms-invitations.c: POST /v1/invitations and what hangs below it. */
+void        ms_invitations_init     (MsServer    *self);
+void        ms_invitations_dispose  (MsServer    *self);
+void        ms_invitations_register (MsServer    *self);
+guint       ms_invitations_count    (MsServer    *self);
 
 G_END_DECLS

@@ -4,7 +4,7 @@
  *
  * The HTTP side of the server: listening (plain or TLS), /healthz,
  * /metrics, /v1/token and accepting WebSockets on /v1/ws. What happens on
- * a WebSocket is in ms-signaling.c.
+ * a WebSocket is in ms-signaling.c, invitations are in ms-invitations.c.
  */
 
 #define G_LOG_DOMAIN "MsServer"
@@ -17,8 +17,6 @@
 #include "ms-media.h"
 #include "ms-server-private.h"
 
-#define MAX_TOKEN_REQUEST   (16 * 1024)
-#define MAX_TOKEN_TTL       (30 * 24 * 3600)
 #define SHUTDOWN_GRACE_MS   2000
 
 enum {
@@ -64,6 +62,7 @@ gauges_collect (MsServer *self,
   gauges->rooms = g_hash_table_size (self->rooms);
   gauges->producers = ms_forward_get_n_producers ();
   gauges->consumers = ms_forward_get_n_consumers ();
+  gauges->invitations = ms_invitations_count (self);
 
   g_hash_table_iter_init (&iter, self->rooms);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -145,8 +144,8 @@ on_metrics (SoupServer        *soup,
 
 /* Compares the secrets through an HMAC under a random key, so that the
  * time taken says nothing about how much of a guess was right. */
-static gboolean
-secret_equal (const char *given,
+gboolean
+ms_server_secret_equal (const char *given,
               const char *expected)
 {
   guint8 key[32];
@@ -165,10 +164,12 @@ secret_equal (const char *given,
 static gboolean
 read_string_array (JsonObject  *object,
                    const char  *name,
+                   gsize        max_id_length,
                    GStrv       *out,
                    GError     **error)
 {
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) list = NULL;
   JsonNode *node = json_object_get_member (object, name);
   JsonArray *array;
 
@@ -187,19 +188,97 @@ read_string_array (JsonObject  *object,
   for (guint i = 0; i < json_array_get_length (array); i++) {
     JsonNode *item = json_array_get_element (array, i);
 
-    if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING ||
-        (!g_str_equal (json_node_get_string (item), "*") &&
-         !ms_validate_identifier (json_node_get_string (item), 64))) {
+    if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING) {
       g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
-                   "'%s' must hold identifiers or \"*\"", name);
+                   "'%s' must be an array of strings", name);
       return FALSE;
     }
 
     g_strv_builder_add (builder, json_node_get_string (item));
   }
 
-  *out = g_strv_builder_end (builder);
+  list = g_strv_builder_end (builder);
+  if (!ms_validate_grant_list ((const char * const *) list, max_id_length)) {
+    g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                 "'%s' must hold at most %d identifiers of 1-%" G_GSIZE_FORMAT
+                 " characters from A-Z a-z 0-9 . _ : @ -, or \"*\"",
+                 name, MS_PROTOCOL_MAX_LIST, max_id_length);
+    return FALSE;
+  }
+
+  *out = g_steal_pointer (&list);
   return TRUE;
+}
+
+/**
+ * ms_server_read_grants:
+ * @node: (nullable): the "grants" member of a request body
+ *
+ * Reads grants as POST /v1/token and POST /v1/invitations take them;
+ * without @node, the defaults: receive everything, send nothing.
+ */
+gboolean
+ms_server_read_grants (JsonNode  *node,
+                       gsize      max_id_length,
+                       MsGrants  *grants,
+                       GError   **error)
+{
+  JsonObject *object;
+
+  if (node == NULL) {
+    grants->send_tracks = g_new0 (char *, 1);
+    grants->recv_tracks = g_strsplit ("*", ",", -1);
+    grants->send_messages = g_new0 (char *, 1);
+    grants->recv_messages = g_strsplit ("*", ",", -1);
+    return TRUE;
+  }
+
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                 "'grants' must be an object");
+    return FALSE;
+  }
+
+  object = json_node_get_object (node);
+  if (!read_string_array (object, "send_tracks", max_id_length, &grants->send_tracks, error) ||
+      !read_string_array (object, "recv_tracks", max_id_length, &grants->recv_tracks, error) ||
+      !read_string_array (object, "send_messages", max_id_length, &grants->send_messages, error) ||
+      !read_string_array (object, "recv_messages", max_id_length, &grants->recv_messages, error))
+    return FALSE;
+
+  grants->can_hide = json_object_get_boolean_member_with_default (object, "can_hide", FALSE);
+  grants->hidden = json_object_get_boolean_member_with_default (object, "hidden", FALSE);
+  return TRUE;
+}
+
+/* Parses an HTTP request body that must be a JSON object, after the same
+ * guard as for WebSocket frames. An empty body is an empty object when
+ * @allow_empty. */
+JsonObject *
+ms_server_parse_body (GBytes      *body,
+                      gboolean     allow_empty,
+                      GError     **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *node;
+  gsize length;
+  const char *data = g_bytes_get_data (body, &length);
+
+  if (length == 0 && allow_empty)
+    return json_object_new ();
+
+  if (!ms_protocol_check_json (data, length, error) ||
+      !json_parser_load_from_data (parser, data, length, error))
+    return NULL;
+
+  node = json_parser_get_root (parser);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                 "The body must be a JSON object");
+    return NULL;
+  }
+
+  return json_object_ref (json_node_get_object (node));
 }
 
 static const char *
@@ -221,34 +300,21 @@ claims_from_request (MsServer    *self,
                      GBytes      *body,
                      GError     **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonObject) object = NULL;
   g_autoptr (MsTokenClaims) claims = ms_token_claims_new ();
-  JsonObject *object;
-  JsonObject *grants = NULL;
+  const MsLimits *limits = &self->config->limits;
   JsonNode *node;
   gint64 ttl = 6 * 3600;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  gsize length;
-  const char *data = g_bytes_get_data (body, &length);
 
-  /* The same guard as for WebSocket frames: depth and size are checked
-   * before json-glib builds a tree of whatever was sent. */
-  if (!ms_protocol_check_json (data, length, error) ||
-      !json_parser_load_from_data (parser, data, length, error))
+  object = ms_server_parse_body (body, FALSE, error);
+  if (object == NULL)
     return NULL;
-
-  node = json_parser_get_root (parser);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
-    g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
-                 "The body must be a JSON object");
-    return NULL;
-  }
-  object = json_node_get_object (node);
 
   claims->room = g_strdup (optional_string (object, "room"));
   claims->identity = g_strdup (optional_string (object, "identity"));
-  if (!ms_validate_identifier (claims->room, self->config->limits.max_id_length) ||
-      !ms_validate_identifier (claims->identity, self->config->limits.max_id_length)) {
+  if (!ms_validate_identifier (claims->room, limits->max_id_length) ||
+      !ms_validate_identifier (claims->identity, limits->max_id_length)) {
     g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
                  "'room' and 'identity' are required identifiers");
     return NULL;
@@ -260,40 +326,17 @@ claims_from_request (MsServer    *self,
   node = json_object_get_member (object, "ttl");
   if (node != NULL) {
     if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
-        json_node_get_int (node) <= 0 || json_node_get_int (node) > MAX_TOKEN_TTL) {
+        json_node_get_int (node) <= 0 || json_node_get_int (node) > MS_SERVER_MAX_TTL) {
       g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
-                   "'ttl' must be a number of seconds from 1 to %d", MAX_TOKEN_TTL);
+                   "'ttl' must be a number of seconds from 1 to %d", MS_SERVER_MAX_TTL);
       return NULL;
     }
     ttl = json_node_get_int (node);
   }
 
-  node = json_object_get_member (object, "grants");
-  if (node != NULL) {
-    if (!JSON_NODE_HOLDS_OBJECT (node)) {
-      g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
-                   "'grants' must be an object");
-      return NULL;
-    }
-    grants = json_node_get_object (node);
-  }
-
-  if (grants != NULL) {
-    if (!read_string_array (grants, "send_tracks", &claims->grants.send_tracks, error) ||
-        !read_string_array (grants, "recv_tracks", &claims->grants.recv_tracks, error) ||
-        !read_string_array (grants, "send_messages", &claims->grants.send_messages, error) ||
-        !read_string_array (grants, "recv_messages", &claims->grants.recv_messages, error))
-      return NULL;
-    claims->grants.can_hide = json_object_get_boolean_member_with_default (grants, "can_hide",
-                                                                           FALSE);
-    claims->grants.hidden = json_object_get_boolean_member_with_default (grants, "hidden",
-                                                                         FALSE);
-  } else {
-    claims->grants.send_tracks = g_new0 (char *, 1);
-    claims->grants.recv_tracks = g_strsplit ("*", ",", -1);
-    claims->grants.send_messages = g_new0 (char *, 1);
-    claims->grants.recv_messages = g_strsplit ("*", ",", -1);
-  }
+  if (!ms_server_read_grants (json_object_get_member (object, "grants"), limits->max_id_length,
+                              &claims->grants, error))
+    return NULL;
 
   claims->key_id = g_strdup (self->config->api_key);
   claims->issued_at = now;
@@ -328,7 +371,7 @@ on_token (SoupServer        *soup,
   }
 
   if (auth == NULL || !g_str_has_prefix (auth, "Bearer ") ||
-      !secret_equal (auth + strlen ("Bearer "), self->config->api_secret)) {
+      !ms_server_secret_equal (auth + strlen ("Bearer "), self->config->api_secret)) {
     self->metrics.errors_total[MS_PROTOCOL_ERROR_UNAUTHORIZED]++;
     ms_server_log (G_LOG_LEVEL_WARNING, NULL, NULL, "token request refused: wrong api secret");
     soup_message_headers_replace (soup_server_message_get_response_headers (msg),
@@ -339,7 +382,7 @@ on_token (SoupServer        *soup,
   }
 
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (g_bytes_get_size (body) > MAX_TOKEN_REQUEST) {
+  if (g_bytes_get_size (body) > MS_SERVER_MAX_REQUEST) {
     respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, MS_PROTOCOL_ERROR_BAD_REQUEST,
                    "The request is too large");
     return;
@@ -455,6 +498,7 @@ ms_server_dispose (GObject *object)
   /* Rooms first: participants hold references to their clients. */
   g_clear_pointer (&self->resume_keys, g_hash_table_unref);
   g_clear_pointer (&self->rooms, g_hash_table_unref);
+  ms_invitations_dispose (self);
 
   if (self->clients != NULL) {
     for (guint i = 0; i < self->clients->len; i++)
@@ -508,6 +552,7 @@ ms_server_init (MsServer *self)
   self->resume_keys = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
   self->clients = g_ptr_array_new_with_free_func (g_object_unref);
   self->closing = g_ptr_array_new_with_free_func (g_object_unref);
+  ms_invitations_init (self);
 }
 
 MsServer *
@@ -554,6 +599,7 @@ ms_server_listen (MsServer  *self,
   soup_server_add_handler (self->soup, "/metrics", on_metrics, self, NULL);
   if (self->config->api_secret != NULL)
     soup_server_add_handler (self->soup, "/v1/token", on_token, self, NULL);
+  ms_invitations_register (self);
   soup_server_add_websocket_handler (self->soup, "/v1/ws", NULL, NULL, on_websocket, self, NULL);
 
   for (guint i = 0; self->config->listen[i] != NULL; i++) {

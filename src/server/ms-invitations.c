@@ -1,0 +1,659 @@
+/* ms-invitations.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Invitations kept by the server: a host creates one with the API secret
+ * (POST /v1/invitations), shares its code, and every guest who redeems it
+ * (POST /v1/invitations/CODE/redeem, no secret) gets a token of their own,
+ * with a fresh identity. The host can withdraw it (DELETE
+ * /v1/invitations/CODE). Invitations live in memory only, on the main
+ * context; a host that knows its codes can create them again after a
+ * restart by giving "code".
+ *
+ * Codes are 10 random lowercase letters (26^10, about 2^47), and each
+ * client address has a token bucket for redemptions in which a failed
+ * attempt costs more than a successful one, so guessing is slow.
+ */
+
+#define G_LOG_DOMAIN "MsInvitations"
+
+#include "config.h"
+
+#include <sys/random.h>
+
+#include "ms-server-private.h"
+
+#define CODE_LETTERS       10
+/* Guests' tokens last at most this long, however long the invitation. */
+#define GUEST_TOKEN_TTL    (12 * 3600)
+#define DEFAULT_TTL        (12 * 3600)
+/* An expired invitation still answers "expired" (rather than "unknown")
+ * for this long, then it is forgotten. */
+#define EXPIRED_RETENTION  3600
+#define PRUNE_INTERVAL     60
+/* Beyond this many addresses, buckets are pruned as soon as they are full. */
+#define MAX_IDLE_BUCKETS   4096
+#define DEFAULT_GUEST_NAME "Guest"
+
+typedef struct {
+  char     *code;        /* 10 letters, no dashes */
+  char     *room;
+  MsGrants  grants;
+  gint64    expires;     /* seconds since the epoch */
+  gboolean  revoked;
+} MsInvitation;
+
+typedef struct {
+  double level;          /* redemptions left */
+  gint64 updated;        /* monotonic µs */
+} MsRateBucket;
+
+static void
+invitation_free (MsInvitation *invitation)
+{
+  g_free (invitation->code);
+  g_free (invitation->room);
+  ms_grants_clear (&invitation->grants);
+  g_free (invitation);
+}
+
+static gint64
+now_seconds (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* "abc-defg-hij" for "abcdefghij". */
+static char *
+code_display (const char *code)
+{
+  return g_strdup_printf ("%.3s-%.4s-%.3s", code, code + 3, code + 7);
+}
+
+/* For logs: enough to tell invitations apart, not enough to use one. */
+static char *
+code_hint (const char *code)
+{
+  return g_strdup_printf ("%.3s-…", code);
+}
+
+/* The code without dashes, lowercased; NULL unless it is 10 letters. */
+static char *
+code_normalize (const char *text)
+{
+  g_autoptr (GString) code = g_string_new (NULL);
+
+  if (text == NULL)
+    return NULL;
+
+  for (const char *p = text; *p != '\0'; p++) {
+    if (*p == '-')
+      continue;
+    if (!g_ascii_isalpha (*p) || code->len >= CODE_LETTERS)
+      return NULL;
+    g_string_append_c (code, g_ascii_tolower (*p));
+  }
+
+  if (code->len != CODE_LETTERS)
+    return NULL;
+
+  return g_string_free (g_steal_pointer (&code), FALSE);
+}
+
+static void
+random_bytes (guint8 *bytes,
+              gsize   length)
+{
+  gsize done = 0;
+
+  while (done < length) {
+    gssize n = getrandom (bytes + done, length - done, 0);
+
+    if (n <= 0)
+      g_error ("getrandom() failed: no secure randomness for invitations");
+    done += n;
+  }
+}
+
+static char *
+code_generate (void)
+{
+  char code[CODE_LETTERS + 1];
+  guint n = 0;
+
+  /* Rejection sampling: 234 = 9 × 26, so every letter is equally likely. */
+  while (n < CODE_LETTERS) {
+    guint8 bytes[16];
+
+    random_bytes (bytes, sizeof bytes);
+    for (guint i = 0; i < sizeof bytes && n < CODE_LETTERS; i++) {
+      if (bytes[i] < 234)
+        code[n++] = 'a' + bytes[i] % 26;
+    }
+  }
+  code[CODE_LETTERS] = '\0';
+
+  return g_strdup (code);
+}
+
+static char *
+guest_identity (void)
+{
+  guint8 bytes[8];
+  GString *identity = g_string_new ("guest-");
+
+  random_bytes (bytes, sizeof bytes);
+  for (guint i = 0; i < sizeof bytes; i++)
+    g_string_append_printf (identity, "%02x", bytes[i]);
+
+  return g_string_free (identity, FALSE);
+}
+
+/* Forgets invitations that expired more than EXPIRED_RETENTION ago (all
+ * expired ones with @all_expired), and buckets that filled up again. */
+static void
+prune (MsServer *self,
+       gboolean  all_expired)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gint64 now = now_seconds ();
+  gint64 monotonic = g_get_monotonic_time ();
+
+  g_hash_table_iter_init (&iter, self->invitations);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    MsInvitation *invitation = value;
+
+    if (invitation->expires + (all_expired ? 0 : EXPIRED_RETENTION) <= now)
+      g_hash_table_iter_remove (&iter);
+  }
+
+  g_hash_table_iter_init (&iter, self->redeem_buckets);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    MsRateBucket *bucket = value;
+    double refill = (monotonic - bucket->updated) / (60.0 * G_USEC_PER_SEC) *
+                    self->config->redeem_per_minute;
+
+    if (bucket->level + refill >= self->config->redeem_burst)
+      g_hash_table_iter_remove (&iter);
+  }
+}
+
+static gboolean
+on_prune (gpointer user_data)
+{
+  prune (user_data, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+respond_json (SoupServerMessage *msg,
+              guint              status,
+              JsonBuilder       *builder)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  gsize length;
+  char *body = json_to_string (root, FALSE);
+
+  length = strlen (body);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, body, length);
+}
+
+static void
+respond_error (SoupServerMessage *msg,
+               guint              status,
+               const char        *error,
+               const char        *message)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_add_string_value (builder, error);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  respond_json (msg, status, builder);
+}
+
+static gboolean
+check_auth (MsServer          *self,
+            SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *auth = soup_message_headers_get_one (headers, "Authorization");
+
+  if (self->config->api_secret != NULL && auth != NULL && g_str_has_prefix (auth, "Bearer ") &&
+      ms_server_secret_equal (auth + strlen ("Bearer "), self->config->api_secret))
+    return TRUE;
+
+  self->metrics.errors_total[MS_PROTOCOL_ERROR_UNAUTHORIZED]++;
+  ms_server_log (G_LOG_LEVEL_WARNING, NULL, NULL, "invitation request refused: wrong api secret");
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "WWW-Authenticate", "Bearer");
+  respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+                 "A valid API secret is required (Authorization: Bearer <secret>)");
+  return FALSE;
+}
+
+static gboolean
+check_method (SoupServerMessage *msg,
+              const char        *method)
+{
+  if (g_str_equal (soup_server_message_get_method (msg), method))
+    return TRUE;
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", method);
+  respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "bad-request", "Method not allowed here");
+  return FALSE;
+}
+
+/* The request body as a JSON object, or NULL after answering 400/413. */
+static JsonObject *
+read_body (MsServer          *self,
+           SoupServerMessage *msg,
+           gboolean           allow_empty)
+{
+  g_autoptr (GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autoptr (GError) error = NULL;
+  JsonObject *object;
+
+  if (g_bytes_get_size (body) > MS_SERVER_MAX_REQUEST) {
+    respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "bad-request",
+                   "The request is too large");
+    return NULL;
+  }
+
+  object = ms_server_parse_body (body, allow_empty, &error);
+  if (object == NULL) {
+    self->metrics.errors_total[MS_PROTOCOL_ERROR_BAD_REQUEST]++;
+    respond_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request", error->message);
+  }
+
+  return object;
+}
+
+static void
+handle_create (MsServer          *self,
+               SoupServerMessage *msg)
+{
+  g_autoptr (JsonObject) object = NULL;
+  g_autoptr (JsonBuilder) builder = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *display = NULL;
+  g_autofree char *hint = NULL;
+  MsInvitation *invitation;
+  JsonNode *node;
+  const char *room = NULL;
+  gint64 ttl = DEFAULT_TTL;
+  char *code = NULL;
+
+  if (!check_method (msg, SOUP_METHOD_POST) || !check_auth (self, msg))
+    return;
+
+  object = read_body (self, msg, FALSE);
+  if (object == NULL)
+    return;
+
+  invitation = g_new0 (MsInvitation, 1);
+
+  node = json_object_get_member (object, "room");
+  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    room = json_node_get_string (node);
+  if (!ms_validate_identifier (room, self->config->limits.max_id_length)) {
+    g_set_error (&error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                 "'room' is required: an identifier of 1-%" G_GSIZE_FORMAT
+                 " characters from A-Z a-z 0-9 . _ : @ -", self->config->limits.max_id_length);
+    goto bad_request;
+  }
+  invitation->room = g_strdup (room);
+
+  node = json_object_get_member (object, "ttl");
+  if (node != NULL) {
+    if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
+        json_node_get_int (node) <= 0 || json_node_get_int (node) > MS_SERVER_MAX_TTL) {
+      g_set_error (&error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                   "'ttl' must be a number of seconds from 1 to %d", MS_SERVER_MAX_TTL);
+      goto bad_request;
+    }
+    ttl = json_node_get_int (node);
+  }
+
+  if (!ms_server_read_grants (json_object_get_member (object, "grants"),
+                              self->config->limits.max_id_length, &invitation->grants, &error))
+    goto bad_request;
+
+  node = json_object_get_member (object, "code");
+  if (node != NULL) {
+    if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+      code = code_normalize (json_node_get_string (node));
+    if (code == NULL) {
+      g_set_error (&error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                   "'code' must be 10 letters, such as abc-defg-hij");
+      goto bad_request;
+    }
+    if (g_hash_table_contains (self->invitations, code)) {
+      g_free (code);
+      invitation_free (invitation);
+      respond_error (msg, SOUP_STATUS_CONFLICT, "invitation-exists",
+                     "An invitation with this code exists already.");
+      return;
+    }
+  }
+
+  if (g_hash_table_size (self->invitations) >= self->config->max_invitations)
+    prune (self, TRUE);
+  if (g_hash_table_size (self->invitations) >= self->config->max_invitations) {
+    g_free (code);
+    invitation_free (invitation);
+    ms_server_log (G_LOG_LEVEL_WARNING, room, NULL,
+                   "invitation refused: the server holds %u (max-invitations)",
+                   self->config->max_invitations);
+    respond_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "too-many-invitations",
+                   "The server holds as many invitations as it may.");
+    return;
+  }
+
+  /* A collision of random codes is all but impossible; pick again anyway. */
+  while (code == NULL) {
+    code = code_generate ();
+    if (g_hash_table_contains (self->invitations, code))
+      g_clear_pointer (&code, g_free);
+  }
+
+  invitation->code = code;
+  invitation->expires = now_seconds () + ttl;
+  g_hash_table_insert (self->invitations, invitation->code, invitation);
+  self->metrics.invitations_created_total++;
+
+  hint = code_hint (code);
+  ms_server_log (G_LOG_LEVEL_INFO, invitation->room, NULL,
+                 "invitation %s created, expires in %" G_GINT64_FORMAT " s", hint, ttl);
+
+  display = code_display (code);
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_string_value (builder, display);
+  json_builder_set_member_name (builder, "room");
+  json_builder_add_string_value (builder, invitation->room);
+  json_builder_set_member_name (builder, "expires");
+  json_builder_add_int_value (builder, invitation->expires);
+  json_builder_end_object (builder);
+  respond_json (msg, SOUP_STATUS_CREATED, builder);
+  return;
+
+bad_request:
+  g_free (code);
+  invitation_free (invitation);
+  self->metrics.errors_total[MS_PROTOCOL_ERROR_BAD_REQUEST]++;
+  respond_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-request", error->message);
+}
+
+static void
+handle_revoke (MsServer          *self,
+               SoupServerMessage *msg,
+               const char        *code_text)
+{
+  g_autofree char *code = NULL;
+  g_autofree char *hint = NULL;
+  MsInvitation *invitation;
+
+  if (!check_method (msg, SOUP_METHOD_DELETE) || !check_auth (self, msg))
+    return;
+
+  code = code_normalize (code_text);
+  invitation = code != NULL ? g_hash_table_lookup (self->invitations, code) : NULL;
+  if (invitation == NULL) {
+    respond_error (msg, SOUP_STATUS_NOT_FOUND, "invitation-unknown",
+                   "This invitation does not exist.");
+    return;
+  }
+
+  if (!invitation->revoked) {
+    invitation->revoked = TRUE;
+    self->metrics.invitations_revoked_total++;
+    hint = code_hint (code);
+    ms_server_log (G_LOG_LEVEL_INFO, invitation->room, NULL, "invitation %s revoked", hint);
+  }
+
+  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
+/* Takes what is left of @address's bucket. Returns FALSE, with the
+ * seconds until the next attempt in @retry_after, when nothing is. */
+static gboolean
+bucket_take (MsServer     *self,
+             const char   *address,
+             MsRateBucket **out_bucket,
+             guint         *retry_after)
+{
+  MsRateBucket *bucket = g_hash_table_lookup (self->redeem_buckets, address);
+  double rate = self->config->redeem_per_minute / (60.0 * G_USEC_PER_SEC);   /* per µs */
+  gint64 now = g_get_monotonic_time ();
+
+  if (bucket == NULL) {
+    if (g_hash_table_size (self->redeem_buckets) >= MAX_IDLE_BUCKETS)
+      prune (self, FALSE);
+
+    bucket = g_new0 (MsRateBucket, 1);
+    bucket->level = self->config->redeem_burst;
+    bucket->updated = now;
+    g_hash_table_insert (self->redeem_buckets, g_strdup (address), bucket);
+  }
+
+  bucket->level = MIN ((double) self->config->redeem_burst,
+                       bucket->level + (now - bucket->updated) * rate);
+  bucket->updated = now;
+  *out_bucket = bucket;
+
+  if (bucket->level >= 1.0)
+    return TRUE;
+
+  *retry_after = (guint) ((1.0 - bucket->level) / rate / G_USEC_PER_SEC) + 1;
+  return FALSE;
+}
+
+static void
+bucket_charge (MsRateBucket *bucket,
+               guint         cost)
+{
+  bucket->level = MAX (0.0, bucket->level - cost);
+}
+
+static void
+refuse (MsServer          *self,
+        SoupServerMessage *msg,
+        MsRateBucket      *bucket,
+        MsRefusal          reason,
+        guint              status,
+        const char        *error,
+        const char        *message)
+{
+  bucket_charge (bucket, self->config->redeem_failure_cost);
+  self->metrics.invitations_refused_total[reason]++;
+  respond_error (msg, status, error, message);
+}
+
+static void
+handle_redeem (MsServer          *self,
+               SoupServerMessage *msg,
+               const char        *code_text)
+{
+  const char *remote = soup_server_message_get_remote_host (msg);
+  g_autoptr (JsonObject) object = NULL;
+  g_autoptr (MsTokenClaims) claims = NULL;
+  g_autoptr (JsonBuilder) builder = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *hint = NULL;
+  MsInvitation *invitation;
+  MsRateBucket *bucket;
+  JsonNode *node;
+  const char *name = DEFAULT_GUEST_NAME;
+  guint retry_after = 0;
+  gint64 now = now_seconds ();
+
+  if (!check_method (msg, SOUP_METHOD_POST))
+    return;
+
+  if (!bucket_take (self, remote != NULL ? remote : "?", &bucket, &retry_after)) {
+    g_autofree char *seconds = g_strdup_printf ("%u", retry_after);
+
+    self->metrics.invitations_refused_total[MS_REFUSAL_RATE_LIMITED]++;
+    self->metrics.errors_total[MS_PROTOCOL_ERROR_RATE_LIMITED]++;
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "Retry-After", seconds);
+    respond_error (msg, 429 /* Too Many Requests: not in libsoup 3.0 */, "rate-limited",
+                   "Too many attempts from this address: try again later.");
+    return;
+  }
+
+  object = read_body (self, msg, TRUE);
+  if (object == NULL) {
+    bucket_charge (bucket, self->config->redeem_failure_cost);
+    self->metrics.invitations_refused_total[MS_REFUSAL_BAD_REQUEST]++;
+    return;
+  }
+
+  node = json_object_get_member (object, "name");
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node)) {
+    name = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING ?
+           json_node_get_string (node) : NULL;
+    if (!ms_validate_display_name (name, self->config->limits.max_name_length)) {
+      g_autofree char *message =
+        g_strdup_printf ("'name' must be 1-%" G_GSIZE_FORMAT " bytes without control characters",
+                         self->config->limits.max_name_length);
+
+      self->metrics.errors_total[MS_PROTOCOL_ERROR_BAD_REQUEST]++;
+      refuse (self, msg, bucket, MS_REFUSAL_BAD_REQUEST, SOUP_STATUS_BAD_REQUEST,
+              "bad-request", message);
+      return;
+    }
+  }
+
+  code = code_normalize (code_text);
+  invitation = code != NULL ? g_hash_table_lookup (self->invitations, code) : NULL;
+  if (invitation == NULL) {
+    refuse (self, msg, bucket, MS_REFUSAL_UNKNOWN, SOUP_STATUS_NOT_FOUND,
+            "invitation-unknown", "This invitation does not exist.");
+    return;
+  }
+
+  if (invitation->expires <= now) {
+    refuse (self, msg, bucket, MS_REFUSAL_EXPIRED, SOUP_STATUS_GONE,
+            "invitation-expired", "This invitation has expired.");
+    return;
+  }
+
+  if (invitation->revoked) {
+    refuse (self, msg, bucket, MS_REFUSAL_REVOKED, SOUP_STATUS_GONE,
+            "invitation-revoked", "This invitation was withdrawn by the host.");
+    return;
+  }
+
+  claims = ms_token_claims_new ();
+  claims->key_id = g_strdup (self->config->api_key);
+  claims->identity = guest_identity ();
+  claims->room = g_strdup (invitation->room);
+  claims->name = g_strdup (name);
+  claims->issued_at = now;
+  claims->expires = MIN (invitation->expires, now + GUEST_TOKEN_TTL);
+  ms_grants_copy_to (&invitation->grants, &claims->grants);
+
+  token = ms_token_mint (claims, self->config->api_secret, &error);
+  if (token == NULL) {
+    self->metrics.errors_total[MS_PROTOCOL_ERROR_SERVER_ERROR]++;
+    ms_server_log (G_LOG_LEVEL_WARNING, invitation->room, NULL,
+                   "invitation redemption failed: %s", error->message);
+    respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server-error", error->message);
+    return;
+  }
+
+  bucket_charge (bucket, 1);
+  self->metrics.invitations_redeemed_total++;
+  hint = code_hint (code);
+  ms_server_log (G_LOG_LEVEL_INFO, invitation->room, claims->identity,
+                 "invitation %s redeemed by %s", hint, remote != NULL ? remote : "?");
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "token");
+  json_builder_add_string_value (builder, token);
+  json_builder_set_member_name (builder, "room");
+  json_builder_add_string_value (builder, claims->room);
+  json_builder_set_member_name (builder, "identity");
+  json_builder_add_string_value (builder, claims->identity);
+  json_builder_end_object (builder);
+  respond_json (msg, SOUP_STATUS_OK, builder);
+}
+
+/* /v1/invitations, /v1/invitations/CODE and /v1/invitations/CODE/redeem. */
+static void
+on_invitations (SoupServer        *soup,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  MsServer *self = user_data;
+  const char *rest;
+  g_auto (GStrv) parts = NULL;
+
+  if (!g_str_has_prefix (path, "/v1/invitations"))
+    goto not_found;
+
+  rest = path + strlen ("/v1/invitations");
+  if (*rest == '\0') {
+    handle_create (self, msg);
+    return;
+  }
+
+  if (*rest != '/')
+    goto not_found;
+
+  parts = g_strsplit (rest + 1, "/", -1);
+  if (g_strv_length (parts) == 1 && *parts[0] != '\0') {
+    handle_revoke (self, msg, parts[0]);
+    return;
+  }
+  if (g_strv_length (parts) == 2 && *parts[0] != '\0' && g_str_equal (parts[1], "redeem")) {
+    handle_redeem (self, msg, parts[0]);
+    return;
+  }
+
+not_found:
+  respond_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "No such resource");
+}
+
+void
+ms_invitations_init (MsServer *self)
+{
+  self->invitations = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                             (GDestroyNotify) invitation_free);
+  self->redeem_buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+void
+ms_invitations_dispose (MsServer *self)
+{
+  g_clear_handle_id (&self->prune_id, g_source_remove);
+  g_clear_pointer (&self->invitations, g_hash_table_unref);
+  g_clear_pointer (&self->redeem_buckets, g_hash_table_unref);
+}
+
+void
+ms_invitations_register (MsServer *self)
+{
+  soup_server_add_handler (self->soup, "/v1/invitations", on_invitations, self, NULL);
+  if (self->prune_id == 0)
+    self->prune_id = g_timeout_add_seconds (PRUNE_INTERVAL, on_prune, self);
+}
+
+guint
+ms_invitations_count (MsServer *self)
+{
+  return self->invitations != NULL ? g_hash_table_size (self->invitations) : 0;
+}
