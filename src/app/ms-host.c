@@ -45,7 +45,7 @@
 #define BOT_DURATION "--duration=315360000"
 #define MAX_DEATHS 3
 #define DEATH_WINDOW_US (30 * G_USEC_PER_SEC)
-#define STOP_GRACE_MS 2000
+#define STOP_GRACE_MS 1000
 #define MAX_ANSWER (64 * 1024)
 
 struct _MsHost {
@@ -621,10 +621,28 @@ launch_server (MsHost              *self,
                                        on_launch_line, g_steal_pointer (&task));
 }
 
+typedef struct {
+  GSubprocess *old;
+  guint        timeout_id;
+} Stopping;
+
+static void
+stopping_free (gpointer data)
+{
+  Stopping *stopping = data;
+
+  g_clear_handle_id (&stopping->timeout_id, g_source_remove);
+  g_clear_object (&stopping->old);
+  g_free (stopping);
+}
+
 static gboolean
 force_exit (gpointer user_data)
 {
-  g_subprocess_force_exit (user_data);
+  Stopping *stopping = user_data;
+
+  stopping->timeout_id = 0;
+  g_subprocess_force_exit (stopping->old);
   return G_SOURCE_REMOVE;
 }
 
@@ -634,34 +652,32 @@ on_old_server_gone (GObject      *source,
                     gpointer      user_data)
 {
   g_autoptr (GTask) task = user_data;
-  guint *timeout = g_task_get_task_data (task);
 
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  g_clear_handle_id (timeout, g_source_remove);
   g_task_return_boolean (task, TRUE);
 }
 
-/* Stops the server on purpose (its exit is not a death), and is done when
- * it is gone and its port is free. */
+/* Stops the server on purpose (its exit is not a death): a moment to
+ * tell everyone it goes away, then it is killed. Done when it is gone and
+ * its port is free. */
 static void
 stop_server (MsHost              *self,
              GAsyncReadyCallback  callback,
              gpointer             user_data)
 {
   GTask *task = g_task_new (self, self->cancellable, callback, user_data);
-  g_autoptr (GSubprocess) old = g_steal_pointer (&self->server);
-  guint *timeout = g_new0 (guint, 1);
+  Stopping *stopping = g_new0 (Stopping, 1);
 
-  g_task_set_task_data (task, timeout, g_free);
-  if (old == NULL) {
+  stopping->old = g_steal_pointer (&self->server);
+  g_task_set_task_data (task, stopping, stopping_free);
+  if (stopping->old == NULL) {
     g_task_return_boolean (task, TRUE);
     g_object_unref (task);
     return;
   }
-  g_subprocess_send_signal (old, SIGTERM);
-  *timeout = g_timeout_add_full (G_PRIORITY_DEFAULT, STOP_GRACE_MS, force_exit,
-                                 g_object_ref (old), g_object_unref);
-  g_subprocess_wait_async (old, NULL, on_old_server_gone, task);
+  g_subprocess_send_signal (stopping->old, SIGTERM);
+  stopping->timeout_id = g_timeout_add (STOP_GRACE_MS, force_exit, stopping);
+  g_subprocess_wait_async (stopping->old, NULL, on_old_server_gone, task);
 }
 
 /* ---- restarting: the same port, the same secret, the same code ---- */

@@ -895,3 +895,13 @@ ms_window_get_invite (MsWindow *self)
 
   return self->host ? ms_host_get_invite (self->host) : NULL;
 }
+
+/* The call hosted here, if any: its signals say when its server restarted
+ * or could not be. */
+MsHost *
+ms_window_get_host (MsWindow *self)
+{
+  g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
+
+  return self->host;
+}

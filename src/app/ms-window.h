@@ -9,6 +9,7 @@
 
 #include "mediastore.h"
 #include "ms-chat.h"
+#include "ms-host.h"
 
 G_BEGIN_DECLS
 
@@ -36,5 +37,6 @@ GtkWidget  *ms_window_get_grid         (MsWindow       *self);
 MsChat     *ms_window_get_chat         (MsWindow       *self);
 const char *ms_window_get_page         (MsWindow       *self);
 const char *ms_window_get_invite       (MsWindow       *self);
+MsHost     *ms_window_get_host         (MsWindow       *self);
 
 G_END_DECLS
