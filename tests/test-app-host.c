@@ -12,7 +12,10 @@
 
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <locale.h>
+#include <netinet/in.h>
 #include <signal.h>
 
 #include <glib/gi18n.h>
@@ -422,6 +425,22 @@ invite_port (const char *link)
   return g_uri_get_port (uri);
 }
 
+/* Whether this computer has an IPv4 address other than loopback. */
+static gboolean
+has_lan_address (void)
+{
+  struct ifaddrs *addrs = NULL;
+  gboolean found = FALSE;
+
+  g_assert_cmpint (getifaddrs (&addrs), ==, 0);
+  for (struct ifaddrs *a = addrs; a != NULL; a = a->ifa_next)
+    found |= a->ifa_addr != NULL && a->ifa_addr->sa_family == AF_INET &&
+             (ntohl (((struct sockaddr_in *) a->ifa_addr)->sin_addr.s_addr) >> 24) != 127;
+  freeifaddrs (addrs);
+
+  return found;
+}
+
 static gboolean
 settled (MsHost   *host,
          gboolean  on_network)
@@ -458,8 +477,10 @@ test_network_switch (void)
   g_assert_cmpuint (invite_port (ms_window_get_invite (window)), ==, port);
   g_assert_true (accepts ("127.0.0.2", port));
   /* The link names an address others reach, if this computer has one. */
-  g_assert_cmpstr (ms_window_get_invite (window), !=, invite);
-  g_assert_false (g_str_has_prefix (ms_window_get_invite (window), "mediastore://127."));
+  if (has_lan_address ()) {
+    g_assert_cmpstr (ms_window_get_invite (window), !=, invite);
+    g_assert_false (g_str_has_prefix (ms_window_get_invite (window), "mediastore://127."));
+  }
 
   WAIT_UNTIL (connected (window) && connected (guest) &&
               sees (ms_window_get_session (window), "Гость") &&
@@ -586,7 +607,8 @@ test_invite_dialog (void)
   WAIT_UNTIL (settled (host, TRUE));
   g_assert_true (g_settings_get_boolean (ms_media_get_settings (), "host-on-network"));
   g_assert_cmpstr (ms_invite_dialog_get_link (dialog), ==, ms_window_get_invite (window));
-  g_assert_cmpstr (ms_invite_dialog_get_link (dialog), !=, old_invite);
+  if (has_lan_address ())
+    g_assert_cmpstr (ms_invite_dialog_get_link (dialog), !=, old_invite);
   g_assert_true (gtk_widget_get_visible (ms_invite_dialog_get_qr_code (dialog)));
   g_assert_true (gtk_widget_get_sensitive (ms_invite_dialog_get_network_switch (dialog)));
   assert_fits (dialog, ms_invite_dialog_get_qr_code (dialog));
@@ -604,7 +626,8 @@ test_invite_dialog (void)
 
   /* A new link: the old code is withdrawn. */
   g_signal_emit_by_name (ms_invite_dialog_get_renew_button (dialog), "clicked");
-  WAIT_UNTIL (ms_host_get_code (host) != NULL && g_strcmp0 (ms_host_get_code (host), old->code) != 0);
+  WAIT_UNTIL (ms_host_get_code (host) != NULL &&
+              g_strcmp0 (ms_host_get_code (host), old->code) != 0);
   g_assert_cmpstr (ms_invite_dialog_get_link (dialog), ==, ms_window_get_invite (window));
   ms_invite_redeem_async (old->url, old->code, "Ann", NULL, on_renew_redeemed, &error);
   WAIT_UNTIL (error != NULL);

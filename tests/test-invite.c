@@ -112,8 +112,8 @@ static void
 test_short_links (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsInviteLink) app = ms_invite_link_parse (" mediastore://192.168.1.20:7880/abc-defg-hij\n",
-                                                       &error);
+  g_autoptr (MsInviteLink) app =
+    ms_invite_link_parse (" mediastore://192.168.1.20:7880/abc-defg-hij\n", &error);
   g_autoptr (MsInviteLink) web = NULL;
   g_autoptr (MsInviteLink) token = NULL;
   g_autofree char *built = NULL;

@@ -153,6 +153,9 @@ ms_invite_dialog_dispose (GObject *object)
 {
   MsInviteDialog *self = MS_INVITE_DIALOG (object);
 
+  if (self->parent != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->parent), (gpointer *) &self->parent);
+  self->parent = NULL;
   if (self->host != NULL)
     g_signal_handlers_disconnect_by_data (self->host, self);
   g_clear_object (&self->host);
@@ -284,6 +287,8 @@ ms_invite_dialog_new (GtkWindow *parent,
   self = g_object_new (MS_TYPE_INVITE_DIALOG, "transient-for", parent, "destroy-with-parent", TRUE,
                        NULL);
   self->parent = parent;
+  if (parent != NULL)
+    g_object_add_weak_pointer (G_OBJECT (parent), (gpointer *) &self->parent);
   self->host = g_object_ref (host);
   g_signal_connect_swapped (host, "notify::invite", G_CALLBACK (update), self);
   g_signal_connect_swapped (host, "notify::on-network", G_CALLBACK (update), self);

@@ -570,8 +570,9 @@ ms_window_join_code (MsWindow   *self,
   redeeming->window = g_object_ref (self);
   redeeming->url = g_strdup (url);
   adw_status_page_set_description (self->join_page, _("Joining…"));
-  ms_invite_redeem_async (url, code, name ? name : gtk_editable_get_text (GTK_EDITABLE (self->name_row)),
-                          self->redeeming, on_redeemed, redeeming);
+  if (name == NULL)
+    name = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
+  ms_invite_redeem_async (url, code, name, self->redeeming, on_redeemed, redeeming);
 }
 
 gboolean
