@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include <libsoup/soup.h>
+
 #include "ms-invite.h"
 
 static void
@@ -262,6 +264,123 @@ test_redeem_unreachable (void)
   g_assert_error (error, MS_INVITE_ERROR, MS_INVITE_ERROR_INVALID);
 }
 
+/* ---- what a server may answer to a redeem ---- */
+
+/* Answers for a code, from an HTTP server of the test's own standing for
+ * any server a link may point at (this is someone else's input). */
+static const struct {
+  const char *code;
+  guint       status;
+  const char *body;
+  int         error;     /* MsInviteError, or -1 for a token */
+} answers[] = {
+  { "aaa-aaaa-aaa", 200, "not json", MS_INVITE_ERROR_FAILED },
+  { "bbb-bbbb-bbb", 200, NULL /* nested a million deep */, MS_INVITE_ERROR_FAILED },
+  { "ccc-cccc-ccc", 410, "{\"error\":\"invitation-revoked\",\"message\":\"x\"}",
+    MS_INVITE_ERROR_REVOKED },
+  { "ddd-dddd-ddd", 410, "{\"error\":\"invitation-expired\"}", MS_INVITE_ERROR_EXPIRED },
+  { "eee-eeee-eee", 429, "", MS_INVITE_ERROR_RATE_LIMITED },
+  { "fff-ffff-fff", 404, "{\"error\":\"invitation-unknown\"}", MS_INVITE_ERROR_UNKNOWN },
+  { "ggg-gggg-ggg", 500, "{\"message\":\"boom\"}", MS_INVITE_ERROR_FAILED },
+  { "hhh-hhhh-hhh", 200, "{\"token\":5}", MS_INVITE_ERROR_FAILED },
+  { "iii-iiii-iii", 200, "[\"token\"]", MS_INVITE_ERROR_FAILED },
+  { "jjj-jjjj-jjj", 200, "{\"token\":\"t.o.k\",\"room\":\"r\",\"identity\":\"guest-1\"}", -1 },
+};
+
+static void
+serve_redeem (SoupServer        *server,
+              SoupServerMessage *msg,
+              const char        *path,
+              GHashTable        *query,
+              gpointer           user_data)
+{
+  char **names = user_data;
+  SoupMessageBody *request = soup_server_message_get_request_body (msg);
+
+  for (guint i = 0; i < G_N_ELEMENTS (answers); i++) {
+    g_autofree char *expected = g_strdup_printf ("/v1/invitations/%s/redeem", answers[i].code);
+    g_autofree char *body = NULL;
+
+    if (!g_str_equal (path, expected))
+      continue;
+    names[i] = g_strndup (request->data, request->length);
+    body = answers[i].body ? g_strdup (answers[i].body) : g_strnfill (1000000, '[');
+    soup_server_message_set_status (msg, answers[i].status, NULL);
+    soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body,
+                                      strlen (body));
+    return;
+  }
+  soup_server_message_set_status (msg, 404, NULL);
+}
+
+typedef struct {
+  gboolean  done;
+  char     *token;
+  char     *room;
+  char     *identity;
+  GError   *error;
+} Redeem;
+
+static void
+on_redeem_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Redeem *redeem = user_data;
+
+  redeem->token = ms_invite_redeem_finish (result, &redeem->room, &redeem->identity,
+                                           &redeem->error);
+  redeem->done = TRUE;
+}
+
+static void
+test_redeem_answers (void)
+{
+  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  char *requests[G_N_ELEMENTS (answers)] = { NULL };
+  GSList *uris;
+
+  soup_server_add_handler (server, NULL, serve_redeem, requests, NULL);
+  soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  url = g_strdup_printf ("ws://127.0.0.1:%d/v1/ws", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  for (guint i = 0; i < G_N_ELEMENTS (answers); i++) {
+    Redeem redeem = { 0 };
+    /* Without dashes and in capitals: the same code. */
+    g_autofree char *typed = g_ascii_strup (answers[i].code, -1);
+
+    g_test_message ("%s", answers[i].code);
+    ms_invite_redeem_async (url, typed, i % 2 ? "Анна" : NULL, NULL, on_redeem_done, &redeem);
+    while (!redeem.done)
+      g_main_context_iteration (NULL, TRUE);
+
+    if (answers[i].error < 0) {
+      g_assert_no_error (redeem.error);
+      g_assert_cmpstr (redeem.token, ==, "t.o.k");
+      g_assert_cmpstr (redeem.room, ==, "r");
+      g_assert_cmpstr (redeem.identity, ==, "guest-1");
+    } else {
+      g_assert_error (redeem.error, MS_INVITE_ERROR, answers[i].error);
+      g_assert_null (redeem.token);
+      g_assert_true (g_utf8_validate (redeem.error->message, -1, NULL));
+    }
+    /* The name goes with the request, when there is one. */
+    g_assert_cmpstr (requests[i], ==, i % 2 ? "{\"name\":\"Анна\"}" : "{}");
+
+    g_free (redeem.token);
+    g_free (redeem.room);
+    g_free (redeem.identity);
+    g_clear_error (&redeem.error);
+    g_free (requests[i]);
+  }
+  soup_server_disconnect (server);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -278,6 +397,7 @@ main (int   argc,
   g_test_add_func ("/invite/bad-codes", test_bad_codes);
   g_test_add_func ("/invite/http-base", test_http_base);
   g_test_add_func ("/invite/redeem-unreachable", test_redeem_unreachable);
+  g_test_add_func ("/invite/redeem-answers", test_redeem_answers);
 
   return g_test_run ();
 }

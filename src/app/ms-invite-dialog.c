@@ -171,23 +171,13 @@ ms_invite_dialog_class_init (MsInviteDialogClass *klass)
   object_class->dispose = ms_invite_dialog_dispose;
 }
 
-static GtkWidget *
-boxed_list (void)
-{
-  GtkWidget *list = gtk_list_box_new ();
-
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (list, "boxed-list");
-  return list;
-}
-
 static void
 ms_invite_dialog_init (MsInviteDialog *self)
 {
   GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *header = adw_header_bar_new ();
   GtkWidget *body = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
-  GtkWidget *list = boxed_list ();
+  GtkWidget *group = adw_preferences_group_new ();
   GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
 
   gtk_window_set_title (GTK_WINDOW (self), _("Invite Others"));
@@ -225,7 +215,7 @@ ms_invite_dialog_init (MsInviteDialog *self)
   gtk_widget_add_css_class (self->copy_button, "flat");
   g_signal_connect_swapped (self->copy_button, "clicked", G_CALLBACK (on_copy), self);
   adw_action_row_add_suffix (self->link_row, self->copy_button);
-  gtk_list_box_append (GTK_LIST_BOX (list), GTK_WIDGET (self->link_row));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), GTK_WIDGET (self->link_row));
 
   self->network_row = ADW_ACTION_ROW (adw_action_row_new ());
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->network_row),
@@ -236,8 +226,8 @@ ms_invite_dialog_init (MsInviteDialog *self)
   adw_action_row_set_activatable_widget (self->network_row, GTK_WIDGET (self->network_switch));
   g_signal_connect_swapped (self->network_switch, "notify::active", G_CALLBACK (on_switch_active),
                             self);
-  gtk_list_box_append (GTK_LIST_BOX (list), GTK_WIDGET (self->network_row));
-  gtk_box_append (GTK_BOX (body), list);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), GTK_WIDGET (self->network_row));
+  gtk_box_append (GTK_BOX (body), group);
 
   self->qr_code = gtk_picture_new ();
   gtk_picture_set_can_shrink (GTK_PICTURE (self->qr_code), TRUE);
