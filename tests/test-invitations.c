@@ -584,6 +584,34 @@ test_rate_limit (void)
   test_server_stop (server);
 }
 
+/* Invitations live in memory: after a restart the host creates its
+ * invitation again under the code it shared, and the link works again. */
+static void
+test_recreate (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (TestServer) restarted = NULL;
+  g_autofree char *code = create (server, "{\"room\":\"call\"}");
+  g_autofree char *body = g_strdup_printf ("{\"room\":\"call\",\"ttl\":600,\"code\":\"%s\"}",
+                                           code);
+  g_autofree char *again = NULL;
+  g_autoptr (Reply) reply = NULL;
+
+  test_server_stop (server);
+  restarted = test_server_start (NULL);
+
+  reply = redeem (restarted, code, NULL);
+  assert_error (reply, 404, "invitation-unknown", "This invitation does not exist.");
+
+  again = create (restarted, body);
+  g_assert_cmpstr (again, ==, code);
+  g_clear_pointer (&reply, reply_free);
+  reply = redeem (restarted, code, "{\"name\":\"Ann\"}");
+  g_assert_cmpuint (reply->status, ==, 200);
+
+  test_server_stop (restarted);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -596,6 +624,7 @@ main (int   argc,
   g_test_add_func ("/invitations/auth", test_auth);
   g_test_add_func ("/invitations/bad-requests", test_bad_requests);
   g_test_add_func ("/invitations/rate-limit", test_rate_limit);
+  g_test_add_func ("/invitations/recreate", test_recreate);
 
   return g_test_run ();
 }

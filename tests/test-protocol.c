@@ -2104,6 +2104,104 @@ test_identifier (void)
   g_assert_false (ms_validate_identifier (NULL, 64));
 }
 
+/* Whether the codec accepts a set-profile with @member set to @value (a
+ * JSON string literal), under @limits. */
+static gboolean
+codec_accepts (const char     *member,
+               const char     *value,
+               const MsLimits *limits)
+{
+  g_autofree char *json = g_strdup_printf ("{\"type\":\"set-profile\",\"id\":1,\"%s\":%s}",
+                                           member, value);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsMessage) msg = ms_message_decode (json, strlen (json), MS_DIRECTION_TO_SERVER,
+                                                 limits, NULL, &error);
+
+  g_assert_true ((msg == NULL) == (error != NULL));
+  return msg != NULL;
+}
+
+/* One rule per kind of value, in ms-protocol.h, and the codec applies
+ * exactly it (with the limit given). */
+static void
+test_shared_rules (void)
+{
+  struct {
+    const char *text;       /* C string */
+    const char *json;       /* the same as a JSON string literal */
+    gboolean    name_valid;
+    gboolean    avatar_valid;
+  } cases[] = {
+    { "Ann", "\"Ann\"", TRUE, FALSE },
+    { "Zoë “Alice” Ångström", "\"Zoë “Alice” Ångström\"", TRUE, FALSE },
+    { "Ann Lee", "\"Ann Lee\"", TRUE, FALSE },
+    { "", "\"\"", FALSE, FALSE },
+    { "Ann\a", "\"Ann\\u0007\"", FALSE, FALSE },
+    { "Ann\n", "\"Ann\\n\"", FALSE, FALSE },
+    { "Ann\xc2\x85", "\"Ann\\u0085\"", FALSE, FALSE },
+    { "https://example.org/a.png", "\"https://example.org/a.png\"", TRUE, TRUE },
+    { "HTTP://example.org/a.png", "\"HTTP://example.org/a.png\"", TRUE, TRUE },
+    { "https://example.org/a b.png", "\"https://example.org/a b.png\"", TRUE, FALSE },
+    { "https://example.org/a\tb.png", "\"https://example.org/a\\tb.png\"", FALSE, FALSE },
+    { "https://", "\"https://\"", TRUE, FALSE },
+    { "file:///etc/passwd", "\"file:///etc/passwd\"", TRUE, FALSE },
+    { "javascript:alert(1)", "\"javascript:alert(1)\"", TRUE, FALSE },
+  };
+  g_autofree char *name16 = g_strnfill (16, 'n');
+  g_autofree char *name17 = g_strnfill (17, 'n');
+  g_autofree char *name16_json = g_strdup_printf ("\"%s\"", name16);
+  g_autofree char *name17_json = g_strdup_printf ("\"%s\"", name17);
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) too_many = NULL;
+  const char *grants_ok[] = { "camera", "*", "sip:a@b", NULL };
+  const char *grants_bad[] = { "camera", "a b", NULL };
+  const char *grants_long[] = { "camera-0123456789ab", NULL };
+  MsLimits limits;
+
+  ms_limits_init_default (&limits);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_test_message ("case %u: %s", i, cases[i].json);
+    g_assert_cmpint (ms_validate_display_name (cases[i].text, limits.max_name_length), ==,
+                     cases[i].name_valid);
+    g_assert_cmpint (ms_validate_avatar_url (cases[i].text, limits.max_url_length), ==,
+                     cases[i].avatar_valid);
+    g_assert_cmpint (codec_accepts ("display_name", cases[i].json, &limits), ==,
+                     cases[i].name_valid);
+    g_assert_cmpint (codec_accepts ("avatar", cases[i].json, &limits), ==,
+                     cases[i].avatar_valid);
+  }
+
+  g_assert_false (ms_validate_display_name (NULL, 128));
+  g_assert_false (ms_validate_display_name ("\xff\xfe", 128));
+  g_assert_false (ms_validate_avatar_url (NULL, 2048));
+  g_assert_false (ms_validate_avatar_url ("https://example.org/\xff", 2048));
+
+  /* The limits are parameters, and the codec passes its own. */
+  limits.max_name_length = 16;
+  g_assert_true (ms_validate_display_name (name16, 16));
+  g_assert_false (ms_validate_display_name (name17, 16));
+  g_assert_true (codec_accepts ("display_name", name16_json, &limits));
+  g_assert_false (codec_accepts ("display_name", name17_json, &limits));
+  g_assert_false (ms_validate_avatar_url ("https://example.org/a.png", 24));
+  g_assert_true (ms_validate_avatar_url ("https://example.org/a.png", 25));
+
+  g_assert_true (ms_validate_grant_list (NULL, 64));
+  g_assert_true (ms_validate_grant_list (grants_ok, 64));
+  g_assert_false (ms_validate_grant_list (grants_bad, 64));
+  g_assert_true (ms_validate_grant_list (grants_long, 64));
+  g_assert_false (ms_validate_grant_list (grants_long, 16));
+  for (guint i = 0; i < MS_PROTOCOL_MAX_LIST; i++)
+    g_strv_builder_add (builder, "camera");
+  g_clear_pointer (&too_many, g_strfreev);
+  too_many = g_strv_builder_end (builder);
+  g_assert_true (ms_validate_grant_list ((const char * const *) too_many, 64));
+  g_strv_builder_addv (builder, (const char **) too_many);
+  g_strv_builder_add (builder, "camera");
+  g_clear_pointer (&too_many, g_strfreev);
+  too_many = g_strv_builder_end (builder);
+  g_assert_false (ms_validate_grant_list ((const char * const *) too_many, 64));
+}
+
 static void
 test_grant_allows (void)
 {
@@ -2224,6 +2322,7 @@ main (int    argc,
   g_test_add_func ("/protocol/malformed/nesting", test_nesting);
   g_test_add_func ("/protocol/malformed/mutations", test_mutations);
   g_test_add_func ("/protocol/check-json", test_check_json);
+  g_test_add_func ("/protocol/shared-rules", test_shared_rules);
 
   return g_test_run ();
 }

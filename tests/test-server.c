@@ -759,6 +759,45 @@ test_token_failures (void)
   test_server_stop (server);
 }
 
+/* max-id-length applies to the identities and rooms of tokens as it does
+ * to everything in the frames: a token the defaults allow is refused by a
+ * server with a shorter limit, and POST /v1/token will not mint one. */
+static void
+test_token_id_length (void)
+{
+  g_autoptr (TestServer) server = test_server_start ("--max-id-length=16", NULL);
+  g_autoptr (TestPeer) alice = test_peer_join (server, "r", "alice", NULL);
+  g_autoptr (TestPeer) peer = test_peer_connect (server);
+  g_autofree char *token = test_token ("r", "alice-0123456789ab", NULL);
+  g_autofree char *room_token = test_token ("room-0123456789ab", "bob", NULL);
+  g_autofree char *refused = NULL;
+  g_autofree char *grants_refused = NULL;
+  g_autoptr (TestPeer) other = NULL;
+  guint status;
+
+  test_peer_send (peer, "{\"type\":\"join\",\"id\":1,\"protocol\":1,\"token\":\"%s\"}", token);
+  test_peer_expect_error (peer, MS_PROTOCOL_ERROR_UNAUTHORIZED, 1);
+  g_assert_cmpuint (test_peer_wait_closed (peer), ==, MS_CLOSE_UNAUTHORIZED);
+
+  other = test_peer_connect (server);
+  test_peer_send (other, "{\"type\":\"join\",\"id\":2,\"protocol\":1,\"token\":\"%s\"}",
+                  room_token);
+  test_peer_expect_error (other, MS_PROTOCOL_ERROR_UNAUTHORIZED, 2);
+
+  refused = test_server_http (server, "POST", "/v1/token", MS_DEV_SECRET,
+                              "{\"room\":\"r\",\"identity\":\"alice-0123456789ab\"}", &status);
+  g_assert_cmpuint (status, ==, 400);
+  grants_refused = test_server_http (server, "POST", "/v1/token", MS_DEV_SECRET,
+                                     "{\"room\":\"r\",\"identity\":\"bob\",\"grants\":"
+                                     "{\"send_tracks\":[\"camera-0123456789ab\"]}}", &status);
+  g_assert_cmpuint (status, ==, 400);
+
+  test_peer_barrier (alice);
+  test_peer_assert_quiet (alice);
+
+  test_server_stop (server);
+}
+
 static void
 test_garbage (void)
 {
@@ -993,6 +1032,7 @@ main (int   argc,
   g_test_add_func ("/server/foreign-tracks", test_foreign_tracks);
   g_test_add_func ("/server/replace-identity", test_replace_identity);
   g_test_add_func ("/server/token-failures", test_token_failures);
+  g_test_add_func ("/server/token-id-length", test_token_id_length);
   g_test_add_func ("/server/garbage", test_garbage);
   g_test_add_func ("/server/flood", test_flood);
   g_test_add_func ("/server/room-full", test_room_full);

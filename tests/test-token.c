@@ -864,6 +864,88 @@ assert_mint_refused (const MsTokenClaims *claims,
 }
 
 /* Minting refuses what verifying would refuse. */
+/* The rules of ms-protocol.h, the same for tokens as for the codec: an
+ * avatar with a space, a name with a control character, grant lists too
+ * long, and the server's max-id-length and max-name-length. */
+static void
+test_shared_rules (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr (MsTokenClaims) claims = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *spaced = NULL;
+  g_autofree char *spaced_token = NULL;
+  g_autofree char *control = NULL;
+  g_autofree char *control_token = NULL;
+  g_autofree char *long_sub = NULL;
+  g_autofree char *long_sub_token = NULL;
+  g_autoptr (MsTokenClaims) verified = NULL;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  MsLimits limits;
+
+  /* Signed by the key's owner, yet refused: the avatar has a space. */
+  spaced = edit_payload ("avatar", "\"https://example.org/a b.png\"");
+  spaced_token = sign (spaced);
+  assert_refused (fixture, spaced_token, MS_TOKEN_ERROR_MALFORMED);
+  g_assert_false (ms_validate_avatar_url ("https://example.org/a b.png", 2048));
+
+  claims = full_claims ();
+  claims->avatar = g_strdup ("https://example.org/a b.png");
+  assert_mint_refused (claims, MS_TOKEN_ERROR_MALFORMED);
+  g_clear_pointer (&claims->avatar, g_free);
+  claims->avatar = g_strdup ("https://example.org/a\tb.png");
+  assert_mint_refused (claims, MS_TOKEN_ERROR_MALFORMED);
+  g_clear_pointer (&claims->avatar, g_free);
+
+  control = edit_payload ("name", "\"Ann\\u0007\"");
+  control_token = sign (control);
+  assert_refused (fixture, control_token, MS_TOKEN_ERROR_MALFORMED);
+
+  /* A grant list over MS_PROTOCOL_MAX_LIST entries, as the codec refuses. */
+  for (guint i = 0; i <= MS_PROTOCOL_MAX_LIST; i++)
+    g_strv_builder_add (builder, "camera");
+  g_strfreev (claims->grants.send_tracks);
+  claims->grants.send_tracks = g_strv_builder_end (builder);
+  g_assert_false (ms_validate_grant_list ((const char * const *) claims->grants.send_tracks, 64));
+  assert_mint_refused (claims, MS_TOKEN_ERROR_MALFORMED);
+  g_clear_pointer (&claims, ms_token_claims_free);
+
+  /* max-id-length reaches tokens: a 20-byte identity is fine by the
+   * defaults and refused by a server whose limit is 16. */
+  ms_limits_init_default (&limits);
+  limits.max_id_length = 16;
+  long_sub = edit_payload ("sub", "\"alice-0123456789ab\"");
+  long_sub_token = sign (long_sub);
+  verified = ms_token_verify (long_sub_token, fixture->keyring, NOW, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&verified, ms_token_claims_free);
+  verified = ms_token_verify_full (long_sub_token, fixture->keyring, &limits, NOW, &error);
+  g_assert_null (verified);
+  g_assert_error (error, MS_TOKEN_ERROR, MS_TOKEN_ERROR_MALFORMED);
+  g_clear_error (&error);
+
+  claims = full_claims ();
+  g_free (claims->identity);
+  claims->identity = g_strdup ("alice-0123456789ab");
+  token = ms_token_mint_full (claims, MS_DEV_SECRET, &limits, &error);
+  g_assert_null (token);
+  g_assert_error (error, MS_TOKEN_ERROR, MS_TOKEN_ERROR_MALFORMED);
+  g_clear_error (&error);
+  limits.max_id_length = 64;
+
+  /* And max-name-length: "Zoë “Alice” Ångström" is 27 bytes. */
+  limits.max_name_length = 16;
+  token = ms_token_mint_full (claims, MS_DEV_SECRET, &limits, &error);
+  g_assert_null (token);
+  g_assert_error (error, MS_TOKEN_ERROR, MS_TOKEN_ERROR_MALFORMED);
+  g_clear_error (&error);
+  limits.max_name_length = 128;
+  token = ms_token_mint_full (claims, MS_DEV_SECRET, &limits, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (token);
+}
+
 static void
 test_mint_refuses (void)
 {
@@ -1197,6 +1279,76 @@ test_cli_config (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* The command applies the --config file's [limits] and the protocol's
+ * rules, as the server would. */
+static void
+test_cli_limits (void)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  struct {
+    const char *args[12];
+    int         status;
+    const char *message;
+  } cases[] = {
+    { { "token", "--config", NULL, "--room", "r", "--identity", "alice-0123456789ab", NULL },
+      2, "--identity" },
+    { { "token", "--config", NULL, "--room", "room-0123456789ab", "--identity", "a", NULL },
+      2, "--room" },
+    { { "token", "--config", NULL, "--room", "r", "--identity", "a", "--send-tracks",
+        "camera-0123456789ab", NULL }, 2, "camera-0123456789ab" },
+    { { "token", "--config", NULL, "--room", "r", "--identity", "a", "--name",
+        "A name longer than sixteen", NULL }, 2, "--name" },
+    { { "token", "--dev", "--room", "r", "--identity", "a", "--avatar",
+        "https://example.org/a b.png", NULL }, 2, "--avatar" },
+    { { "token", "--dev", "--room", "r", "--identity", "a", "--name", "Ann\x07", NULL },
+      2, "--name" },
+  };
+
+  if (!have_cli ())
+    return;
+
+  dir = g_dir_make_tmp ("test-token-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "server.conf", NULL);
+  g_file_set_contents (path,
+                       "[auth]\napi-secret=" OTHER_SECRET "\n\n"
+                       "[limits]\nmax-id-length=16\nmax-name-length=16\n", -1, &error);
+  g_assert_no_error (error);
+
+  launcher = cli_launcher ();
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    if (cases[i].args[2] == NULL)
+      cases[i].args[2] = path;
+    g_test_message ("case %" G_GSIZE_FORMAT, i);
+    g_assert_cmpint (run_cli (launcher, cases[i].args, &out, &err), ==, cases[i].status);
+    g_assert_cmpstr (out, ==, "");
+    g_assert_nonnull (strstr (err, cases[i].message));
+  }
+
+  /* Within the limits, the same file signs. */
+  {
+    const char *args[] = { "token", "--config", path, "--room", "r", "--identity",
+                           "alice-0123456789", "--name", "Alice", NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr (MsTokenClaims) claims = NULL;
+    gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+    g_assert_cmpint (run_cli (launcher, args, &out, &err), ==, 0);
+    claims = verify_cli_output (out, "mediastore", OTHER_SECRET, now);
+    g_assert_cmpstr (claims->identity, ==, "alice-0123456789");
+  }
+
+  g_assert_cmpint (g_remove (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 static void
 test_cli_failures (void)
 {
@@ -1284,6 +1436,7 @@ main (int    argc,
   ADD ("/token/refuse/missing-claims", test_missing_claims);
   ADD ("/token/refuse/wrong-types", test_wrong_types);
   ADD ("/token/refuse/garbage", test_garbage);
+  ADD ("/token/shared-rules", test_shared_rules);
 
 #undef ADD
 
@@ -1295,6 +1448,7 @@ main (int    argc,
   g_test_add_func ("/token/cli/env", test_cli_env);
   g_test_add_func ("/token/cli/config", test_cli_config);
   g_test_add_func ("/token/cli/failures", test_cli_failures);
+  g_test_add_func ("/token/cli/limits", test_cli_limits);
 
   return g_test_run ();
 }

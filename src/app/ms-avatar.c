@@ -18,6 +18,7 @@
 #include <libsoup/soup.h>
 
 #include "ms-avatar.h"
+#include "ms-protocol.h"
 
 /* Pictures are decoded to fit this square: a 96 px tile avatar at scale 2. */
 #define DECODE_SIDE 192
@@ -243,9 +244,10 @@ start (const char *url)
 
   fetch->url = g_strdup (url);
   /* The server checks avatars, but a picture is fetched from wherever
-   * it says: nothing but the web's own schemes. */
+   * it says: the protocol's rule again, nothing but the web's schemes.
+   * The length is the server's to limit (max-url-length). */
   if (scheme == NULL || g_uri_get_host (uri) == NULL ||
-      !(g_ascii_strcasecmp (scheme, "http") == 0 || g_ascii_strcasecmp (scheme, "https") == 0)) {
+      !ms_validate_avatar_url (url, G_MAXSIZE)) {
     fail (fetch, "not an http(s) URL");
     return;
   }

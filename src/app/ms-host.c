@@ -390,7 +390,7 @@ api_request (MsHost              *self,
 
     soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
   }
-  soup_session_send_and_read_async (self->http, msg, G_PRIORITY_DEFAULT, self->cancellable,
+  soup_session_send_and_read_async (self->http, msg, G_PRIORITY_HIGH, self->cancellable,
                                     on_api_answer, task);
 }
 
@@ -559,7 +559,7 @@ on_launch_line (GObject      *source,
   }
 
   if (!g_str_has_prefix (line, "listening on ")) {
-    g_data_input_stream_read_line_async (launch->out, G_PRIORITY_DEFAULT,
+    g_data_input_stream_read_line_async (launch->out, G_PRIORITY_HIGH,
                                          g_task_get_cancellable (task), on_launch_line,
                                          g_steal_pointer (&task));
     return;
@@ -617,7 +617,7 @@ launch_server (MsHost              *self,
   }
 
   launch->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (launch->process));
-  g_data_input_stream_read_line_async (launch->out, G_PRIORITY_DEFAULT, self->cancellable,
+  g_data_input_stream_read_line_async (launch->out, G_PRIORITY_HIGH, self->cancellable,
                                        on_launch_line, g_steal_pointer (&task));
 }
 
@@ -748,6 +748,9 @@ fail (MsHost *self,
   g_signal_emit (self, signals[SERVER_FAILED], 0, error);
 }
 
+static void restart_after_death (MsHost     *self,
+                                 const char *why);
+
 static void
 on_restarted_after_death (GObject      *source,
                           GAsyncResult *result,
@@ -760,32 +763,19 @@ on_restarted_after_death (GObject      *source,
     set_busy (self, FALSE);
     g_signal_emit (self, signals[SERVER_RESTARTED], 0);
   } else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_autoptr (GError) failed = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
-                                             _("The call server stopped and could not be "
-                                               "started again: %s"), error->message);
-
-    set_busy (self, FALSE);
-    fail (self, failed);
+    /* Say, its port taken meanwhile: another try counts as a death. */
+    restart_after_death (self, error->message);
   }
 }
 
+/* The server is gone without being asked to: again, unless that happened
+ * too often of late. */
 static void
-on_server_exited (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+restart_after_death (MsHost     *self,
+                     const char *why)
 {
-  GWeakRef *watch = user_data;
-  g_autoptr (MsHost) self = g_weak_ref_get (watch);
   gint64 now = g_get_monotonic_time ();
   guint recent = 0;
-
-  g_weak_ref_clear (watch);
-  g_free (watch);
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-
-  /* Stopped on purpose, or replaced. */
-  if (self == NULL || self->stopped || G_SUBPROCESS (source) != self->server)
-    return;
 
   g_clear_object (&self->server);
   memmove (self->deaths + 1, self->deaths, sizeof self->deaths - sizeof self->deaths[0]);
@@ -799,13 +789,36 @@ on_server_exited (GObject      *source,
                              "The call server stopped %u times in a short while: the call ended",
                              recent), recent);
 
+    if (why != NULL)
+      g_message ("%s", why);
+    set_busy (self, FALSE);
     fail (self, error);
     return;
   }
 
-  g_message ("The call server stopped; starting it again on port %u", self->port);
+  g_message ("The call server stopped%s%s; starting it again on port %u", why ? ": " : "",
+             why ? why : "", self->port);
   set_busy (self, TRUE);
   restart_server (self, on_restarted_after_death, NULL);
+}
+
+static void
+on_server_exited (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GWeakRef *watch = user_data;
+  g_autoptr (MsHost) self = g_weak_ref_get (watch);
+
+  g_weak_ref_clear (watch);
+  g_free (watch);
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+
+  /* Stopped on purpose, or replaced. */
+  if (self == NULL || self->stopped || G_SUBPROCESS (source) != self->server)
+    return;
+
+  restart_after_death (self, NULL);
 }
 
 /* ---- starting ---- */

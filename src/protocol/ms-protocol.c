@@ -740,16 +740,6 @@ is_printable_ascii (const char *str)
   return TRUE;
 }
 
-static gboolean
-is_identifier_text (const char *str)
-{
-  for (const char *p = str; *p != '\0'; p++) {
-    if (!is_identifier_char (*p))
-      return FALSE;
-  }
-  return TRUE;
-}
-
 /* Avatars are shown by other people's clients: only web images, never
  * file:, data: or javascript: URLs. */
 static gboolean
@@ -834,21 +824,26 @@ typedef enum {
 #define NO_LIMIT ((goffset) -1)
 #define LIMIT(field) G_STRUCT_OFFSET (MsLimits, field)
 
+/* A rule with @validate (one of the public ms_validate_*() checks, the
+ * same everywhere) uses that alone; the others check the length, UTF-8
+ * and then @check. */
 typedef struct {
   goffset      limit;       /* offset of the maximum length in MsLimits */
   gsize        min_length;
   gboolean   (*check) (const char *str);
   const char  *noun;
   const char  *unit;
+  gboolean   (*validate) (const char *str, gsize max_length);
 } TextRule;
 
 static const TextRule text_rules[] = {
-  [TEXT_IDENTIFIER] = { LIMIT (max_id_length), 1, is_identifier_text,
-                        "a string", "characters from A-Z a-z 0-9 . _ : @ -" },
-  [TEXT_NAME] = { LIMIT (max_name_length), 1, has_no_control_chars,
-                  "a string", "bytes without control characters" },
-  [TEXT_AVATAR] = { LIMIT (max_url_length), 1, is_avatar_url,
-                    "an http or https URL", "bytes" },
+  [TEXT_IDENTIFIER] = { LIMIT (max_id_length), 1, NULL,
+                        "a string", "characters from A-Z a-z 0-9 . _ : @ -",
+                        ms_validate_identifier },
+  [TEXT_NAME] = { LIMIT (max_name_length), 1, NULL,
+                  "a string", "bytes without control characters", ms_validate_display_name },
+  [TEXT_AVATAR] = { LIMIT (max_url_length), 1, NULL,
+                    "an http or https URL", "bytes", ms_validate_avatar_url },
   [TEXT_ICE_URL] = { LIMIT (max_url_length), 1, is_ice_url,
                      "a stun:, stuns:, turn: or turns: URL", "bytes" },
   [TEXT_SDP] = { LIMIT (max_sdp_length), 1, NULL, "a string", "bytes" },
@@ -891,8 +886,12 @@ text_is_valid (const MsLimits *limits,
                const char     *str)
 {
   const TextRule *rule = &text_rules[kind];
-  gsize length = strlen (str);
+  gsize length;
 
+  if (rule->validate != NULL)
+    return rule->validate (str, text_max_length (limits, kind));
+
+  length = strlen (str);
   return length >= rule->min_length &&
          length <= text_max_length (limits, kind) &&
          g_utf8_validate (str, length, NULL) &&
@@ -1267,6 +1266,7 @@ read_grant_list (const Decoder  *d,
                  GStrv          *out)
 {
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) list = NULL;
   JsonArray *array;
 
   if (!read_array (d, object, name, MS_PROTOCOL_MAX_LIST, &array))
@@ -1276,16 +1276,20 @@ read_grant_list (const Decoder  *d,
     JsonNode *element = json_array_get_element (array, i);
     const char *item = holds_type (element, G_TYPE_STRING) ? json_node_get_string (element) : NULL;
 
-    if (item == NULL ||
-        (!g_str_equal (item, "*") && !ms_validate_identifier (item, d->limits->max_id_length)))
-      return field_error (d, name, "must hold identifiers of 1-%" G_GSIZE_FORMAT
-                          " characters from A-Z a-z 0-9 . _ : @ -, or \"*\"",
-                          d->limits->max_id_length);
+    if (item == NULL)
+      break;
 
     g_strv_builder_add (builder, item);
   }
 
-  *out = g_strv_builder_end (builder);
+  list = g_strv_builder_end (builder);
+  if (g_strv_length (list) != json_array_get_length (array) ||
+      !ms_validate_grant_list ((const char * const *) list, d->limits->max_id_length))
+    return field_error (d, name, "must hold identifiers of 1-%" G_GSIZE_FORMAT
+                        " characters from A-Z a-z 0-9 . _ : @ -, or \"*\"",
+                        d->limits->max_id_length);
+
+  *out = g_steal_pointer (&list);
   return TRUE;
 }
 

@@ -421,6 +421,33 @@ handle_revoke (MsServer          *self,
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
 }
 
+/* Whom a bucket counts: the client's IPv4 address, or the /64 network of
+ * an IPv6 one, since a single host usually holds a whole /64. */
+static char *
+bucket_key (const char *remote)
+{
+  g_autoptr (GInetAddress) address = remote != NULL ? g_inet_address_new_from_string (remote)
+                                                    : NULL;
+  g_autoptr (GInetAddress) network = NULL;
+  guint8 bytes[16];
+
+  if (address == NULL)
+    return g_strdup (remote != NULL ? remote : "?");
+
+  if (g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
+    return g_inet_address_to_string (address);
+
+  memcpy (bytes, g_inet_address_to_bytes (address), sizeof bytes);
+  /* ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket. */
+  if (!(bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == 0 &&
+        bytes[4] == 0 && bytes[5] == 0 && bytes[6] == 0 && bytes[7] == 0 &&
+        bytes[8] == 0 && bytes[9] == 0 && bytes[10] == 0xff && bytes[11] == 0xff))
+    memset (bytes + 8, 0, 8);
+  network = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
+
+  return g_inet_address_to_string (network);
+}
+
 /* Takes what is left of @address's bucket. Returns FALSE, with the
  * seconds until the next attempt in @retry_after, when nothing is. */
 static gboolean
@@ -489,6 +516,7 @@ handle_redeem (MsServer          *self,
   g_autofree char *code = NULL;
   g_autofree char *token = NULL;
   g_autofree char *hint = NULL;
+  g_autofree char *key = NULL;
   MsInvitation *invitation;
   MsRateBucket *bucket;
   JsonNode *node;
@@ -499,7 +527,8 @@ handle_redeem (MsServer          *self,
   if (!check_method (msg, SOUP_METHOD_POST))
     return;
 
-  if (!bucket_take (self, remote != NULL ? remote : "?", &bucket, &retry_after)) {
+  key = bucket_key (remote);
+  if (!bucket_take (self, key, &bucket, &retry_after)) {
     g_autofree char *seconds = g_strdup_printf ("%u", retry_after);
 
     self->metrics.invitations_refused_total[MS_REFUSAL_RATE_LIMITED]++;
@@ -563,7 +592,7 @@ handle_redeem (MsServer          *self,
   claims->expires = MIN (invitation->expires, now + GUEST_TOKEN_TTL);
   ms_grants_copy_to (&invitation->grants, &claims->grants);
 
-  token = ms_token_mint (claims, self->config->api_secret, &error);
+  token = ms_token_mint_full (claims, self->config->api_secret, &self->config->limits, &error);
   if (token == NULL) {
     self->metrics.errors_total[MS_PROTOCOL_ERROR_SERVER_ERROR]++;
     ms_server_log (G_LOG_LEVEL_WARNING, invitation->room, NULL,

@@ -390,7 +390,8 @@ on_token (SoupServer        *soup,
 
   claims = claims_from_request (self, body, &error);
   if (claims != NULL)
-    token = ms_token_mint (claims, self->config->api_secret, &error);
+    token = ms_token_mint_full (claims, self->config->api_secret, &self->config->limits,
+                                &error);
   if (token == NULL) {
     self->metrics.errors_total[MS_PROTOCOL_ERROR_BAD_REQUEST]++;
     respond_error (msg, SOUP_STATUS_BAD_REQUEST, MS_PROTOCOL_ERROR_BAD_REQUEST, error->message);

@@ -252,8 +252,8 @@ handle_join (MsServer        *self,
     return;
   }
 
-  claims = ms_token_verify (msg->u.join.token, self->keyring,
-                            g_get_real_time () / G_USEC_PER_SEC, &error);
+  claims = ms_token_verify_full (msg->u.join.token, self->keyring, &self->config->limits,
+                                 g_get_real_time () / G_USEC_PER_SEC, &error);
   if (claims == NULL) {
     MsProtocolError code = ms_token_error_to_protocol (error->code);
 

@@ -6,7 +6,9 @@
  * order, so that a token minted on the server's machine is one the server
  * accepts: --dev, then api-secret in the [auth] group of the --config key
  * file, then MEDIASTORE_API_SECRET. Never on the command line, where every
- * local user could read it.
+ * local user could read it. The [limits] of that file apply too, with the
+ * protocol's rules (ms-protocol.h), so that the command refuses what the
+ * server would.
  */
 
 #define G_LOG_DOMAIN "MsToken"
@@ -17,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ms-config.h"
 #include "ms-token-command.h"
 #include "ms-token.h"
 
 #define EXIT_USAGE 2
-#define DEFAULT_KEY_ID "mediastore"
 #define DEFAULT_TTL (6 * 3600)
 /* Ten years: far beyond any sane token, well within gint64. */
 #define MAX_DURATION (3650 * 24 * 3600)
@@ -141,9 +143,11 @@ static GStrv
 parse_grant_list (const char          *option_name,
                   const char * const  *values,
                   const char          *fallback,
+                  const MsLimits      *limits,
                   GError             **error)
 {
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) list = NULL;
 
   if (values == NULL) {
     if (fallback != NULL)
@@ -160,29 +164,38 @@ parse_grant_list (const char          *option_name,
       if (*item == '\0')
         continue;
 
-      if (!g_str_equal (item, "*") && !ms_validate_identifier (item, 64)) {
+      /* The list's rule, item by item, to name the item that breaks it. */
+      if (!ms_validate_grant_list ((const char * const []) { item, NULL },
+                                   limits->max_id_length)) {
         g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                     _("Invalid entry “%s” for %s: use names of 1 to 64 letters, digits, "
+                     _("Invalid entry “%s” for %s: use names of 1 to %u letters, digits, "
                        "“.”, “_”, “:”, “@” or “-”, or “*” for any"),
-                     item, option_name);
+                     item, option_name, (guint) limits->max_id_length);
         return NULL;
       }
       g_strv_builder_add (builder, item);
     }
   }
 
-  return g_strv_builder_end (builder);
+  list = g_strv_builder_end (builder);
+  if (!ms_validate_grant_list ((const char * const *) list, limits->max_id_length)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 _("Too many entries for %s: at most %d"), option_name, MS_PROTOCOL_MAX_LIST);
+    return NULL;
+  }
+
+  return g_steal_pointer (&list);
 }
 
-/* Finds the key id and secret that sign the token. */
+/* Finds the key id and secret that sign the token; @file is the --config
+ * file's configuration, or NULL. */
 static gboolean
-resolve_key (const Options  *options,
-             char          **out_key_id,
-             char          **out_secret,
-             GError        **error)
+resolve_key (const Options   *options,
+             const MsConfig  *file,
+             char           **out_key_id,
+             char           **out_secret,
+             GError         **error)
 {
-  g_autofree char *key_id = NULL;
-  g_autofree char *secret = NULL;
   const char *env_secret = g_getenv ("MEDIASTORE_API_SECRET");
   const char *env_key = g_getenv ("MEDIASTORE_API_KEY");
 
@@ -192,43 +205,28 @@ resolve_key (const Options  *options,
     return TRUE;
   }
 
-  if (options->config != NULL) {
-    g_autoptr (GKeyFile) key_file = g_key_file_new ();
-    g_autoptr (GError) local_error = NULL;
-
-    if (!g_key_file_load_from_file (key_file, options->config, G_KEY_FILE_NONE, &local_error)) {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, _("Could not read %s: %s"),
-                   options->config, local_error->message);
-      return FALSE;
-    }
-
-    key_id = g_key_file_get_string (key_file, "auth", "api-key", NULL);
-    secret = g_key_file_get_string (key_file, "auth", "api-secret", NULL);
-    if (secret != NULL && *secret == '\0')
-      g_clear_pointer (&secret, g_free);
+  if (file != NULL && file->api_secret != NULL) {
+    *out_key_id = g_strdup (file->api_key);
+    *out_secret = g_strdup (file->api_secret);
+    return TRUE;
   }
 
-  if (secret == NULL && env_secret != NULL && *env_secret != '\0') {
-    secret = g_strdup (env_secret);
-    if (env_key != NULL && *env_key != '\0') {
-      g_free (key_id);
-      key_id = g_strdup (env_key);
-    }
+  if (env_secret != NULL && *env_secret != '\0') {
+    /* Without MEDIASTORE_API_KEY: the file's key id, or the default. */
+    if (env_key != NULL && *env_key != '\0')
+      *out_key_id = g_strdup (env_key);
+    else
+      *out_key_id = g_strdup (file != NULL ? file->api_key : "mediastore");
+    *out_secret = g_strdup (env_secret);
+    return TRUE;
   }
 
-  if (secret == NULL) {
-    g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                         _("No API secret: set “api-secret” in the [auth] group of the file "
-                           "given with --config, or set MEDIASTORE_API_SECRET (and "
-                           "MEDIASTORE_API_KEY if the key id is not “mediastore”); use --dev "
-                           "for a development server"));
-    return FALSE;
-  }
-
-  *out_key_id = key_id ? g_steal_pointer (&key_id) : g_strdup (DEFAULT_KEY_ID);
-  *out_secret = g_steal_pointer (&secret);
-
-  return TRUE;
+  g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                       _("No API secret: set “api-secret” in the [auth] group of the file "
+                         "given with --config, or set MEDIASTORE_API_SECRET (and "
+                         "MEDIASTORE_API_KEY if the key id is not “mediastore”); use --dev "
+                         "for a development server"));
+  return FALSE;
 }
 
 static int
@@ -281,7 +279,9 @@ ms_token_command_run (int    argc,
   };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (MsTokenClaims) claims = ms_token_claims_new ();
+  g_autoptr (MsConfig) file = NULL;
   g_autoptr (GError) error = NULL;
+  MsLimits limits;
   g_auto (GStrv) args = NULL;
   g_autofree char *token = NULL;
   g_autofree char *secret = NULL;
@@ -320,33 +320,71 @@ ms_token_command_run (int    argc,
   if (options.room == NULL || options.identity == NULL)
     return usage_error (_("--room and --identity are required"));
 
-  if (!ms_validate_identifier (options.room, 64))
-    return usage_error (_("Invalid --room: use 1 to 64 letters, digits, “.”, “_”, “:”, “@” "
-                          "or “-”"));
+  /* The server's file: its [limits] apply, and its [auth] may sign. */
+  ms_limits_init_default (&limits);
+  if (options.config != NULL) {
+    file = ms_config_new ();
+    if (!ms_config_load_file (file, options.config, &error)) {
+      g_printerr ("%s: ", g_get_prgname ());
+      g_printerr (_("Could not read %s: %s"), options.config, error->message);
+      g_printerr ("\n");
+      return EXIT_FAILURE;
+    }
+    limits = file->limits;
+  }
 
-  if (!ms_validate_identifier (options.identity, 64))
-    return usage_error (_("Invalid --identity: use 1 to 64 letters, digits, “.”, “_”, “:”, "
-                          "“@” or “-”"));
+  if (!ms_validate_identifier (options.room, limits.max_id_length)) {
+    g_autofree char *message =
+      g_strdup_printf (_("Invalid --room: use 1 to %u letters, digits, “.”, “_”, “:”, “@” "
+                         "or “-”"), (guint) limits.max_id_length);
+
+    return usage_error (message);
+  }
+
+  if (!ms_validate_identifier (options.identity, limits.max_id_length)) {
+    g_autofree char *message =
+      g_strdup_printf (_("Invalid --identity: use 1 to %u letters, digits, “.”, “_”, “:”, "
+                         "“@” or “-”"), (guint) limits.max_id_length);
+
+    return usage_error (message);
+  }
+
+  if (options.name != NULL && !ms_validate_display_name (options.name, limits.max_name_length)) {
+    g_autofree char *message =
+      g_strdup_printf (_("Invalid --name: use 1 to %u bytes of text without control "
+                         "characters"), (guint) limits.max_name_length);
+
+    return usage_error (message);
+  }
+
+  if (options.avatar != NULL &&
+      !ms_validate_avatar_url (options.avatar, limits.max_url_length)) {
+    g_autofree char *message =
+      g_strdup_printf (_("Invalid --avatar: use an http or https URL of at most %u bytes, "
+                         "without spaces"), (guint) limits.max_url_length);
+
+    return usage_error (message);
+  }
 
   claims->grants.send_tracks = parse_grant_list ("--send-tracks",
                                                  (const char * const *) options.send_tracks,
-                                                 NULL, &error);
+                                                 NULL, &limits, &error);
   if (error == NULL)
     claims->grants.recv_tracks = parse_grant_list ("--recv-tracks",
                                                    (const char * const *) options.recv_tracks,
-                                                   "*", &error);
+                                                   "*", &limits, &error);
   if (error == NULL)
     claims->grants.send_messages = parse_grant_list ("--send-messages",
                                                      (const char * const *) options.send_messages,
-                                                     NULL, &error);
+                                                     NULL, &limits, &error);
   if (error == NULL)
     claims->grants.recv_messages = parse_grant_list ("--recv-messages",
                                                      (const char * const *) options.recv_messages,
-                                                     "*", &error);
+                                                     "*", &limits, &error);
   if (error != NULL)
     return usage_error (error->message);
 
-  if (!resolve_key (&options, &claims->key_id, &secret, &error)) {
+  if (!resolve_key (&options, file, &claims->key_id, &secret, &error)) {
     g_printerr ("%s: %s\n", g_get_prgname (), error->message);
     return EXIT_FAILURE;
   }
@@ -362,7 +400,7 @@ ms_token_command_run (int    argc,
   claims->not_before = options.not_before_in > 0 ? now + options.not_before_in : 0;
   claims->expires = now + options.not_before_in + options.ttl;
 
-  token = ms_token_mint (claims, secret, &error);
+  token = ms_token_mint_full (claims, secret, &limits, &error);
   if (token == NULL) {
     g_printerr ("%s: %s\n", g_get_prgname (), error->message);
     return EXIT_FAILURE;

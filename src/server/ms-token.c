@@ -22,10 +22,8 @@
 
 #include "ms-token.h"
 
-/* The protocol's default limits, in bytes. */
+/* The protocol's default limit for key ids, in bytes. */
 #define MAX_ID_LENGTH 64
-#define MAX_NAME_LENGTH 128
-#define MAX_URL_LENGTH 2048
 
 struct _MsKeyring {
   GHashTable *secrets;  /* key id → secret */
@@ -167,39 +165,19 @@ ms_keyring_lookup (MsKeyring  *keyring,
 }
 
 /* Checks what both minting and verifying require of claims that have the
- * right types: identifiers, sizes and URLs. */
+ * right types: identifiers, sizes and URLs, by the protocol's rules
+ * (ms-protocol.h) with the server's @limits. */
 
 static gboolean
 check_grant_list (const char * const *list,
                   const char         *name,
+                  const MsLimits     *limits,
                   GError            **error)
 {
-  for (gsize i = 0; list != NULL && list[i] != NULL; i++) {
-    if (!g_str_equal (list[i], "*") && !ms_validate_identifier (list[i], MAX_ID_LENGTH)) {
-      g_set_error (error, MS_TOKEN_ERROR, MS_TOKEN_ERROR_MALFORMED,
-                   "The grant “%s” must list identifiers or \"*\"", name);
-      return FALSE;
-    }
-  }
-
-  return TRUE;
-}
-
-static gboolean
-check_name (const char  *name,
-            GError     **error)
-{
-  gsize length = strlen (name);
-  gboolean valid = length > 0 && length <= MAX_NAME_LENGTH && g_utf8_validate (name, -1, NULL);
-
-  for (const char *p = name; valid && *p != '\0'; p = g_utf8_next_char (p)) {
-    if (g_unichar_iscntrl (g_utf8_get_char (p)))
-      valid = FALSE;
-  }
-
-  if (!valid) {
+  if (!ms_validate_grant_list (list, limits->max_id_length)) {
     g_set_error (error, MS_TOKEN_ERROR, MS_TOKEN_ERROR_MALFORMED,
-                 "The “name” claim must be 1 to %d bytes of UTF-8 text", MAX_NAME_LENGTH);
+                 "The grant “%s” must list at most %d identifiers of at most %" G_GSIZE_FORMAT
+                 " bytes, or \"*\"", name, MS_PROTOCOL_MAX_LIST, limits->max_id_length);
     return FALSE;
   }
 
@@ -207,21 +185,29 @@ check_name (const char  *name,
 }
 
 static gboolean
-check_avatar (const char  *avatar,
-              GError     **error)
+check_name (const char      *name,
+            const MsLimits  *limits,
+            GError         **error)
 {
-  g_autoptr (GUri) uri = NULL;
-
-  if (strlen (avatar) <= MAX_URL_LENGTH)
-    uri = g_uri_parse (avatar, G_URI_FLAGS_NONE, NULL);
-
-  if (uri == NULL ||
-      (g_strcmp0 (g_uri_get_scheme (uri), "https") != 0 &&
-       g_strcmp0 (g_uri_get_scheme (uri), "http") != 0) ||
-      g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0') {
+  if (!ms_validate_display_name (name, limits->max_name_length)) {
     g_set_error (error, MS_TOKEN_ERROR, MS_TOKEN_ERROR_MALFORMED,
-                 "The “avatar” claim must be an http or https URL of at most %d bytes",
-                 MAX_URL_LENGTH);
+                 "The “name” claim must be 1 to %" G_GSIZE_FORMAT " bytes of UTF-8 text "
+                 "without control characters", limits->max_name_length);
+    return FALSE;
+  }
+
+  return TRUE;
+}
+
+static gboolean
+check_avatar (const char      *avatar,
+              const MsLimits  *limits,
+              GError         **error)
+{
+  if (!ms_validate_avatar_url (avatar, limits->max_url_length)) {
+    g_set_error (error, MS_TOKEN_ERROR, MS_TOKEN_ERROR_MALFORMED,
+                 "The “avatar” claim must be an http or https URL of at most %" G_GSIZE_FORMAT
+                 " bytes, without spaces", limits->max_url_length);
     return FALSE;
   }
 
@@ -231,6 +217,7 @@ check_avatar (const char  *avatar,
 static gboolean
 check_identifier_claim (const char  *value,
                         const char  *claim,
+                        gsize        max_length,
                         GError     **error)
 {
   if (value == NULL) {
@@ -239,33 +226,36 @@ check_identifier_claim (const char  *value,
     return FALSE;
   }
 
-  if (!ms_validate_identifier (value, MAX_ID_LENGTH)) {
+  if (!ms_validate_identifier (value, max_length)) {
     g_set_error (error, MS_TOKEN_ERROR, MS_TOKEN_ERROR_MALFORMED,
-                 "The “%s” claim must be an identifier of at most %d bytes", claim,
-                 MAX_ID_LENGTH);
+                 "The “%s” claim must be an identifier of at most %" G_GSIZE_FORMAT " bytes",
+                 claim, max_length);
     return FALSE;
   }
 
   return TRUE;
 }
 
+/* iss names an API key, which ms_keyring_add() checks with the default
+ * limit: it is the server's own, never shown to peers. */
 static gboolean
 check_claims (const MsTokenClaims  *claims,
+              const MsLimits       *limits,
               GError              **error)
 {
-  return check_identifier_claim (claims->key_id, "iss", error) &&
-         check_identifier_claim (claims->identity, "sub", error) &&
-         check_identifier_claim (claims->room, "room", error) &&
-         (claims->name == NULL || check_name (claims->name, error)) &&
-         (claims->avatar == NULL || check_avatar (claims->avatar, error)) &&
+  return check_identifier_claim (claims->key_id, "iss", MAX_ID_LENGTH, error) &&
+         check_identifier_claim (claims->identity, "sub", limits->max_id_length, error) &&
+         check_identifier_claim (claims->room, "room", limits->max_id_length, error) &&
+         (claims->name == NULL || check_name (claims->name, limits, error)) &&
+         (claims->avatar == NULL || check_avatar (claims->avatar, limits, error)) &&
          check_grant_list ((const char * const *) claims->grants.send_tracks, "send_tracks",
-                           error) &&
+                           limits, error) &&
          check_grant_list ((const char * const *) claims->grants.recv_tracks, "recv_tracks",
-                           error) &&
+                           limits, error) &&
          check_grant_list ((const char * const *) claims->grants.send_messages, "send_messages",
-                           error) &&
+                           limits, error) &&
          check_grant_list ((const char * const *) claims->grants.recv_messages, "recv_messages",
-                           error);
+                           limits, error);
 }
 
 /* Minting */
@@ -348,6 +338,16 @@ ms_token_mint (const MsTokenClaims  *claims,
                const char           *secret,
                GError              **error)
 {
+  return ms_token_mint_full (claims, secret, NULL, error);
+}
+
+char *
+ms_token_mint_full (const MsTokenClaims  *claims,
+                    const char           *secret,
+                    const MsLimits       *limits,
+                    GError              **error)
+{
+  MsLimits defaults;
   g_autofree char *payload = NULL;
   g_autofree char *token = NULL;
   jwt_t *jwt = NULL;
@@ -358,7 +358,12 @@ ms_token_mint (const MsTokenClaims  *claims,
   g_return_val_if_fail (secret != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_secret (secret, error) || !check_claims (claims, error))
+  if (limits == NULL) {
+    ms_limits_init_default (&defaults);
+    limits = &defaults;
+  }
+
+  if (!check_secret (secret, error) || !check_claims (claims, limits, error))
     return NULL;
 
   if (claims->expires <= 0) {
@@ -694,6 +699,17 @@ ms_token_verify (const char  *token,
                  gint64       now_seconds,
                  GError     **error)
 {
+  return ms_token_verify_full (token, keyring, NULL, now_seconds, error);
+}
+
+MsTokenClaims *
+ms_token_verify_full (const char      *token,
+                      MsKeyring       *keyring,
+                      const MsLimits  *limits,
+                      gint64           now_seconds,
+                      GError         **error)
+{
+  MsLimits defaults;
   g_autoptr (MsTokenClaims) claims = ms_token_claims_new ();
   g_autoptr (JsonObject) header = NULL;
   g_autoptr (JsonObject) payload = NULL;
@@ -702,6 +718,11 @@ ms_token_verify (const char  *token,
 
   g_return_val_if_fail (keyring != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (limits == NULL) {
+    ms_limits_init_default (&defaults);
+    limits = &defaults;
+  }
 
   if (token == NULL) {
     g_set_error (error, MS_TOKEN_ERROR, MS_TOKEN_ERROR_MALFORMED, "There is no token");
@@ -762,7 +783,7 @@ ms_token_verify (const char  *token,
       !read_time (payload, "nbf", FALSE, &claims->not_before, error) ||
       !read_time (payload, "iat", FALSE, &claims->issued_at, error) ||
       !read_grants (payload, &claims->grants, error) ||
-      !check_claims (claims, error))
+      !check_claims (claims, limits, error))
     return NULL;
 
   if (now_seconds - MS_TOKEN_CLOCK_SKEW > claims->expires) {

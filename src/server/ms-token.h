@@ -97,6 +97,12 @@ const char      *ms_keyring_lookup          (MsKeyring        *keyring,
 char            *ms_token_mint              (const MsTokenClaims *claims,
                                              const char       *secret,
                                              GError          **error);
+/* The same, with the identifier, name and URL lengths of @limits (NULL:
+ * the protocol's defaults) instead of the defaults. */
+char            *ms_token_mint_full         (const MsTokenClaims *claims,
+                                             const char       *secret,
+                                             const MsLimits   *limits,
+                                             GError          **error);
 
 /* Checks @token (its form, algorithm, key, signature, validity period at
  * @now_seconds with MS_TOKEN_CLOCK_SKEW of tolerance, and every claim) and
@@ -105,6 +111,13 @@ char            *ms_token_mint              (const MsTokenClaims *claims,
  * read. Any string is safe to pass, NULL included. */
 MsTokenClaims   *ms_token_verify            (const char       *token,
                                              MsKeyring        *keyring,
+                                             gint64            now_seconds,
+                                             GError          **error);
+/* The same, checking the claims against @limits (NULL: the defaults):
+ * a server passes its configured ones. */
+MsTokenClaims   *ms_token_verify_full       (const char       *token,
+                                             MsKeyring        *keyring,
+                                             const MsLimits   *limits,
                                              gint64            now_seconds,
                                              GError          **error);
 
