@@ -28,6 +28,7 @@
 #include <sys/random.h>
 #include <signal.h>
 #include <errno.h>
+#include <string.h>
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -214,7 +215,7 @@ ms_host_init (MsHost *self)
     got += n;
   }
   self->secret = g_base64_encode (key, sizeof key);
-  memset (key, 0, sizeof key);
+  explicit_bzero (key, sizeof key);
 
   self->cancellable = g_cancellable_new ();
   self->http = soup_session_new_with_options ("timeout", 10, NULL);
@@ -257,14 +258,20 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
+/* Only the server is given the secret. */
 static GSubprocessLauncher *
 new_launcher (MsHost          *self,
-              GSubprocessFlags flags)
+              GSubprocessFlags flags,
+              gboolean         server)
 {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
 
-  g_subprocess_launcher_setenv (launcher, "MEDIASTORE_API_SECRET", self->secret, TRUE);
-  g_subprocess_launcher_setenv (launcher, "MEDIASTORE_API_KEY", API_KEY, TRUE);
+  if (server) {
+    g_subprocess_launcher_setenv (launcher, "MEDIASTORE_API_SECRET", self->secret, TRUE);
+    g_subprocess_launcher_setenv (launcher, "MEDIASTORE_API_KEY", API_KEY, TRUE);
+  } else {
+    g_subprocess_launcher_unsetenv (launcher, "MEDIASTORE_API_SECRET");
+  }
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
 
   return launcher;
@@ -600,7 +607,8 @@ launch_server (MsHost              *self,
                gpointer             user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, self->cancellable, callback, user_data);
-  g_autoptr (GSubprocessLauncher) launcher = new_launcher (self, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GSubprocessLauncher) launcher =
+    new_launcher (self, G_SUBPROCESS_FLAGS_STDOUT_PIPE, TRUE);
   g_autoptr (GError) error = NULL;
   g_autofree char *port = g_strdup_printf ("--port=%u", self->port);
   Launch *launch = g_new0 (Launch, 1);
@@ -863,7 +871,7 @@ on_bot_token (GObject      *source,
 
   bot = find_program ("MEDIASTORE_BOT", "mediastore-bot", BUILD_BOT);
   if (bot != NULL) {
-    launcher = new_launcher (self, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    launcher = new_launcher (self, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, FALSE);
     token_arg = g_strconcat ("--token=", answer_string (answer, "token"), NULL);
     url_arg = g_strconcat ("--url=", self->url, NULL);
     g_subprocess_launcher_setenv (launcher, "MEDIASTORE_AUDIO_SINK", "fakesink", TRUE);
