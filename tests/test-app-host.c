@@ -494,6 +494,15 @@ settled (MsHost   *host,
          ms_host_get_server_pid (host) != 0;
 }
 
+static gboolean
+action_on (MsWindow *window)
+{
+  g_autoptr (GVariant) state = g_action_group_get_action_state (G_ACTION_GROUP (window),
+                                                                "host-on-network");
+
+  return g_variant_get_boolean (state);
+}
+
 /* Opening the call to the network mid-call: the server restarts on the
  * same port on every address, both stay in the call, the link changes. */
 static void
@@ -515,7 +524,14 @@ test_network_switch (void)
 
   g_action_group_change_action_state (G_ACTION_GROUP (window), "host-on-network",
                                       g_variant_new_boolean (TRUE));
+  /* Switched back while it restarts: refused, and the switch says so. */
+  g_assert_true (ms_host_get_busy (host));
+  g_action_group_change_action_state (G_ACTION_GROUP (window), "host-on-network",
+                                      g_variant_new_boolean (FALSE));
+  WAIT_UNTIL (action_on (window));
   WAIT_UNTIL (settled (host, TRUE));
+  g_assert_true (action_on (window));
+  g_assert_true (g_settings_get_boolean (ms_media_get_settings (), "host-on-network"));
   g_assert_cmpint (ms_host_get_server_pid (host), !=, pid);
   g_assert_cmpstr (ms_host_get_code (host), ==, code);
   g_test_message ("open to the network: %s", ms_window_get_invite (window));

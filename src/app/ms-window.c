@@ -698,6 +698,29 @@ ms_window_host (MsWindow *self,
 
 /* ---- actions ---- */
 
+/* The host could not switch (it was restarting): the switch says how it
+ * listens. */
+static void
+on_network_set (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr (MsWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  GVariant *state;
+
+  if (ms_host_set_on_network_finish (MS_HOST (source), result, &error) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  toast (self, error->message);
+  state = g_variant_new_boolean (ms_host_get_on_network (MS_HOST (source)));
+  g_simple_action_set_state (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self),
+                                                                          "host-on-network")),
+                             state);
+  if (ms_media_get_settings () != NULL)
+    g_settings_set_value (ms_media_get_settings (), "host-on-network", state);
+}
+
 /* The switch on the first page, kept in the settings when there are any
  * (a GSettings action of its own would outlive the window). */
 static void
@@ -710,7 +733,8 @@ change_on_network_state (GSimpleAction *action,
   g_simple_action_set_state (action, state);
   /* Hosting: the server restarts on the same port, the call goes on. */
   if (self->host != NULL)
-    ms_host_set_on_network (self->host, g_variant_get_boolean (state), NULL, NULL, NULL);
+    ms_host_set_on_network (self->host, g_variant_get_boolean (state), NULL, on_network_set,
+                            g_object_ref (self));
   if (ms_media_get_settings () != NULL)
     g_settings_set_value (ms_media_get_settings (), "host-on-network", state);
 }
