@@ -21,6 +21,7 @@
 #include "ms-avatar.h"
 #include "ms-host.h"
 #include "ms-invite.h"
+#include "ms-invite-dialog.h"
 #include "ms-app-media.h"
 #include "ms-person-row.h"
 #include "ms-screencast.h"
@@ -60,6 +61,7 @@ struct _MsWindow {
 
   MsSession            *session;
   MsHost               *host;
+  GCancellable         *redeeming;    /* an invitation code being redeemed */
   char                 *token_name;   /* the name in the token we joined with */
   char                 *token_avatar; /* the picture the server first gave us */
   gboolean              name_edited;  /* typed by the user, not prefilled */
@@ -686,21 +688,87 @@ ms_window_join (MsWindow   *self,
   on_status (store, NULL, self);
 }
 
+/* ---- joining with an invitation code ---- */
+
+typedef struct {
+  MsWindow *window;
+  char     *url;
+} Redeeming;
+
+static void
+on_redeemed (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Redeeming *redeeming = user_data;
+  g_autoptr (MsWindow) self = redeeming->window;
+  g_autofree char *url = redeeming->url;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *token = ms_invite_redeem_finish (result, NULL, NULL, &error);
+
+  g_free (redeeming);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->redeeming);
+  if (token == NULL) {
+    adw_status_page_set_description (self->join_page, error->message);
+    toast (self, error->message);
+    return;
+  }
+  ms_window_join (self, url, token);
+}
+
+/**
+ * ms_window_join_code:
+ * @url: the server's WebSocket URL
+ * @code: an invitation code
+ * @name: (nullable): the name to join with; %NULL for the one typed in
+ *   the name field
+ *
+ * Redeems @code for a token of our own with @name, then joins the call;
+ * a refusal shows on the join page.
+ */
+void
+ms_window_join_code (MsWindow   *self,
+                     const char *url,
+                     const char *code,
+                     const char *name)
+{
+  Redeeming *redeeming;
+
+  g_return_if_fail (MS_IS_WINDOW (self));
+
+  if (self->redeeming != NULL)
+    g_cancellable_cancel (self->redeeming);
+  g_clear_object (&self->redeeming);
+  self->redeeming = g_cancellable_new ();
+  redeeming = g_new0 (Redeeming, 1);
+  redeeming->window = g_object_ref (self);
+  redeeming->url = g_strdup (url);
+  adw_status_page_set_description (self->join_page, _("Joining…"));
+  if (name == NULL)
+    name = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
+  ms_invite_redeem_async (url, code, name, self->redeeming, on_redeemed, redeeming);
+}
+
 gboolean
 ms_window_open_invite (MsWindow    *self,
                        const char  *link,
                        GError     **error)
 {
-  g_autofree char *url = NULL;
-  g_autofree char *token = NULL;
+  g_autoptr (MsInviteLink) parsed = NULL;
 
   g_return_val_if_fail (MS_IS_WINDOW (self), FALSE);
 
-  if (!ms_invite_parse (link, &url, NULL, &token, error))
+  parsed = ms_invite_link_parse (link, error);
+  if (parsed == NULL)
     return FALSE;
 
   gtk_editable_set_text (GTK_EDITABLE (self->invite_row), link);
-  ms_window_join (self, url, token);
+  if (parsed->code != NULL)
+    ms_window_join_code (self, parsed->url, parsed->code, NULL);
+  else
+    ms_window_join (self, parsed->url, parsed->token);
   return TRUE;
 }
 
@@ -708,6 +776,10 @@ ms_window_open_invite (MsWindow    *self,
 static void
 end_call (MsWindow *self)
 {
+  if (self->redeeming != NULL) {
+    g_cancellable_cancel (self->redeeming);
+    g_clear_object (&self->redeeming);
+  }
   if (self->session != NULL) {
     MsStore *store = ms_session_get_store (self->session);
 
@@ -790,56 +862,32 @@ on_join_clicked (MsWindow *self)
 /* ---- hosting ---- */
 
 static void
-on_copy_invite (AdwMessageDialog *dialog,
-                const char       *response,
-                MsWindow         *self)
+show_invite (MsWindow *self)
 {
-  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)),
-                          g_object_get_data (G_OBJECT (dialog), "invite"));
-  toast (self, _("Invitation link copied"));
+  if (self->host != NULL && ms_host_get_invite (self->host) != NULL)
+    gtk_window_present (GTK_WINDOW (ms_invite_dialog_new (GTK_WINDOW (self), self->host)));
 }
 
 static void
-show_invite (MsWindow *self)
+on_host_restarted (MsHost   *host,
+                   MsWindow *self)
 {
-  g_autoptr (GdkTexture) qr = NULL;
-  GtkWidget *dialog;
-  GtkWidget *box;
-  GtkWidget *picture;
-  GtkWidget *link;
+  toast (self, _("The call server stopped and was started again: everyone is back"));
+}
 
-  if (self->host == NULL || ms_host_get_invite (self->host) == NULL)
-    return;
+/* Our own server died and would not come back: the call is over, and
+ * both sides say so (the guests see their connection fail). */
+static void
+on_host_failed (MsHost   *host,
+                GError   *error,
+                MsWindow *self)
+{
+  g_autofree char *text = g_strdup_printf (_("The call server on this computer stopped and could "
+                                             "not be started again (%s)."),
+                                           error ? error->message : "");
 
-  qr = ms_host_make_qr_code (self->host);
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Invite Others"),
-                                   ms_host_get_on_network (self->host)
-                                   ? _("Send this link to the people you want in the call, or let "
-                                       "them scan the code. Anyone on this network with the link "
-                                       "can join.")
-                                   : _("Only this computer can join with this link: to invite "
-                                       "others, leave, turn on “Open to the Local Network” and host "
-                                       "again."));
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (qr));
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
-  gtk_widget_set_halign (picture, GTK_ALIGN_CENTER);
-  link = gtk_label_new (ms_host_get_invite (self->host));
-  gtk_label_set_selectable (GTK_LABEL (link), TRUE);
-  gtk_label_set_wrap (GTK_LABEL (link), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (link), PANGO_WRAP_CHAR);
-  gtk_widget_add_css_class (link, "monospace");
-  gtk_box_append (GTK_BOX (box), picture);
-  gtk_box_append (GTK_BOX (box), link);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "copy", _("_Copy Link"), "close", _("_Close"), NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "copy",
-                                              ADW_RESPONSE_SUGGESTED);
-  g_object_set_data_full (G_OBJECT (dialog), "invite", g_strdup (ms_host_get_invite (self->host)),
-                          g_free);
-  g_signal_connect (dialog, "response::copy", G_CALLBACK (on_copy_invite), self);
-  gtk_window_present (GTK_WINDOW (dialog));
+  end_call (self);
+  show_ended (self, _("The Call Ended"), text, FALSE);
 }
 
 static void
@@ -869,8 +917,11 @@ on_hosting (GObject      *source,
     self->host = g_steal_pointer (&host);
   }
   gtk_widget_set_visible (self->invite_button, TRUE);
-  /* For whoever started us from a terminal, too. */
-  g_print (_("Others join this call with the link %s\n"), ms_host_get_invite (self->host));
+  g_signal_connect_object (self->host, "server-restarted", G_CALLBACK (on_host_restarted), self, 0);
+  g_signal_connect_object (self->host, "server-failed", G_CALLBACK (on_host_failed), self, 0);
+  /* For whoever started us from a terminal, too (on stderr: stdout may
+   * be a test's protocol). */
+  g_printerr (_("Others join this call with the link %s\n"), ms_host_get_invite (self->host));
 }
 
 void
@@ -926,6 +977,29 @@ on_device_state (GObject    *action,
                        _("Turn Off the Camera"), _("Turn On the Camera"));
 }
 
+/* The host could not switch (it was restarting): the switch says how it
+ * listens. */
+static void
+on_network_set (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr (MsWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  GVariant *state;
+
+  if (ms_host_set_on_network_finish (MS_HOST (source), result, &error) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  toast (self, error->message);
+  state = g_variant_new_boolean (ms_host_get_on_network (MS_HOST (source)));
+  g_simple_action_set_state (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self),
+                                                                          "host-on-network")),
+                             state);
+  if (ms_media_get_settings () != NULL)
+    g_settings_set_value (ms_media_get_settings (), "host-on-network", state);
+}
+
 /* The switch on the first page, kept in the settings when there are any
  * (a GSettings action of its own would outlive the window). */
 static void
@@ -933,7 +1007,13 @@ change_on_network_state (GSimpleAction *action,
                          GVariant      *state,
                          gpointer       user_data)
 {
+  MsWindow *self = user_data;
+
   g_simple_action_set_state (action, state);
+  /* Hosting: the server restarts on the same port, the call goes on. */
+  if (self->host != NULL)
+    ms_host_set_on_network (self->host, g_variant_get_boolean (state), NULL, on_network_set,
+                            g_object_ref (self));
   if (ms_media_get_settings () != NULL)
     g_settings_set_value (ms_media_get_settings (), "host-on-network", state);
 }
@@ -1340,4 +1420,14 @@ ms_window_get_part (MsWindow   *self,
   g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
 
   return GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (self), MS_TYPE_WINDOW, name));
+}
+
+/* The call hosted here, if any: its signals say when its server restarted
+ * or could not be. */
+MsHost *
+ms_window_get_host (MsWindow *self)
+{
+  g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
+
+  return self->host;
 }

@@ -9,6 +9,7 @@
 
 #include "mediastore.h"
 #include "ms-chat.h"
+#include "ms-host.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,10 @@ MsWindow   *ms_window_new              (GtkApplication *application);
 void        ms_window_join             (MsWindow       *self,
                                         const char     *url,
                                         const char     *token);
+void        ms_window_join_code        (MsWindow       *self,
+                                        const char     *url,
+                                        const char     *code,
+                                        const char     *name);
 gboolean    ms_window_open_invite      (MsWindow       *self,
                                         const char     *link,
                                         GError        **error);
@@ -37,5 +42,6 @@ gboolean    ms_window_get_banner       (MsWindow       *self,
                                         const char     *name);
 GtkWidget  *ms_window_get_part         (MsWindow       *self,
                                         const char     *name);
+MsHost     *ms_window_get_host         (MsWindow       *self);
 
 G_END_DECLS
