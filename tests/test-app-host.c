@@ -270,6 +270,23 @@ test_three_guests (void)
   g_assert_cmpint (status_of (boris.session), ==, MS_CONNECT_STATUS_CONNECTED);
   g_assert_cmpint (status_of (vera.session), ==, MS_CONNECT_STATUS_CONNECTED);
 
+  /* The host's Leave asks first: it ends the call for everyone. Staying
+   * keeps it; ending it shows the page that says so, and the guests
+   * lose the call. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "leave", NULL);
+  WAIT_UNTIL (ms_window_get_question (window) != NULL);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ms_window_get_question (window)), ==,
+                   _("End the Call for Everyone?"));
+  adw_message_dialog_response (ms_window_get_question (window), "cancel");
+  g_assert_true (connected (window));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "leave", NULL);
+  WAIT_UNTIL (ms_window_get_question (window) != NULL);
+  adw_message_dialog_response (ms_window_get_question (window), "end");
+  g_assert_cmpstr (ms_window_get_page (window), ==, "ended");
+  g_assert_false (gtk_widget_get_visible (ms_window_get_part (window, "rejoin_button")));
+  g_assert_null (ms_window_get_host (window));
+  WAIT_UNTIL (!connected (anna));
+
   guest_clear (&boris);
   guest_clear (&vera);
   gtk_window_destroy (GTK_WINDOW (anna));
