@@ -94,6 +94,12 @@ test_startup (void)
   /* The shortcuts window opens from the menu's action. */
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window),
                                                     "show-help-overlay"));
+  {
+    g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                                    "win.show-help-overlay");
+
+    g_assert_true (g_strv_contains ((const char * const *) accels, "<Control>question"));
+  }
   overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
   g_assert_nonnull (overlay);
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-help-overlay", NULL);
