@@ -55,6 +55,17 @@ new_window (void)
   return window;
 }
 
+/* A picture of the window once it has drawn itself again. */
+static void
+screenshot (MsWindow   *window,
+            const char *name)
+{
+  g_autoptr (GdkTexture) texture = NULL;
+
+  WAIT_UNTIL ((texture = test_render (GTK_WIDGET (window))) != NULL);
+  test_screenshot (GTK_WIDGET (window), name);
+}
+
 static gboolean
 has_class (MsWindow   *window,
            const char *part,
@@ -75,7 +86,7 @@ test_startup (void)
   const char *icons[] = {
     "chat-symbolic", "paper-plane-symbolic", "audio-input-microphone-symbolic",
     "microphone-disabled-symbolic", "camera-web-symbolic", "camera-disabled-symbolic",
-    "screen-shared-symbolic", "user-invisible-symbolic", "call-stop-symbolic",
+    "screen-shared-symbolic", "view-conceal-symbolic", "call-stop-symbolic",
     "contact-new-symbolic", "system-users-symbolic", "open-menu-symbolic",
   };
   int minimum = 0;
@@ -201,6 +212,11 @@ test_call (void)
   g_assert_false (ms_person_row_get_camera_on (person (window, 1)));
   g_assert_true (ms_session_pause_track (observer, "microphone", &error));
   WAIT_UNTIL (!ms_person_row_get_mic_on (person (window, 1)));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ms_window_get_part (window, "people_toggle")),
+                                TRUE);
+  WAIT_UNTIL (adw_flap_get_reveal_progress (ADW_FLAP (ms_window_get_part (window, "flap"))) >= 1.0);
+  screenshot (window, "app-people.png");
+  press_escape (window);
 
   /* The microphone button off: the disabled icon, the destructive look. */
   g_assert_false (has_class (window, "mic_button", "device-off"));
@@ -264,6 +280,9 @@ test_call (void)
   adw_message_dialog_response (ms_window_get_question (window), "share");
   WAIT_UNTIL (ms_window_get_banner (window, "presenting") &&
               ms_peer_lookup_track (ms_store_lookup_peer (observed, app_id), "screen") != NULL);
+  WAIT_UNTIL (gtk_revealer_get_child_revealed (GTK_REVEALER (ms_window_get_part (window,
+                                                                               "presenting_revealer"))));
+  screenshot (window, "app-presenting.png");
   g_action_group_activate_action (G_ACTION_GROUP (window), "stop-presenting", NULL);
   WAIT_UNTIL (!ms_window_get_banner (window, "presenting") &&
               ms_peer_lookup_track (ms_store_lookup_peer (observed, app_id), "screen") == NULL);
