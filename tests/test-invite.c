@@ -340,14 +340,22 @@ test_redeem_answers (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *url = NULL;
   char *requests[G_N_ELEMENTS (answers)] = { NULL };
-  GSList *uris;
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                             G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GSocketAddress) loopback = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GSocketAddress) bound = NULL;
 
   soup_server_add_handler (server, NULL, serve_redeem, requests, NULL);
-  soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  /* A socket of our own: libsoup 3.2 leaks the address that
+   * soup_server_listen_local() and soup_server_get_uris() look up. */
+  g_assert_true (g_socket_bind (socket, loopback, TRUE, &error));
+  g_assert_true (g_socket_listen (socket, &error));
+  g_assert_true (soup_server_listen_socket (server, socket, 0, &error));
   g_assert_no_error (error);
-  uris = soup_server_get_uris (server);
-  url = g_strdup_printf ("ws://127.0.0.1:%d/v1/ws", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/v1/ws",
+                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
 
   for (guint i = 0; i < G_N_ELEMENTS (answers); i++) {
     Redeem redeem = { 0 };
