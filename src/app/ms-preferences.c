@@ -19,100 +19,6 @@
 #include "ms-preferences.h"
 #include "ms-protocol.h"
 
-typedef struct {
-  AdwComboRow   *row;
-  GtkStringList *names;
-  GListModel    *devices;
-  const char    *key;
-  gboolean       syncing;
-} DeviceRow;
-
-static void
-device_row_free (gpointer data)
-{
-  DeviceRow *d = data;
-
-  g_signal_handlers_disconnect_by_data (d->devices, d);
-  g_clear_object (&d->names);
-  g_free (d);
-}
-
-/* Rebuilds the names and selects the stored device; a device that is
- * unplugged stays in the list, marked, so the choice is not lost. */
-static void
-device_row_sync (DeviceRow *d)
-{
-  GSettings *settings = ms_media_get_settings ();
-  g_autofree char *chosen = g_settings_get_string (settings, d->key);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  guint selected = 0;
-
-  g_ptr_array_add (names, g_strdup (_("Default")));
-  for (guint i = 0; i < g_list_model_get_n_items (d->devices); i++) {
-    g_autoptr (GstDevice) device = g_list_model_get_item (d->devices, i);
-    char *name = gst_device_get_display_name (device);
-
-    if (g_strcmp0 (name, chosen) == 0)
-      selected = names->len;
-    g_ptr_array_add (names, name);
-  }
-  if (*chosen != '\0' && selected == 0) {
-    selected = names->len;
-    g_ptr_array_add (names, g_strdup (chosen));
-  }
-  g_ptr_array_add (names, NULL);
-
-  d->syncing = TRUE;
-  gtk_string_list_splice (d->names, 0, g_list_model_get_n_items (G_LIST_MODEL (d->names)),
-                          (const char * const *) names->pdata);
-  adw_combo_row_set_selected (d->row, selected);
-  d->syncing = FALSE;
-}
-
-static void
-on_devices_changed (GListModel *model,
-                    guint       position,
-                    guint       removed,
-                    guint       added,
-                    DeviceRow  *d)
-{
-  device_row_sync (d);
-}
-
-static void
-on_selected (AdwComboRow *row,
-             GParamSpec  *pspec,
-             DeviceRow   *d)
-{
-  guint selected = adw_combo_row_get_selected (row);
-
-  if (d->syncing || selected == GTK_INVALID_LIST_POSITION)
-    return;
-  g_settings_set_string (ms_media_get_settings (), d->key,
-                         selected == 0 ? "" : gtk_string_list_get_string (d->names, selected));
-}
-
-static GtkWidget *
-device_row (const char    *title,
-            MsDeviceClass  device_class,
-            const char    *key)
-{
-  DeviceRow *d = g_new0 (DeviceRow, 1);
-
-  d->row = ADW_COMBO_ROW (adw_combo_row_new ());
-  d->names = gtk_string_list_new (NULL);
-  d->devices = ms_devices_get_list (ms_devices_get_default (), device_class);
-  d->key = key;
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (d->row), title);
-  adw_combo_row_set_model (d->row, G_LIST_MODEL (d->names));
-  device_row_sync (d);
-  g_signal_connect (d->devices, "items-changed", G_CALLBACK (on_devices_changed), d);
-  g_signal_connect (d->row, "notify::selected", G_CALLBACK (on_selected), d);
-  g_object_set_data_full (G_OBJECT (d->row), "device-row", d, device_row_free);
-
-  return GTK_WIDGET (d->row);
-}
-
 static GtkWidget *
 switch_row (const char *title,
             const char *subtitle,
@@ -229,11 +135,12 @@ ms_preferences_new (void)
   adw_preferences_group_add (you, picture_row (settings));
 
   adw_preferences_group_set_title (devices, _("Devices"));
-  adw_preferences_group_add (devices, device_row (_("Camera"), MS_DEVICE_CAMERA, "camera-device"));
-  adw_preferences_group_add (devices, device_row (_("Microphone"), MS_DEVICE_MICROPHONE,
-                                                  "microphone-device"));
-  adw_preferences_group_add (devices, device_row (_("Speakers"), MS_DEVICE_SPEAKER,
-                                                  "speaker-device"));
+  adw_preferences_group_add (devices, ms_devices_make_row (_("Camera"), MS_DEVICE_CAMERA,
+                                                           "camera-device"));
+  adw_preferences_group_add (devices, ms_devices_make_row (_("Microphone"), MS_DEVICE_MICROPHONE,
+                                                           "microphone-device"));
+  adw_preferences_group_add (devices, ms_devices_make_row (_("Speakers"), MS_DEVICE_SPEAKER,
+                                                           "speaker-device"));
 
   adw_preferences_group_set_title (sound, _("Sound"));
   adw_preferences_group_add (sound, switch_row (_("Echo Cancellation"),

@@ -2,12 +2,15 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Two pages: joining (an invitation link, or hosting a call here), and
- * the call: a grid of tiles bound to the store's peers with our own tile
+ * Three pages: joining (an invitation link, or hosting a call here), the
+ * lobby an invitation link leads to (MsLobby: preview, devices, name),
+ * and the call: a grid of tiles bound to the store's peers with our own tile
  * first, the control bar, and a side panel with the chat or the people.
  * The controls are stateful actions (win.microphone, win.camera,
  * win.screen, win.invisible) so that buttons, shortcuts and tests share
- * one path; their states follow the store.
+ * one path; their states follow the store. The microphone and camera
+ * buttons also say when there is no such device, or when it failed: then
+ * nothing is sent for it.
  */
 
 #define G_LOG_DOMAIN "MsWindow"
@@ -22,6 +25,8 @@
 #include "ms-host.h"
 #include "ms-invite.h"
 #include "ms-app-media.h"
+#include "ms-devices.h"
+#include "ms-lobby.h"
 #include "ms-screencast.h"
 #include "ms-tile.h"
 #include "ms-window.h"
@@ -47,6 +52,9 @@ struct _MsWindow {
   GtkStack             *side;
   MsChat               *chat;
   GtkListBox           *people_list;
+  MsLobby              *lobby;
+  GtkWidget            *mic_button;
+  GtkWidget            *camera_button;
 
   MsSession            *session;
   MsHost               *host;
@@ -57,6 +65,10 @@ struct _MsWindow {
   guint                 inhibit_cookie;
   gboolean              want_microphone;
   gboolean              want_camera;
+  char                 *lobby_url;    /* what the lobby is about to join */
+  char                 *lobby_token;
+  char                 *camera_failure;     /* why the running camera stopped */
+  char                 *microphone_failure;
 };
 
 G_DEFINE_FINAL_TYPE (MsWindow, ms_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -224,6 +236,8 @@ on_status (MsStore    *store,
   }
 }
 
+static void update_device_buttons (MsWindow *self);
+
 static void
 on_grants (MsStore    *store,
            GParamSpec *pspec,
@@ -233,9 +247,8 @@ on_grants (MsStore    *store,
 
   gtk_widget_set_visible (self->invisible_button, ms_store_get_can_hide (store));
   set_action_enabled (self, "invisible", ms_store_get_can_hide (store));
-  set_action_enabled (self, "microphone", ms_grant_allows (send, "microphone"));
-  set_action_enabled (self, "camera", ms_grant_allows (send, "camera"));
   set_action_enabled (self, "screen", ms_grant_allows (send, "screen"));
+  update_device_buttons (self);
 }
 
 static void
@@ -262,6 +275,55 @@ on_chat_received (MsChat     *chat,
   g_notification_set_body (notification, text);
   g_notification_set_default_action (notification, "app.activate");
   g_application_send_notification (app, "chat", notification);
+}
+
+/* ---- devices that tell the truth ---- */
+
+static char **
+failure_of (MsWindow   *self,
+            const char *tag)
+{
+  return g_str_equal (tag, "camera") ? &self->camera_failure : &self->microphone_failure;
+}
+
+/* The microphone and camera buttons: a missing device is insensitive
+ * with a crossed-out icon and a tooltip saying what to do; a failed one
+ * says so and may be tried again. */
+static void
+update_device_buttons (MsWindow *self)
+{
+  const struct {
+    const char *tag;
+    GtkWidget  *button;
+    const char *icon, *missing_icon, *title;
+    MsDeviceClass device_class;
+  } all[] = {
+    { "microphone", self->mic_button, "audio-input-microphone-symbolic",
+      "microphone-disabled-symbolic", N_("Microphone"), MS_DEVICE_MICROPHONE },
+    { "camera", self->camera_button, "camera-web-symbolic", "camera-disabled-symbolic",
+      N_("Camera"), MS_DEVICE_CAMERA },
+  };
+  const char * const *send = self->session ? ms_store_get_send_tracks (
+    ms_session_get_store (self->session)) : NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++) {
+    gboolean present = ms_media_has_device (all[i].tag);
+    const char *failure = *failure_of (self, all[i].tag);
+
+    gtk_button_set_icon_name (GTK_BUTTON (all[i].button),
+                              present && failure == NULL ? all[i].icon : all[i].missing_icon);
+    gtk_widget_set_tooltip_text (all[i].button,
+                                 !present ? ms_devices_get_missing_text (all[i].device_class)
+                                 : failure ? failure : _(all[i].title));
+    set_action_enabled (self, all[i].tag,
+                        present && (self->session == NULL || ms_grant_allows (send, all[i].tag)));
+  }
+}
+
+static void
+on_devices_changed (MsWindow *self)
+{
+  update_device_buttons (self);
 }
 
 /* ---- sharing ---- */
@@ -294,13 +356,53 @@ share (MsWindow   *self,
   } else if (!on) {
     return FALSE;
   } else {
+    if (!g_str_equal (tag, "screen"))
+      g_clear_pointer (failure_of (self, tag), g_free);
     track = ms_media_make_track (tag, &error);
     if (track != NULL && ms_session_send_track (self->session, track, tag, FALSE, &error))
       return TRUE;
+    if (!g_str_equal (tag, "screen")) {
+      if (!g_error_matches (error, MS_MEDIA_ERROR, MS_MEDIA_ERROR_NO_DEVICE))
+        *failure_of (self, tag) = g_strdup (error->message);
+      update_device_buttons (self);
+    }
   }
 
   toast (self, error->message);
   return !on;
+}
+
+/* The source of a running track posted an error: nothing more comes from
+ * it, so it is closed rather than announced empty. */
+static void
+on_track_error (MsSession    *session,
+                const char   *tag,
+                const GError *error,
+                MsWindow     *self)
+{
+  g_autoptr (GError) close_error = NULL;
+  g_autofree char *text = NULL;
+
+  if (!ms_session_close_track (session, tag, &close_error))
+    g_debug ("%s: %s", tag, close_error->message);
+  if (g_str_equal (tag, "screen")) {
+    set_action_state (self, "screen", FALSE);
+    toast (self, _("Screen sharing stopped"));
+    return;
+  }
+
+  text = g_strdup_printf (g_str_equal (tag, "camera")
+                          ? _("The camera stopped working: %s")
+                          : _("The microphone stopped working: %s"), error->message);
+  g_free (*failure_of (self, tag));
+  *failure_of (self, tag) = g_strdup (text);
+  if (g_str_equal (tag, "camera"))
+    self->want_camera = FALSE;
+  else
+    self->want_microphone = FALSE;
+  set_action_state (self, tag, FALSE);
+  update_device_buttons (self);
+  toast (self, text);
 }
 
 static void
@@ -440,8 +542,34 @@ prefill_name (MsWindow   *self,
 static void
 on_name_changed (MsWindow *self)
 {
-  if (!self->prefilling)
-    self->name_edited = TRUE;
+  GSettings *settings = ms_media_get_settings ();
+  g_autofree char *name = NULL;
+
+  if (self->prefilling)
+    return;
+  self->name_edited = TRUE;
+  /* One name everywhere: typed here, it is the preferences' name too. */
+  if (settings != NULL) {
+    name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_row))));
+    g_settings_set_string (settings, "display-name", name);
+  }
+}
+
+/* The name to be seen with: the preferences' (which the lobby and the
+ * first page write), else one typed without settings; %NULL for the
+ * invitation's. */
+static char *
+wanted_name (MsWindow *self)
+{
+  GSettings *settings = ms_media_get_settings ();
+  g_autofree char *name = settings ? g_settings_get_string (settings, "display-name") : NULL;
+
+  if (name == NULL && self->name_edited)
+    name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_row))));
+  if (name == NULL || *name == '\0')
+    return NULL;
+
+  return g_steal_pointer (&name);
 }
 
 static void
@@ -452,13 +580,13 @@ on_connected (GObject      *source,
   g_autoptr (MsWindow) self = user_data;
   MsSession *session = MS_SESSION (source);
   g_autoptr (GError) error = NULL;
-  const char *name;
+  g_autofree char *name = NULL;
 
   if (!ms_session_connect_finish (session, result, &error) || session != self->session)
     return;   /* a failure shows through the store's status */
 
-  name = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
-  if (self->name_edited && *name != '\0' && g_strcmp0 (name, self->token_name) != 0 &&
+  name = wanted_name (self);
+  if (name != NULL && g_strcmp0 (name, self->token_name) != 0 &&
       !ms_session_set_display_name (session, name, &error)) {
     toast (self, error->message);
     g_clear_error (&error);
@@ -467,8 +595,20 @@ on_connected (GObject      *source,
   self->token_avatar = g_strdup (ms_store_get_avatar (ms_session_get_store (session)));
   apply_avatar (self);
 
-  set_action_state (self, "microphone", share (self, "microphone", self->want_microphone));
-  set_action_state (self, "camera", share (self, "camera", self->want_camera));
+  /* No track for a device that is not there: the buttons and a toast
+   * say so instead. */
+  for (guint i = 0; i < 2; i++) {
+    const char *tag = i == 0 ? "microphone" : "camera";
+    gboolean want = i == 0 ? self->want_microphone : self->want_camera;
+
+    if (ms_media_has_device (tag))
+      set_action_state (self, tag, share (self, tag, want));
+    else {
+      set_action_state (self, tag, FALSE);
+      toast (self, ms_devices_get_missing_text (i == 0 ? MS_DEVICE_MICROPHONE : MS_DEVICE_CAMERA));
+    }
+  }
+  update_device_buttons (self);
 }
 
 void
@@ -499,6 +639,9 @@ ms_window_join (MsWindow   *self,
   g_signal_connect (store, "notify::hidden", G_CALLBACK (on_hidden), self);
   g_signal_connect (ms_store_get_peers (store), "items-changed", G_CALLBACK (on_peers_changed),
                     self);
+  g_signal_connect (self->session, "track-error", G_CALLBACK (on_track_error), self);
+  g_clear_pointer (&self->camera_failure, g_free);
+  g_clear_pointer (&self->microphone_failure, g_free);
   bind_call (self);
   on_grants (store, NULL, self);
   on_hidden (store, NULL, self);
@@ -516,16 +659,50 @@ ms_window_open_invite (MsWindow    *self,
                        GError     **error)
 {
   g_autofree char *url = NULL;
+  g_autofree char *room = NULL;
   g_autofree char *token = NULL;
+  g_autofree char *token_name = NULL;
+  g_autoptr (GUri) uri = NULL;
 
   g_return_val_if_fail (MS_IS_WINDOW (self), FALSE);
 
-  if (!ms_invite_parse (link, &url, NULL, &token, error))
+  if (!ms_invite_parse (link, &url, &room, &token, error))
     return FALSE;
 
+  /* The lobby first: the call starts from its "Join Now". */
+  ms_window_leave (self);
   gtk_editable_set_text (GTK_EDITABLE (self->invite_row), link);
-  ms_window_join (self, url, token);
+  g_free (self->lobby_url);
+  self->lobby_url = g_steal_pointer (&url);
+  g_free (self->lobby_token);
+  self->lobby_token = g_steal_pointer (&token);
+  uri = g_uri_parse (self->lobby_url, G_URI_FLAGS_NONE, NULL);
+  token_name = ms_invite_token_name (self->lobby_token);
+  ms_lobby_set_target (self->lobby, room, uri ? g_uri_get_host (uri) : NULL, token_name);
+  gtk_stack_set_visible_child_name (self->pages, "lobby");
   return TRUE;
+}
+
+static void
+on_lobby_join (MsWindow *self)
+{
+  g_autofree char *url = g_strdup (self->lobby_url);
+  g_autofree char *token = g_strdup (self->lobby_token);
+
+  if (url == NULL)
+    return;
+  /* Without settings to keep it, the lobby's name is carried over here. */
+  if (ms_media_get_settings () == NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->name_row), ms_lobby_get_name (self->lobby));
+  self->want_camera = ms_lobby_get_camera_on (self->lobby);
+  self->want_microphone = ms_lobby_get_microphone_on (self->lobby);
+  ms_window_join (self, url, token);
+}
+
+static void
+on_lobby_cancel (MsWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->pages, "join");
 }
 
 void
@@ -762,6 +939,10 @@ ms_window_finalize (GObject *object)
 
   g_free (self->token_name);
   g_free (self->token_avatar);
+  g_free (self->lobby_url);
+  g_free (self->lobby_token);
+  g_free (self->camera_failure);
+  g_free (self->microphone_failure);
 
   G_OBJECT_CLASS (ms_window_parent_class)->finalize (object);
 }
@@ -777,6 +958,7 @@ ms_window_class_init (MsWindowClass *klass)
 
   ms_app_register_resource ();
   g_type_ensure (MS_TYPE_CHAT);
+  g_type_ensure (MS_TYPE_LOBBY);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/mediastore/Mediastore/ms-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MsWindow, toasts);
@@ -797,8 +979,13 @@ ms_window_class_init (MsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MsWindow, side);
   gtk_widget_class_bind_template_child (widget_class, MsWindow, chat);
   gtk_widget_class_bind_template_child (widget_class, MsWindow, people_list);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, lobby);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, mic_button);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, camera_button);
   gtk_widget_class_bind_template_callback (widget_class, on_join_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_side_toggled);
+  gtk_widget_class_bind_template_callback (widget_class, on_lobby_join);
+  gtk_widget_class_bind_template_callback (widget_class, on_lobby_cancel);
 }
 
 static void
@@ -815,6 +1002,13 @@ ms_window_init (MsWindow *self)
   prefill_name (self, ms_media_default_display_name ());
   g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (on_name_changed), self);
   g_signal_connect (self->chat, "received", G_CALLBACK (on_chat_received), self);
+  g_signal_connect_object (ms_devices_get_list (ms_devices_get_default (), MS_DEVICE_CAMERA),
+                           "items-changed", G_CALLBACK (on_devices_changed), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (ms_devices_get_list (ms_devices_get_default (), MS_DEVICE_MICROPHONE),
+                           "items-changed", G_CALLBACK (on_devices_changed), self,
+                           G_CONNECT_SWAPPED);
+  update_device_buttons (self);
   if (ms_media_get_settings () != NULL)
     g_signal_connect_object (ms_media_get_settings (), "changed", G_CALLBACK (on_setting_changed),
                              self, 0);
@@ -856,6 +1050,34 @@ ms_window_get_page (MsWindow *self)
   g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
 
   return gtk_stack_get_visible_child_name (self->pages);
+}
+
+/**
+ * ms_window_get_lobby:
+ *
+ * Returns: (transfer none): the lobby an invitation link leads to
+ */
+MsLobby *
+ms_window_get_lobby (MsWindow *self)
+{
+  g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
+
+  return self->lobby;
+}
+
+/**
+ * ms_window_get_control:
+ * @name: "microphone" or "camera"
+ *
+ * Returns: (transfer none): that button of the control bar
+ */
+GtkWidget *
+ms_window_get_control (MsWindow   *self,
+                       const char *name)
+{
+  g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
+
+  return g_str_equal (name, "camera") ? self->camera_button : self->mic_button;
 }
 
 const char *

@@ -9,6 +9,7 @@
 
 #include "mediastore.h"
 #include "ms-chat.h"
+#include "ms-lobby.h"
 
 G_BEGIN_DECLS
 
@@ -32,5 +33,8 @@ GtkWidget  *ms_window_get_grid         (MsWindow       *self);
 MsChat     *ms_window_get_chat         (MsWindow       *self);
 const char *ms_window_get_page         (MsWindow       *self);
 const char *ms_window_get_invite       (MsWindow       *self);
+MsLobby    *ms_window_get_lobby        (MsWindow       *self);
+GtkWidget  *ms_window_get_control      (MsWindow       *self,
+                                        const char     *name);
 
 G_END_DECLS
