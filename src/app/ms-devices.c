@@ -223,7 +223,8 @@ device_row_sync (DeviceRow *d)
   g_ptr_array_add (names, NULL);
 
   adw_action_row_set_subtitle (ADW_ACTION_ROW (d->row),
-                               g_list_model_get_n_items (d->devices) == 0
+                               g_list_model_get_n_items (d->devices) == 0 &&
+                               !ms_media_use_test_sources ()
                                ? ms_devices_get_missing_text (d->device_class) : NULL);
   d->syncing = TRUE;
   gtk_string_list_splice (d->names, 0, g_list_model_get_n_items (G_LIST_MODEL (d->names)),

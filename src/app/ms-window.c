@@ -508,6 +508,9 @@ apply_avatar (MsWindow *self)
     toast (self, error->message);
 }
 
+static void prefill_name (MsWindow   *self,
+                          const char *name);
+
 static void
 on_setting_changed (GSettings  *settings,
                     const char *key,
@@ -515,6 +518,12 @@ on_setting_changed (GSettings  *settings,
 {
   if (g_str_equal (key, "avatar-url")) {
     apply_avatar (self);
+  } else if (g_str_equal (key, "display-name")) {
+    g_autofree char *name = g_settings_get_string (settings, key);
+
+    /* Typed in the lobby or the preferences: the first page's too. */
+    if (*name != '\0' && g_strcmp0 (name, gtk_editable_get_text (GTK_EDITABLE (self->name_row))))
+      prefill_name (self, name);
   } else if (g_str_equal (key, "host-on-network")) {
     GAction *on_network = g_action_map_lookup_action (G_ACTION_MAP (self), key);
     g_autoptr (GVariant) value = g_settings_get_value (settings, key);
