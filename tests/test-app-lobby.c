@@ -9,7 +9,10 @@
  * none (this machine has no camera and no microphone, no sound server:
  * the real case) the lobby and the call say so, and nothing is announced
  * for a device that is not there; no GLib or GStreamer warning or
- * critical is logged on the way.
+ * critical is logged on the way. A camera that appears later (a device
+ * provider of the test's own, registered as a GStreamer plugin feature:
+ * a test double for hardware whose element is a videotestsrc) can then be
+ * chosen, and when it posts an error mid-call its track is closed.
  */
 
 #include "config.h"
@@ -25,6 +28,103 @@
 
 #define ROOM "lobby"
 #define GRANTS_AV "{\"send_tracks\":[\"camera\",\"microphone\"],\"send_messages\":[\"chat\"]}"
+
+/* ---- a camera that can be plugged in: a GStreamer device provider ---- */
+
+#define TEST_TYPE_CAMERA (test_camera_get_type ())
+G_DECLARE_FINAL_TYPE (TestCamera, test_camera, TEST, CAMERA, GstDevice)
+
+struct _TestCamera {
+  GstDevice parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TestCamera, test_camera, GST_TYPE_DEVICE)
+
+static GWeakRef last_camera_element;
+
+static GstElement *
+test_camera_create_element (GstDevice  *device,
+                            const char *name)
+{
+  GstElement *element = gst_element_factory_make ("videotestsrc", name);
+
+  g_object_set (element, "is-live", TRUE, "pattern", 0 /* smpte */, NULL);
+  g_weak_ref_set (&last_camera_element, element);
+  return element;
+}
+
+static void
+test_camera_class_init (TestCameraClass *klass)
+{
+  GST_DEVICE_CLASS (klass)->create_element = test_camera_create_element;
+}
+
+static void
+test_camera_init (TestCamera *self)
+{
+}
+
+#define TEST_TYPE_CAMERAS (test_cameras_get_type ())
+G_DECLARE_FINAL_TYPE (TestCameras, test_cameras, TEST, CAMERAS, GstDeviceProvider)
+
+struct _TestCameras {
+  GstDeviceProvider parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TestCameras, test_cameras, GST_TYPE_DEVICE_PROVIDER)
+
+static gboolean
+test_cameras_start (GstDeviceProvider *provider)
+{
+  return TRUE;
+}
+
+static void
+test_cameras_class_init (TestCamerasClass *klass)
+{
+  GST_DEVICE_PROVIDER_CLASS (klass)->start = test_cameras_start;
+  gst_device_provider_class_set_static_metadata (GST_DEVICE_PROVIDER_CLASS (klass),
+                                                 "Test cameras", "Video/Source",
+                                                 "Cameras the test plugs in", "Mediastore");
+}
+
+static void
+test_cameras_init (TestCameras *self)
+{
+}
+
+static gboolean
+test_plugin_init (GstPlugin *plugin)
+{
+  return gst_device_provider_register (plugin, "mediastoretestcameras", GST_RANK_PRIMARY,
+                                       TEST_TYPE_CAMERAS);
+}
+
+static GstDevice *
+plug_in_camera (void)
+{
+  g_autoptr (GstDeviceProvider) provider =
+    gst_device_provider_factory_get_by_name ("mediastoretestcameras");
+  g_autoptr (GstCaps) caps = gst_caps_new_empty_simple ("video/x-raw");
+  GstDevice *camera = g_object_new (TEST_TYPE_CAMERA, "display-name", "Test Camera",
+                                    "device-class", "Video/Source", "caps", caps, NULL);
+
+  g_assert_nonnull (provider);
+  gst_device_provider_device_add (provider, gst_object_ref (camera));
+  return camera;
+}
+
+static void
+unplug_camera (GstDevice *camera)
+{
+  g_autoptr (GstDeviceProvider) provider =
+    gst_device_provider_factory_get_by_name ("mediastoretestcameras");
+
+  gst_device_provider_device_remove (provider, camera);
+  gst_object_unref (camera);
+}
+
+/* ---- the tests ---- */
 
 static guint n_bad_logs;
 static gboolean counting;
@@ -182,6 +282,7 @@ test_with_sources (void)
   WAIT_UNTIL (drawn (GTK_WIDGET (window)));
   g_assert_nonnull (picture_of (GTK_WIDGET (lobby), preview));
   WAIT_UNTIL (test_shows_bars (picture_of (GTK_WIDGET (lobby), preview)));
+  WAIT_UNTIL (drawn (GTK_WIDGET (lobby)));
   test_screenshot (GTK_WIDGET (lobby), "app-lobby.png");
 
   /* The name typed in the lobby is the preferences' name. */
@@ -306,11 +407,98 @@ test_no_devices (void)
   g_assert_nonnull (tile);
   g_assert_false (ms_tile_get_showing_video (tile));
   g_assert_cmpstr (ms_tile_get_name (tile), ==, "Nobody's Devices");
+  WAIT_UNTIL (drawn (GTK_WIDGET (window)));
   test_screenshot (GTK_WIDGET (window), "app-no-devices.png");
 
   ms_window_leave (window);
   gtk_window_destroy (GTK_WINDOW (window));
   g_settings_reset (ms_media_get_settings (), "display-name");
+  test_server_stop (server);
+  counting = FALSE;
+  g_assert_cmpuint (n_bad_logs, ==, 0);
+}
+
+/* No camera, then one plugged in: it can be chosen in the lobby and in the
+ * call; when its source fails mid-call the track is closed and the
+ * button says so. */
+static void
+test_hot_plug (void)
+{
+  g_autoptr (TestServer) server = NULL;
+  g_autoptr (MsSession) observer = NULL;
+  g_autofree char *link = NULL;
+  g_autoptr (GstElement) element = NULL;
+  MsDevices *devices = ms_devices_get_default ();
+  GListModel *cameras = ms_devices_get_list (devices, MS_DEVICE_CAMERA);
+  GstDevice *camera;
+  MsWindow *window;
+  MsLobby *lobby;
+  GtkWidget *camera_button;
+  const char *app_id;
+  MsPeer *peer;
+
+  g_unsetenv ("MEDIASTORE_TEST_SOURCES");
+  if (ms_devices_has (devices, MS_DEVICE_CAMERA)) {
+    g_test_skip ("This machine has a camera");
+    return;
+  }
+  counting = TRUE;
+  n_bad_logs = 0;
+  server = test_server_start (NULL);
+  observer = test_session_join (server, ROOM, "observer", GRANTS_AV);
+  link = make_link (server, "hot-plug");
+  window = ms_window_new (NULL);
+  lobby = ms_window_get_lobby (window);
+  camera_button = ms_window_get_control (window, "camera");
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (ms_window_open_invite (window, link, NULL));
+  WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (lobby)));
+  g_assert_nonnull (ms_lobby_get_camera_status (lobby));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "camera"));
+
+  /* Plugged in: listed, choosable, previewed. */
+  camera = plug_in_camera ();
+  WAIT_UNTIL (g_list_model_get_n_items (cameras) == 1);
+  g_assert_null (ms_lobby_get_camera_status (lobby));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "camera"));
+  g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (camera_button)), ==,
+                   "camera-web-symbolic");
+  ms_lobby_set_camera_on (lobby, TRUE);
+  g_assert_true (ms_lobby_get_camera_on (lobby));
+  WAIT_UNTIL (gdk_paintable_get_intrinsic_width (ms_lobby_get_preview (lobby)) > 0);
+
+  /* Joined with it: the others get its pictures. */
+  ms_lobby_join (lobby);
+  WAIT_UNTIL (connected (window));
+  app_id = ms_store_get_peer_id (ms_session_get_store (ms_window_get_session (window)));
+  WAIT_UNTIL (test_remote_frames (observer, app_id, "camera") > 5);
+  peer = ms_store_lookup_peer (ms_session_get_store (observer), app_id);
+  g_assert_true (ms_peer_lookup_track (peer, "camera") != NULL);
+
+  /* Its source fails: the track is closed, the button says why. */
+  element = g_weak_ref_get (&last_camera_element);
+  g_assert_nonnull (element);
+  GST_ELEMENT_ERROR (element, RESOURCE, READ, ("The test unplugged it"), (NULL));
+  WAIT_UNTIL (ms_peer_lookup_track (peer, "camera") == NULL);
+  g_assert_null (ms_session_lookup_local_track (ms_window_get_session (window), "camera"));
+  g_assert_false (action_state (window, "camera"));
+  g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (camera_button)), ==,
+                   "camera-disabled-symbolic");
+  g_assert_true (g_str_has_prefix (gtk_widget_get_tooltip_text (camera_button),
+                                   "The camera stopped working: The test unplugged it"));
+
+  /* Pressed again, it is tried again (the device is still listed). */
+  g_action_group_change_action_state (G_ACTION_GROUP (window), "camera",
+                                      g_variant_new_boolean (TRUE));
+  WAIT_UNTIL (ms_peer_lookup_track (peer, "camera") != NULL);
+  g_assert_cmpstr (gtk_button_get_icon_name (GTK_BUTTON (camera_button)), ==,
+                   "camera-web-symbolic");
+
+  ms_window_leave (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  unplug_camera (camera);
+  WAIT_UNTIL (g_list_model_get_n_items (cameras) == 0);
   test_server_stop (server);
   counting = FALSE;
   g_assert_cmpuint (n_bad_logs, ==, 0);
@@ -328,6 +516,11 @@ main (int   argc,
 {
   g_log_set_writer_func (count_writer, NULL, NULL);
   gst_init (&argc, &argv);
+  /* Before the app's device monitor starts, which then follows it. */
+  g_assert_true (gst_plugin_register_static (GST_VERSION_MAJOR, GST_VERSION_MINOR,
+                                             "mediastoretest", "Cameras the test plugs in",
+                                             test_plugin_init, "0", "LGPL", "mediastore",
+                                             "mediastore", "https://example.org"));
   if (ms_media_get_settings () != NULL)
     g_settings_set_string (ms_media_get_settings (), "video-quality", "low");
   g_test_init (&argc, &argv, NULL);
@@ -337,6 +530,7 @@ main (int   argc,
     adw_init ();
     g_test_add_func ("/app-lobby/with-test-sources", test_with_sources);
     g_test_add_func ("/app-lobby/no-devices", test_no_devices);
+    g_test_add_func ("/app-lobby/hot-plug", test_hot_plug);
   } else {
     g_test_add_func ("/app-lobby/no-display", test_no_display);
   }

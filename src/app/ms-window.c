@@ -359,8 +359,10 @@ share (MsWindow   *self,
     if (!g_str_equal (tag, "screen"))
       g_clear_pointer (failure_of (self, tag), g_free);
     track = ms_media_make_track (tag, &error);
-    if (track != NULL && ms_session_send_track (self->session, track, tag, FALSE, &error))
+    if (track != NULL && ms_session_send_track (self->session, track, tag, FALSE, &error)) {
+      update_device_buttons (self);
       return TRUE;
+    }
     if (!g_str_equal (tag, "screen")) {
       if (!g_error_matches (error, MS_MEDIA_ERROR, MS_MEDIA_ERROR_NO_DEVICE))
         *failure_of (self, tag) = g_strdup (error->message);
