@@ -852,6 +852,8 @@ ms_window_host (MsWindow *self,
   g_return_if_fail (MS_IS_WINDOW (self));
 
   ms_window_leave (self);
+  /* Straight into the call, not through the lobby: with what there is. */
+  self->want_camera = self->want_microphone = TRUE;
   on_network = g_action_group_get_action_state (G_ACTION_GROUP (self), "host-on-network");
   self->host = ms_host_new (g_variant_get_boolean (on_network));
   ms_host_start_async (self->host, gtk_editable_get_text (GTK_EDITABLE (self->name_row)), demo_bot,
