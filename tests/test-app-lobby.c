@@ -209,6 +209,16 @@ drawn (GtkWidget *widget)
   return texture != NULL;
 }
 
+/* The window shows the lobby, its page's transition over. */
+static gboolean
+settled (MsLobby *lobby)
+{
+  GtkWidget *stack = gtk_widget_get_ancestor (GTK_WIDGET (lobby), GTK_TYPE_STACK);
+
+  return !gtk_stack_get_transition_running (GTK_STACK (stack)) &&
+         drawn (gtk_widget_get_ancestor (GTK_WIDGET (lobby), GTK_TYPE_WINDOW));
+}
+
 static gboolean
 action_state (MsWindow   *window,
               const char *name)
@@ -282,8 +292,8 @@ test_with_sources (void)
   WAIT_UNTIL (drawn (GTK_WIDGET (window)));
   g_assert_nonnull (picture_of (GTK_WIDGET (lobby), preview));
   WAIT_UNTIL (test_shows_bars (picture_of (GTK_WIDGET (lobby), preview)));
-  WAIT_UNTIL (drawn (GTK_WIDGET (lobby)));
-  test_screenshot (GTK_WIDGET (lobby), "app-lobby.png");
+  WAIT_UNTIL (settled (lobby));
+  test_screenshot (GTK_WIDGET (window), "app-lobby.png");
 
   /* The name typed in the lobby is the preferences' name. */
   gtk_editable_set_text (ms_lobby_get_name_row (lobby), "Lobby Person");
@@ -377,6 +387,8 @@ test_no_devices (void)
   ms_lobby_set_camera_on (lobby, TRUE);
   g_assert_false (ms_lobby_get_camera_on (lobby));
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (ms_lobby_get_preview (lobby)), ==, 0);
+  WAIT_UNTIL (settled (lobby));
+  test_screenshot (GTK_WIDGET (window), "app-lobby-no-devices.png");
 
   ms_lobby_join (lobby);
   WAIT_UNTIL (connected (window));
