@@ -307,8 +307,11 @@ update_device_buttons (MsWindow *self)
     ms_session_get_store (self->session)) : NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (all); i++) {
-    gboolean present = ms_media_has_device (all[i].tag);
     const char *failure = *failure_of (self, all[i].tag);
+    /* One unplugged while it runs can still be turned off. */
+    gboolean present = ms_media_has_device (all[i].tag) ||
+                       (self->session != NULL &&
+                        ms_session_lookup_local_track (self->session, all[i].tag) != NULL);
 
     gtk_button_set_icon_name (GTK_BUTTON (all[i].button),
                               present && failure == NULL ? all[i].icon : all[i].missing_icon);
