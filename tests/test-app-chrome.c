@@ -22,6 +22,7 @@
 #include "ms-app-media.h"
 #include "ms-chat.h"
 #include "ms-person-row.h"
+#include "ms-preferences.h"
 #include "ms-window.h"
 #include "test-session-utils.h"
 #include "test-ui-utils.h"
@@ -146,6 +147,25 @@ person (MsWindow *window,
                                                       index);
 
   return row ? MS_PERSON_ROW (gtk_list_box_row_get_child (row)) : NULL;
+}
+
+/* The entry row titled @title somewhere under @widget. */
+static GtkWidget *
+find_row (GtkWidget  *widget,
+          const char *title)
+{
+  if (ADW_IS_ENTRY_ROW (widget) &&
+      g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child)) {
+    GtkWidget *found = find_row (child, title);
+
+    if (found != NULL)
+      return found;
+  }
+
+  return NULL;
 }
 
 /* What Escape does in the window, through its own key binding. */
@@ -287,8 +307,20 @@ test_call (void)
   WAIT_UNTIL (!ms_window_get_banner (window, "presenting") &&
               ms_peer_lookup_track (ms_store_lookup_peer (observed, app_id), "screen") == NULL);
 
-  /* The name chosen in the settings reaches the others mid-call. */
-  g_settings_set_string (ms_media_get_settings (), "display-name", "Renamed Person");
+  /* The name applied in the preferences reaches the others mid-call. */
+  {
+    GtkWidget *preferences = ms_preferences_new ();
+    GtkWidget *row = find_row (preferences, "Name Others See");
+
+    gtk_window_set_transient_for (GTK_WINDOW (preferences), GTK_WINDOW (window));
+    gtk_window_present (GTK_WINDOW (preferences));
+    g_assert_nonnull (row);
+    gtk_editable_set_text (GTK_EDITABLE (row), "Renamed Person");
+    /* Typed, not applied: nothing is sent yet. */
+    g_assert_cmpstr (ms_store_get_display_name (ours), ==, "app-user");
+    g_signal_emit_by_name (row, "apply");
+    gtk_window_destroy (GTK_WINDOW (preferences));
+  }
   WAIT_UNTIL (g_strcmp0 (ms_peer_get_display_name (ms_store_lookup_peer (observed, app_id)),
                          "Renamed Person") == 0);
   g_assert_cmpstr (ms_person_row_get_name (person (window, 0)), ==, "Renamed Person (You)");

@@ -26,6 +26,7 @@
 #include "ms-invite.h"
 #include "ms-invite-dialog.h"
 #include "ms-token.h"
+#include "ms-lobby.h"
 #include "ms-window.h"
 #include "test-session-utils.h"
 #include "test-ui-utils.h"
@@ -79,6 +80,16 @@ type_name (MsWindow   *window,
 
   g_assert_nonnull (row);
   gtk_editable_set_text (GTK_EDITABLE (row), name);
+}
+
+/* A link, as a guest opens it: the lobby, then its Join Now. */
+static void
+open_and_join (MsWindow   *window,
+               const char *link)
+{
+  g_assert_true (ms_window_open_invite (window, link, NULL));
+  g_assert_cmpstr (ms_window_get_page (window), ==, "lobby");
+  ms_lobby_join (ms_window_get_lobby (window));
 }
 
 /* What the join page says. */
@@ -234,10 +245,10 @@ test_three_guests (void)
   gtk_window_present (GTK_WINDOW (anna));
   type_name (anna, "Анна");
   /* All three redeem before anyone has joined. */
-  g_assert_true (ms_window_open_invite (anna, invite, NULL));
+  open_and_join (anna, invite);
   guest_redeem (&boris, invite, "Борис");
   guest_redeem (&vera, invite, "Вера");
-  g_assert_cmpstr (ms_window_get_page (anna), ==, "join");
+  g_assert_cmpstr (ms_window_get_page (anna), ==, "lobby");
 
   WAIT_UNTIL (connected (anna) && boris.connect.done && vera.connect.done);
   g_assert_no_error (boris.error);
@@ -312,7 +323,7 @@ assert_refused (MsWindow   *window,
                 const char *link,
                 const char *message)
 {
-  g_assert_true (ms_window_open_invite (window, link, NULL));
+  open_and_join (window, link);
   WAIT_UNTIL (g_strcmp0 (join_description (window), _("Joining…")) != 0);
   g_assert_cmpstr (join_description (window), ==, message);
   g_assert_cmpstr (ms_window_get_page (window), ==, "join");
@@ -414,7 +425,7 @@ test_server_killed (void)
 
   gtk_window_present (GTK_WINDOW (guest));
   type_name (guest, "Гость");
-  g_assert_true (ms_window_open_invite (guest, invite, NULL));
+  open_and_join (guest, invite);
   WAIT_UNTIL (connected (guest) && sees (ms_window_get_session (window), everyone));
 
   g_signal_connect (host, "server-restarted", G_CALLBACK (on_restarted), &restarted);
@@ -539,7 +550,7 @@ test_network_switch (void)
 
   gtk_window_present (GTK_WINDOW (guest));
   type_name (guest, "Гость");
-  g_assert_true (ms_window_open_invite (guest, invite, NULL));
+  open_and_join (guest, invite);
   WAIT_UNTIL (connected (guest) && sees (ms_window_get_session (window), "Гость"));
   g_assert_false (accepts ("127.0.0.2", port));
 

@@ -323,6 +323,9 @@ test_invite_links (void)
   g_assert_cmpstr (ms_window_get_page (window), ==, "join");
 
   g_assert_true (ms_window_open_invite (window, link, NULL));
+  /* The lobby first (tests/test-app-lobby.c), then the call. */
+  g_assert_cmpstr (ms_window_get_page (window), ==, "lobby");
+  ms_lobby_join (ms_window_get_lobby (window));
   WAIT_UNTIL (connected (window));
   g_assert_cmpstr (ms_store_get_room (ms_session_get_store (ms_window_get_session (window))), ==,
                    ROOM);
@@ -391,6 +394,7 @@ test_host (void)
   WAIT_UNTIL (tiles_with_video (window) == 2);
   gtk_window_present (GTK_WINDOW (guest));
   g_assert_true (ms_window_open_invite (guest, ms_window_get_invite (window), NULL));
+  ms_lobby_join (ms_window_get_lobby (guest));
   WAIT_UNTIL (connected (guest));
   WAIT_UNTIL (tiles_with_video (guest) == 3 && tiles_with_video (window) == 3);
   {

@@ -15,6 +15,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "ms-devices.h"
 #include "ms-app-media.h"
 
@@ -47,12 +49,51 @@ ms_media_get_settings (void)
   return settings;
 }
 
-static gboolean
-test_sources (void)
+G_DEFINE_QUARK (ms-media-error-quark, ms_media_error)
+
+/**
+ * ms_media_use_test_sources:
+ *
+ * Returns: whether MEDIASTORE_TEST_SOURCES asks for test patterns and tones
+ */
+gboolean
+ms_media_use_test_sources (void)
 {
   const char *value = g_getenv ("MEDIASTORE_TEST_SOURCES");
 
   return value != NULL && *value != '\0' && !g_str_equal (value, "0");
+}
+
+#define test_sources ms_media_use_test_sources
+
+static MsDeviceClass
+class_of_tag (const char *tag)
+{
+  return g_str_equal (tag, "microphone") ? MS_DEVICE_MICROPHONE : MS_DEVICE_CAMERA;
+}
+
+/**
+ * ms_media_has_device:
+ * @tag: "camera" or "microphone"
+ *
+ * Returns: whether there is something to capture @tag from: a test source,
+ *   or at least one such device plugged in
+ */
+gboolean
+ms_media_has_device (const char *tag)
+{
+  return test_sources () || ms_devices_has (ms_devices_get_default (), class_of_tag (tag));
+}
+
+static gboolean
+check_device (const char  *tag,
+              GError     **error)
+{
+  if (ms_media_has_device (tag))
+    return TRUE;
+  g_set_error_literal (error, MS_MEDIA_ERROR, MS_MEDIA_ERROR_NO_DEVICE,
+                       ms_devices_get_missing_text (class_of_tag (tag)));
+  return FALSE;
 }
 
 static gboolean
@@ -82,6 +123,23 @@ chosen_device (MsDeviceClass  device_class,
   }
 
   return gst_device_create_element (device, NULL);
+}
+
+/* The chosen camera, else the first one listed. */
+static GstElement *
+make_camera (GError **error)
+{
+  GstElement *element = chosen_device (MS_DEVICE_CAMERA, "camera-device");
+  GListModel *cameras = ms_devices_get_list (ms_devices_get_default (), MS_DEVICE_CAMERA);
+  g_autoptr (GstDevice) first = g_list_model_get_item (cameras, 0);
+
+  if (element == NULL && first != NULL)
+    element = gst_device_create_element (first, NULL);
+  if (element == NULL)
+    g_set_error_literal (error, MS_MEDIA_ERROR, MS_MEDIA_ERROR_FAILED,
+                         _("The camera could not be opened"));
+
+  return element;
 }
 
 static GstElement *
@@ -157,17 +215,52 @@ make_track (const char  *tag,
   }
 
   if (g_str_equal (tag, "microphone")) {
-    element = make_microphone (error);
+    element = check_device (tag, error) ? make_microphone (error) : NULL;
     return element ? ms_local_track_new_for_element (MS_TRACK_KIND_AUDIO, element) : NULL;
   }
   if (g_str_equal (tag, "camera")) {
-    element = chosen_device (MS_DEVICE_CAMERA, "camera-device");
-    if (element != NULL)
-      return ms_local_track_new_for_element (MS_TRACK_KIND_VIDEO, element);
-    return ms_local_track_new (MS_LOCAL_TRACK_CAMERA, error);
+    element = check_device (tag, error) ? make_camera (error) : NULL;
+    return element ? ms_local_track_new_for_element (MS_TRACK_KIND_VIDEO, element) : NULL;
   }
 
   return ms_local_track_new (MS_LOCAL_TRACK_SCREEN, error);
+}
+
+/**
+ * ms_media_make_source:
+ * @tag: "camera" or "microphone"
+ *
+ * The bare source element for @tag, for the lobby's preview and level:
+ * the chosen device (else the default), or a live test pattern or tone.
+ *
+ * Returns: (transfer floating) (nullable): the element, or %NULL with
+ *   @error (MS_MEDIA_ERROR_NO_DEVICE when there is none)
+ */
+GstElement *
+ms_media_make_source (const char  *tag,
+                      GError     **error)
+{
+  GstElement *element;
+
+  if (test_sources ()) {
+    if (g_str_equal (tag, "microphone"))
+      element = gst_parse_launch ("audiotestsrc is-live=true wave=sine volume=0.4", error);
+    else
+      element = gst_parse_launch ("videotestsrc is-live=true pattern=smpte", error);
+    return element;
+  }
+  if (!check_device (tag, error))
+    return NULL;
+  if (g_str_equal (tag, "camera"))
+    return make_camera (error);
+
+  element = chosen_device (MS_DEVICE_MICROPHONE, "microphone-device");
+  if (element == NULL)
+    element = gst_element_factory_make ("autoaudiosrc", NULL);
+  if (element == NULL)
+    g_set_error_literal (error, MS_MEDIA_ERROR, MS_MEDIA_ERROR_FAILED,
+                         _("The microphone could not be opened"));
+  return element;
 }
 
 MsLocalTrack *

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <adwaita.h>
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
@@ -26,5 +27,11 @@ GListModel *ms_devices_get_list    (MsDevices     *self,
 GstDevice  *ms_devices_lookup      (MsDevices     *self,
                                     MsDeviceClass  device_class,
                                     const char    *name);
+gboolean    ms_devices_has         (MsDevices     *self,
+                                    MsDeviceClass  device_class);
+GtkWidget  *ms_devices_make_row    (const char    *title,
+                                    MsDeviceClass  device_class,
+                                    const char    *key);
+const char *ms_devices_get_missing_text (MsDeviceClass device_class);
 
 G_END_DECLS

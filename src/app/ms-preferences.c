@@ -18,100 +18,7 @@
 #include "ms-app-media.h"
 #include "ms-preferences.h"
 #include "ms-protocol.h"
-
-typedef struct {
-  AdwComboRow   *row;
-  GtkStringList *names;
-  GListModel    *devices;
-  const char    *key;
-  gboolean       syncing;
-} DeviceRow;
-
-static void
-device_row_free (gpointer data)
-{
-  DeviceRow *d = data;
-
-  g_signal_handlers_disconnect_by_data (d->devices, d);
-  g_clear_object (&d->names);
-  g_free (d);
-}
-
-/* Rebuilds the names and selects the stored device; a device that is
- * unplugged stays in the list, marked, so the choice is not lost. */
-static void
-device_row_sync (DeviceRow *d)
-{
-  GSettings *settings = ms_media_get_settings ();
-  g_autofree char *chosen = g_settings_get_string (settings, d->key);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  guint selected = 0;
-
-  g_ptr_array_add (names, g_strdup (_("Default")));
-  for (guint i = 0; i < g_list_model_get_n_items (d->devices); i++) {
-    g_autoptr (GstDevice) device = g_list_model_get_item (d->devices, i);
-    char *name = gst_device_get_display_name (device);
-
-    if (g_strcmp0 (name, chosen) == 0)
-      selected = names->len;
-    g_ptr_array_add (names, name);
-  }
-  if (*chosen != '\0' && selected == 0) {
-    selected = names->len;
-    g_ptr_array_add (names, g_strdup (chosen));
-  }
-  g_ptr_array_add (names, NULL);
-
-  d->syncing = TRUE;
-  gtk_string_list_splice (d->names, 0, g_list_model_get_n_items (G_LIST_MODEL (d->names)),
-                          (const char * const *) names->pdata);
-  adw_combo_row_set_selected (d->row, selected);
-  d->syncing = FALSE;
-}
-
-static void
-on_devices_changed (GListModel *model,
-                    guint       position,
-                    guint       removed,
-                    guint       added,
-                    DeviceRow  *d)
-{
-  device_row_sync (d);
-}
-
-static void
-on_selected (AdwComboRow *row,
-             GParamSpec  *pspec,
-             DeviceRow   *d)
-{
-  guint selected = adw_combo_row_get_selected (row);
-
-  if (d->syncing || selected == GTK_INVALID_LIST_POSITION)
-    return;
-  g_settings_set_string (ms_media_get_settings (), d->key,
-                         selected == 0 ? "" : gtk_string_list_get_string (d->names, selected));
-}
-
-static GtkWidget *
-device_row (const char    *title,
-            MsDeviceClass  device_class,
-            const char    *key)
-{
-  DeviceRow *d = g_new0 (DeviceRow, 1);
-
-  d->row = ADW_COMBO_ROW (adw_combo_row_new ());
-  d->names = gtk_string_list_new (NULL);
-  d->devices = ms_devices_get_list (ms_devices_get_default (), device_class);
-  d->key = key;
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (d->row), title);
-  adw_combo_row_set_model (d->row, G_LIST_MODEL (d->names));
-  device_row_sync (d);
-  g_signal_connect (d->devices, "items-changed", G_CALLBACK (on_devices_changed), d);
-  g_signal_connect (d->row, "notify::selected", G_CALLBACK (on_selected), d);
-  g_object_set_data_full (G_OBJECT (d->row), "device-row", d, device_row_free);
-
-  return GTK_WIDGET (d->row);
-}
+#include "ms-window.h"
 
 static GtkWidget *
 switch_row (const char *title,
@@ -177,6 +84,43 @@ on_picture_apply (AdwEntryRow *row,
   g_settings_set_string (settings, "avatar-url", address);
 }
 
+/* The name too, when applied: it is the default for every call joined
+ * later, and every call in progress takes it at once. */
+static void
+on_name_apply (AdwEntryRow *row,
+               GSettings   *settings)
+{
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
+  g_autoptr (GList) windows = gtk_window_list_toplevels ();
+  MsLimits limits;
+
+  ms_limits_init_default (&limits);
+  if (*name != '\0' && !ms_validate_display_name (name, limits.max_name_length)) {
+    gtk_widget_add_css_class (GTK_WIDGET (row), "error");
+    gtk_widget_set_tooltip_text (GTK_WIDGET (row),
+                                 _("A name is at most 128 bytes, without control characters"));
+    return;
+  }
+
+  gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (row), NULL);
+  g_settings_set_string (settings, "display-name", name);
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (MS_IS_WINDOW (l->data))
+      ms_window_apply_name (l->data);
+}
+
+static void
+on_name_setting (GSettings   *settings,
+                 const char  *key,
+                 AdwEntryRow *row)
+{
+  g_autofree char *name = g_settings_get_string (settings, key);
+
+  if (g_strcmp0 (name, gtk_editable_get_text (GTK_EDITABLE (row))) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (row), name);
+}
+
 static GtkWidget *
 picture_row (GSettings *settings)
 {
@@ -224,16 +168,21 @@ ms_preferences_new (void)
 
   adw_preferences_group_set_title (you, _("You"));
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (name), _("Name Others See"));
-  g_settings_bind (settings, "display-name", name, "text", G_SETTINGS_BIND_DEFAULT);
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (name), TRUE);
+  on_name_setting (settings, "display-name", ADW_ENTRY_ROW (name));
+  g_signal_connect_object (settings, "changed::display-name", G_CALLBACK (on_name_setting), name,
+                           0);
+  g_signal_connect_object (name, "apply", G_CALLBACK (on_name_apply), settings, 0);
   adw_preferences_group_add (you, name);
   adw_preferences_group_add (you, picture_row (settings));
 
   adw_preferences_group_set_title (devices, _("Devices"));
-  adw_preferences_group_add (devices, device_row (_("Camera"), MS_DEVICE_CAMERA, "camera-device"));
-  adw_preferences_group_add (devices, device_row (_("Microphone"), MS_DEVICE_MICROPHONE,
-                                                  "microphone-device"));
-  adw_preferences_group_add (devices, device_row (_("Speakers"), MS_DEVICE_SPEAKER,
-                                                  "speaker-device"));
+  adw_preferences_group_add (devices, ms_devices_make_row (_("Camera"), MS_DEVICE_CAMERA,
+                                                           "camera-device"));
+  adw_preferences_group_add (devices, ms_devices_make_row (_("Microphone"), MS_DEVICE_MICROPHONE,
+                                                           "microphone-device"));
+  adw_preferences_group_add (devices, ms_devices_make_row (_("Speakers"), MS_DEVICE_SPEAKER,
+                                                           "speaker-device"));
 
   adw_preferences_group_set_title (sound, _("Sound"));
   adw_preferences_group_add (sound, switch_row (_("Echo Cancellation"),

@@ -2,12 +2,15 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Two pages: joining (an invitation link, or hosting a call here), and
- * the call: a grid of tiles bound to the store's peers with our own tile
+ * Three pages: joining (an invitation link, or hosting a call here), the
+ * lobby an invitation link leads to (MsLobby: preview, devices, name),
+ * and the call: a grid of tiles bound to the store's peers with our own tile
  * first, the control bar, and a side panel with the chat or the people.
  * The controls are stateful actions (win.microphone, win.camera,
  * win.screen, win.invisible) so that buttons, shortcuts and tests share
- * one path; their states follow the store.
+ * one path; their states follow the store. The microphone and camera
+ * buttons also say when there is no such device, or when it failed: then
+ * nothing is sent for it.
  */
 
 #define G_LOG_DOMAIN "MsWindow"
@@ -24,6 +27,8 @@
 #include "ms-invite-dialog.h"
 #include "ms-app-media.h"
 #include "ms-person-row.h"
+#include "ms-devices.h"
+#include "ms-lobby.h"
 #include "ms-screencast.h"
 #include "ms-tile.h"
 #include "ms-window.h"
@@ -58,6 +63,7 @@ struct _MsWindow {
   GtkWidget            *camera_button;
   AdwStatusPage        *ended_page;
   GtkWidget            *rejoin_button;
+  MsLobby              *lobby;
 
   MsSession            *session;
   MsHost               *host;
@@ -74,6 +80,11 @@ struct _MsWindow {
   char                 *call_token;
   gboolean              close_confirmed;
   GtkWidget            *question;     /* the dialog asking something, weak */
+  char                 *lobby_url;    /* what the lobby is about to join */
+  char                 *lobby_token;
+  char                 *lobby_code;   /* or the invitation code it redeems */
+  char                 *camera_failure;     /* why the running camera stopped */
+  char                 *microphone_failure;
 };
 
 G_DEFINE_FINAL_TYPE (MsWindow, ms_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -294,6 +305,8 @@ on_status (MsStore    *store,
   }
 }
 
+static void update_device_buttons (MsWindow *self);
+
 static void
 on_grants (MsStore    *store,
            GParamSpec *pspec,
@@ -304,9 +317,8 @@ on_grants (MsStore    *store,
   gtk_widget_set_visible (self->invisible_button, ms_store_get_can_hide (store));
   gtk_widget_set_visible (self->invisible_group, ms_store_get_can_hide (store));
   set_action_enabled (self, "invisible", ms_store_get_can_hide (store));
-  set_action_enabled (self, "microphone", ms_grant_allows (send, "microphone"));
-  set_action_enabled (self, "camera", ms_grant_allows (send, "camera"));
   set_action_enabled (self, "screen", ms_grant_allows (send, "screen"));
+  update_device_buttons (self);
 }
 
 static void
@@ -368,6 +380,69 @@ on_chat_received (MsChat     *chat,
   g_application_send_notification (app, "chat", notification);
 }
 
+/* ---- devices that tell the truth ---- */
+
+static char **
+failure_of (MsWindow   *self,
+            const char *tag)
+{
+  return g_str_equal (tag, "camera") ? &self->camera_failure : &self->microphone_failure;
+}
+
+/* The microphone and camera buttons: a missing device is insensitive
+ * with a crossed-out icon and a tooltip saying what to do; a failed one
+ * says so and may be tried again. */
+static void
+update_device_buttons (MsWindow *self)
+{
+  const struct {
+    const char *tag;
+    GtkWidget  *button;
+    const char *icon, *missing_icon, *turn_off, *turn_on;
+    MsDeviceClass device_class;
+  } all[] = {
+    { "microphone", self->mic_button, "audio-input-microphone-symbolic",
+      "microphone-disabled-symbolic", N_("Turn Off the Microphone"), N_("Turn On the Microphone"),
+      MS_DEVICE_MICROPHONE },
+    { "camera", self->camera_button, "camera-web-symbolic", "camera-disabled-symbolic",
+      N_("Turn Off the Camera"), N_("Turn On the Camera"), MS_DEVICE_CAMERA },
+  };
+  const char * const *send = self->session ? ms_store_get_send_tracks (
+    ms_session_get_store (self->session)) : NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++) {
+    const char *failure = *failure_of (self, all[i].tag);
+    /* One unplugged while it runs can still be turned off. */
+    gboolean present = ms_media_has_device (all[i].tag) ||
+                       (self->session != NULL &&
+                        ms_session_lookup_local_track (self->session, all[i].tag) != NULL);
+
+    g_autoptr (GVariant) state = g_action_group_get_action_state (G_ACTION_GROUP (self),
+                                                                  all[i].tag);
+    gboolean on = present && failure == NULL && g_variant_get_boolean (state);
+
+    /* Off reads at a glance, as in GNOME Calls: the disabled icon on the
+     * destructive colour; missing or failed also says why and what to do. */
+    gtk_button_set_icon_name (GTK_BUTTON (all[i].button), on ? all[i].icon : all[i].missing_icon);
+    gtk_widget_set_tooltip_text (all[i].button,
+                                 !present ? ms_devices_get_missing_text (all[i].device_class)
+                                 : failure ? failure
+                                 : on ? _(all[i].turn_off) : _(all[i].turn_on));
+    if (on)
+      gtk_widget_remove_css_class (all[i].button, "device-off");
+    else
+      gtk_widget_add_css_class (all[i].button, "device-off");
+    set_action_enabled (self, all[i].tag,
+                        present && (self->session == NULL || ms_grant_allows (send, all[i].tag)));
+  }
+}
+
+static void
+on_devices_changed (MsWindow *self)
+{
+  update_device_buttons (self);
+}
+
 /* ---- sharing ---- */
 
 static gboolean
@@ -398,9 +473,18 @@ share (MsWindow   *self,
   } else if (!on) {
     return FALSE;
   } else {
+    if (!g_str_equal (tag, "screen"))
+      g_clear_pointer (failure_of (self, tag), g_free);
     track = ms_media_make_track (tag, &error);
-    if (track != NULL && ms_session_send_track (self->session, track, tag, FALSE, &error))
+    if (track != NULL && ms_session_send_track (self->session, track, tag, FALSE, &error)) {
+      update_device_buttons (self);
       return TRUE;
+    }
+    if (!g_str_equal (tag, "screen")) {
+      if (!g_error_matches (error, MS_MEDIA_ERROR, MS_MEDIA_ERROR_NO_DEVICE))
+        *failure_of (self, tag) = g_strdup (error->message);
+      update_device_buttons (self);
+    }
   }
 
   toast (self, error->message);
@@ -440,6 +524,39 @@ ask_whole_screen (MsWindow *self)
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_whole_screen_answer), self, 0);
   ask (self, dialog);
+}
+
+/* The source of a running track posted an error: nothing more comes from
+ * it, so it is closed rather than announced empty. */
+static void
+on_track_error (MsSession    *session,
+                const char   *tag,
+                const GError *error,
+                MsWindow     *self)
+{
+  g_autoptr (GError) close_error = NULL;
+  g_autofree char *text = NULL;
+
+  if (!ms_session_close_track (session, tag, &close_error))
+    g_debug ("%s: %s", tag, close_error->message);
+  if (g_str_equal (tag, "screen")) {
+    set_action_state (self, "screen", FALSE);
+    toast (self, _("Screen sharing stopped"));
+    return;
+  }
+
+  text = g_strdup_printf (g_str_equal (tag, "camera")
+                          ? _("The camera stopped working: %s")
+                          : _("The microphone stopped working: %s"), error->message);
+  g_free (*failure_of (self, tag));
+  *failure_of (self, tag) = g_strdup (text);
+  if (g_str_equal (tag, "camera"))
+    self->want_camera = FALSE;
+  else
+    self->want_microphone = FALSE;
+  set_action_state (self, tag, FALSE);
+  update_device_buttons (self);
+  toast (self, text);
 }
 
 static void
@@ -551,11 +668,20 @@ apply_avatar (MsWindow *self)
     toast (self, error->message);
 }
 
-/* One name everywhere: the one in the settings (the lobby's and the
- * preferences'), else the invitation's. A change applies to the call in
- * progress at once. */
-static void
-apply_name (MsWindow *self)
+static void prefill_name (MsWindow   *self,
+                          const char *name);
+
+/**
+ * ms_window_apply_name:
+ *
+ * One name everywhere: the one in the settings (the lobby's and the
+ * preferences'), else the invitation's. The preferences call this on
+ * every window when the name is applied there, so the call in progress
+ * takes it at once. (A name typed in another window's lobby is for that
+ * window's call.)
+ */
+void
+ms_window_apply_name (MsWindow *self)
 {
   GSettings *settings = ms_media_get_settings ();
   g_autofree char *chosen = settings ? g_settings_get_string (settings, "display-name") : NULL;
@@ -580,7 +706,11 @@ on_setting_changed (GSettings  *settings,
   if (g_str_equal (key, "avatar-url")) {
     apply_avatar (self);
   } else if (g_str_equal (key, "display-name")) {
-    apply_name (self);
+    g_autofree char *name = g_settings_get_string (settings, key);
+
+    /* Typed in the lobby or the preferences: the first page's too. */
+    if (*name != '\0' && g_strcmp0 (name, gtk_editable_get_text (GTK_EDITABLE (self->name_row))))
+      prefill_name (self, name);
   } else if (g_str_equal (key, "host-on-network")) {
     GAction *on_network = g_action_map_lookup_action (G_ACTION_MAP (self), key);
     g_autoptr (GVariant) value = g_settings_get_value (settings, key);
@@ -608,8 +738,34 @@ prefill_name (MsWindow   *self,
 static void
 on_name_changed (MsWindow *self)
 {
-  if (!self->prefilling)
-    self->name_edited = TRUE;
+  GSettings *settings = ms_media_get_settings ();
+  g_autofree char *name = NULL;
+
+  if (self->prefilling)
+    return;
+  self->name_edited = TRUE;
+  /* One name everywhere: typed here, it is the preferences' name too. */
+  if (settings != NULL) {
+    name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_row))));
+    g_settings_set_string (settings, "display-name", name);
+  }
+}
+
+/* The name to be seen with: the preferences' (which the lobby and the
+ * first page write), else one typed without settings; %NULL for the
+ * invitation's. */
+static char *
+wanted_name (MsWindow *self)
+{
+  GSettings *settings = ms_media_get_settings ();
+  g_autofree char *name = settings ? g_settings_get_string (settings, "display-name") : NULL;
+
+  if (name == NULL && self->name_edited)
+    name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_row))));
+  if (name == NULL || *name == '\0')
+    return NULL;
+
+  return g_steal_pointer (&name);
 }
 
 static void
@@ -620,13 +776,13 @@ on_connected (GObject      *source,
   g_autoptr (MsWindow) self = user_data;
   MsSession *session = MS_SESSION (source);
   g_autoptr (GError) error = NULL;
-  const char *name;
+  g_autofree char *name = NULL;
 
   if (!ms_session_connect_finish (session, result, &error) || session != self->session)
     return;   /* a failure shows through the store's status */
 
-  name = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
-  if (self->name_edited && *name != '\0' && g_strcmp0 (name, self->token_name) != 0 &&
+  name = wanted_name (self);
+  if (name != NULL && g_strcmp0 (name, self->token_name) != 0 &&
       !ms_session_set_display_name (session, name, &error)) {
     toast (self, error->message);
     g_clear_error (&error);
@@ -635,8 +791,20 @@ on_connected (GObject      *source,
   self->token_avatar = g_strdup (ms_store_get_avatar (ms_session_get_store (session)));
   apply_avatar (self);
 
-  set_action_state (self, "microphone", share (self, "microphone", self->want_microphone));
-  set_action_state (self, "camera", share (self, "camera", self->want_camera));
+  /* No track for a device that is not there: the buttons and a toast
+   * say so instead. */
+  for (guint i = 0; i < 2; i++) {
+    const char *tag = i == 0 ? "microphone" : "camera";
+    gboolean want = i == 0 ? self->want_microphone : self->want_camera;
+
+    if (ms_media_has_device (tag))
+      set_action_state (self, tag, share (self, tag, want));
+    else {
+      set_action_state (self, tag, FALSE);
+      toast (self, ms_devices_get_missing_text (i == 0 ? MS_DEVICE_MICROPHONE : MS_DEVICE_CAMERA));
+    }
+  }
+  update_device_buttons (self);
 }
 
 void
@@ -677,6 +845,9 @@ ms_window_join (MsWindow   *self,
                     self);
   g_signal_connect (ms_store_get_own_tracks (store), "items-changed", G_CALLBACK (on_own_tracks),
                     self);
+  g_signal_connect (self->session, "track-error", G_CALLBACK (on_track_error), self);
+  g_clear_pointer (&self->camera_failure, g_free);
+  g_clear_pointer (&self->microphone_failure, g_free);
   bind_call (self);
   on_grants (store, NULL, self);
   on_hidden (store, NULL, self);
@@ -711,7 +882,9 @@ on_redeemed (GObject      *source,
     return;
   g_clear_object (&self->redeeming);
   if (token == NULL) {
+    /* The invitation did not work: back to where links are pasted. */
     adw_status_page_set_description (self->join_page, error->message);
+    gtk_stack_set_visible_child_name (self->pages, "join");
     toast (self, error->message);
     return;
   }
@@ -757,6 +930,8 @@ ms_window_open_invite (MsWindow    *self,
                        GError     **error)
 {
   g_autoptr (MsInviteLink) parsed = NULL;
+  g_autofree char *token_name = NULL;
+  g_autoptr (GUri) uri = NULL;
 
   g_return_val_if_fail (MS_IS_WINDOW (self), FALSE);
 
@@ -764,12 +939,47 @@ ms_window_open_invite (MsWindow    *self,
   if (parsed == NULL)
     return FALSE;
 
+  /* The lobby first: the call starts from its "Join Now". */
+  end_call (self);
   gtk_editable_set_text (GTK_EDITABLE (self->invite_row), link);
-  if (parsed->code != NULL)
-    ms_window_join_code (self, parsed->url, parsed->code, NULL);
-  else
-    ms_window_join (self, parsed->url, parsed->token);
+  g_free (self->lobby_url);
+  self->lobby_url = g_strdup (parsed->url);
+  g_free (self->lobby_token);
+  self->lobby_token = g_strdup (parsed->token);
+  g_free (self->lobby_code);
+  self->lobby_code = g_strdup (parsed->code);
+  uri = g_uri_parse (self->lobby_url, G_URI_FLAGS_NONE, NULL);
+  token_name = self->lobby_token ? ms_invite_token_name (self->lobby_token) : NULL;
+  ms_lobby_set_target (self->lobby, parsed->room, uri ? g_uri_get_host (uri) : NULL, token_name);
+  gtk_stack_set_visible_child_name (self->pages, "lobby");
   return TRUE;
+}
+
+static void
+on_lobby_join (MsWindow *self)
+{
+  g_autofree char *url = g_strdup (self->lobby_url);
+  g_autofree char *token = g_strdup (self->lobby_token);
+  g_autofree char *code = g_strdup (self->lobby_code);
+
+  if (url == NULL)
+    return;
+  /* Without settings to keep it, the lobby's name is carried over here. */
+  if (ms_media_get_settings () == NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->name_row), ms_lobby_get_name (self->lobby));
+  self->want_camera = ms_lobby_get_camera_on (self->lobby);
+  self->want_microphone = ms_lobby_get_microphone_on (self->lobby);
+  if (code != NULL)
+    /* An invitation code: a token of our own, with the lobby's name. */
+    ms_window_join_code (self, url, code, ms_lobby_get_name (self->lobby));
+  else
+    ms_window_join (self, url, token);
+}
+
+static void
+on_lobby_cancel (MsWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->pages, "join");
 }
 
 /* Out of the call, whatever the page shows. */
@@ -935,6 +1145,8 @@ ms_window_host (MsWindow *self,
   end_call (self);
   g_clear_pointer (&self->call_url, g_free);
   g_clear_pointer (&self->call_token, g_free);
+  /* Straight into the call, not through the lobby: with what there is. */
+  self->want_camera = self->want_microphone = TRUE;
   on_network = g_action_group_get_action_state (G_ACTION_GROUP (self), "host-on-network");
   self->host = ms_host_new (g_variant_get_boolean (on_network));
   ms_host_start_async (self->host, gtk_editable_get_text (GTK_EDITABLE (self->name_row)), demo_bot,
@@ -943,38 +1155,13 @@ ms_window_host (MsWindow *self,
 
 /* ---- actions ---- */
 
-/* Microphone and camera buttons read at a glance: off is the disabled
- * icon on a destructive background, as in GNOME Calls. */
-static void
-style_device_button (GtkWidget  *button,
-                     gboolean    on,
-                     const char *icon_on,
-                     const char *icon_off,
-                     const char *tip_on,
-                     const char *tip_off)
-{
-  gtk_button_set_icon_name (GTK_BUTTON (button), on ? icon_on : icon_off);
-  gtk_widget_set_tooltip_text (button, on ? tip_on : tip_off);
-  if (on)
-    gtk_widget_remove_css_class (button, "device-off");
-  else
-    gtk_widget_add_css_class (button, "device-off");
-}
-
+/* Microphone and camera buttons follow their actions' state. */
 static void
 on_device_state (GObject    *action,
                  GParamSpec *pspec,
                  MsWindow   *self)
 {
-  g_autoptr (GVariant) mic = g_action_group_get_action_state (G_ACTION_GROUP (self), "microphone");
-  g_autoptr (GVariant) camera = g_action_group_get_action_state (G_ACTION_GROUP (self), "camera");
-
-  style_device_button (self->mic_button, g_variant_get_boolean (mic),
-                       "audio-input-microphone-symbolic", "microphone-disabled-symbolic",
-                       _("Turn Off the Microphone"), _("Turn On the Microphone"));
-  style_device_button (self->camera_button, g_variant_get_boolean (camera),
-                       "camera-web-symbolic", "camera-disabled-symbolic",
-                       _("Turn Off the Camera"), _("Turn On the Camera"));
+  update_device_buttons (self);
 }
 
 /* The host could not switch (it was restarting): the switch says how it
@@ -1251,6 +1438,11 @@ ms_window_finalize (GObject *object)
   g_free (self->token_avatar);
   g_free (self->call_url);
   g_free (self->call_token);
+  g_free (self->lobby_url);
+  g_free (self->lobby_token);
+  g_free (self->lobby_code);
+  g_free (self->camera_failure);
+  g_free (self->microphone_failure);
 
   G_OBJECT_CLASS (ms_window_parent_class)->finalize (object);
 }
@@ -1267,6 +1459,7 @@ ms_window_class_init (MsWindowClass *klass)
 
   ms_application_register_resources ();
   g_type_ensure (MS_TYPE_CHAT);
+  g_type_ensure (MS_TYPE_LOBBY);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/mediastore/Mediastore/ms-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MsWindow, toasts);
@@ -1297,8 +1490,11 @@ ms_window_class_init (MsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MsWindow, ended_page);
   gtk_widget_class_bind_template_child (widget_class, MsWindow, rejoin_button);
   gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, on_escape, NULL);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, lobby);
   gtk_widget_class_bind_template_callback (widget_class, on_join_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_side_toggled);
+  gtk_widget_class_bind_template_callback (widget_class, on_lobby_join);
+  gtk_widget_class_bind_template_callback (widget_class, on_lobby_cancel);
 }
 
 static void
@@ -1320,6 +1516,13 @@ ms_window_init (MsWindow *self)
   prefill_name (self, ms_media_default_display_name ());
   g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (on_name_changed), self);
   g_signal_connect (self->chat, "received", G_CALLBACK (on_chat_received), self);
+  g_signal_connect_object (ms_devices_get_list (ms_devices_get_default (), MS_DEVICE_CAMERA),
+                           "items-changed", G_CALLBACK (on_devices_changed), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (ms_devices_get_list (ms_devices_get_default (), MS_DEVICE_MICROPHONE),
+                           "items-changed", G_CALLBACK (on_devices_changed), self,
+                           G_CONNECT_SWAPPED);
+  update_device_buttons (self);
   if (ms_media_get_settings () != NULL)
     g_signal_connect_object (ms_media_get_settings (), "changed", G_CALLBACK (on_setting_changed),
                              self, 0);
@@ -1361,6 +1564,34 @@ ms_window_get_page (MsWindow *self)
   g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
 
   return gtk_stack_get_visible_child_name (self->pages);
+}
+
+/**
+ * ms_window_get_lobby:
+ *
+ * Returns: (transfer none): the lobby an invitation link leads to
+ */
+MsLobby *
+ms_window_get_lobby (MsWindow *self)
+{
+  g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
+
+  return self->lobby;
+}
+
+/**
+ * ms_window_get_control:
+ * @name: "microphone" or "camera"
+ *
+ * Returns: (transfer none): that button of the control bar
+ */
+GtkWidget *
+ms_window_get_control (MsWindow   *self,
+                       const char *name)
+{
+  g_return_val_if_fail (MS_IS_WINDOW (self), NULL);
+
+  return g_str_equal (name, "camera") ? self->camera_button : self->mic_button;
 }
 
 const char *

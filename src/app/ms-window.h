@@ -10,6 +10,7 @@
 #include "mediastore.h"
 #include "ms-chat.h"
 #include "ms-host.h"
+#include "ms-lobby.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,7 @@ gboolean    ms_window_open_invite      (MsWindow       *self,
 void        ms_window_host             (MsWindow       *self,
                                         gboolean        demo_bot);
 void        ms_window_leave            (MsWindow       *self);
+void        ms_window_apply_name       (MsWindow       *self);
 
 MsSession  *ms_window_get_session      (MsWindow       *self);
 GtkWidget  *ms_window_get_grid         (MsWindow       *self);
@@ -43,5 +45,8 @@ gboolean    ms_window_get_banner       (MsWindow       *self,
 GtkWidget  *ms_window_get_part         (MsWindow       *self,
                                         const char     *name);
 MsHost     *ms_window_get_host         (MsWindow       *self);
+MsLobby    *ms_window_get_lobby        (MsWindow       *self);
+GtkWidget  *ms_window_get_control      (MsWindow       *self,
+                                        const char     *name);
 
 G_END_DECLS

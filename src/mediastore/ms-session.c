@@ -106,6 +106,7 @@ enum {
 enum {
   SIGNAL_MESSAGE,
   SIGNAL_SERVER_ERROR,
+  SIGNAL_TRACK_ERROR,
   N_SIGNALS
 };
 
@@ -386,6 +387,19 @@ ms_session_class_init (MsSessionClass *klass)
   signals[SIGNAL_SERVER_ERROR] =
     g_signal_new ("server-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * MsSession::track-error:
+   * @tag: the tag of the local track whose media failed
+   * @error: what GStreamer said (a #GError)
+   *
+   * The source of a track this client sends posted an error (a camera
+   * unplugged, a device that refuses to start): it sends nothing more.
+   * The track stays shared until the application closes it
+   * (ms_session_close_track()).
+   */
+  signals[SIGNAL_TRACK_ERROR] =
+    g_signal_new ("track-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
 }
 
 static void
@@ -694,6 +708,17 @@ on_bus_message (GstBus     *bus,
     gst_message_parse_error (message, &error, &debug);
     g_message ("Media error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
                error->message, debug ? debug : "");
+    for (guint i = 0; i < self->locals->len; i++) {
+      Local *local = g_ptr_array_index (self->locals, i);
+      g_autofree char *tag = NULL;
+
+      if (!gst_object_has_as_ancestor (GST_MESSAGE_SRC (message), GST_OBJECT (local->bin)))
+        continue;
+      /* The handler may close the track, and with it @local. */
+      tag = g_strdup (local->tag);
+      g_signal_emit (self, signals[SIGNAL_TRACK_ERROR], 0, tag, error);
+      break;
+    }
     break;
   }
   default:
