@@ -436,6 +436,7 @@ test_host_badge (void)
   MsWindow *guest = ms_window_new (NULL);
   g_autofree char *invite = g_strdup (ms_window_get_invite (window));
   g_autofree char *host_self = g_strdup_printf (_("%s (You)"), "Хозяйка");
+  MsStore *guest_store;
   MsPeer *seen_host;
 
   g_assert_true (ms_store_get_host (ms_session_get_store (ms_window_get_session (window))));
@@ -446,8 +447,9 @@ test_host_badge (void)
               sees (ms_window_get_session (guest), "Хозяйка"));
 
   /* In libmediastore: the guest's store knows the host, and is none. */
-  g_assert_false (ms_store_get_host (ms_session_get_store (ms_window_get_session (guest))));
-  seen_host = g_list_model_get_item (ms_store_get_peers (ms_session_get_store (ms_window_get_session (guest))), 0);
+  guest_store = ms_session_get_store (ms_window_get_session (guest));
+  g_assert_false (ms_store_get_host (guest_store));
+  seen_host = g_list_model_get_item (ms_store_get_peers (guest_store), 0);
   g_assert_true (ms_peer_get_host (seen_host));
   g_object_unref (seen_host);
 
