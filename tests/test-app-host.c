@@ -25,6 +25,7 @@
 #include "ms-host.h"
 #include "ms-invite.h"
 #include "ms-invite-dialog.h"
+#include "ms-person-row.h"
 #include "ms-token.h"
 #include "ms-lobby.h"
 #include "ms-window.h"
@@ -403,6 +404,74 @@ on_failed (MsHost  *host,
 /* The host's server is killed: a new one runs within 3 s on the same
  * port, with the same code, and the call goes on, the demo bot too. Killed three times in
  * a row, it ends the call. */
+/* The participants list of @window: the names on rows with a host badge,
+ * comma-separated, and in *@n_rows how many rows there are. */
+static void
+collect_badges (GtkWidget *widget,
+                GString   *badged,
+                guint     *n_rows)
+{
+  if (MS_IS_PERSON_ROW (widget)) {
+    (*n_rows)++;
+    if (ms_person_row_get_host (MS_PERSON_ROW (widget))) {
+      if (badged->len > 0)
+        g_string_append_c (badged, ',');
+      g_string_append (badged, ms_person_row_get_name (MS_PERSON_ROW (widget)));
+    }
+    return;
+  }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_badges (child, badged, n_rows);
+}
+
+static gboolean
+badges_are (MsWindow   *window,
+            const char *expected,
+            guint       expected_rows)
+{
+  g_autoptr (GString) badged = g_string_new (NULL);
+  guint n_rows = 0;
+
+  collect_badges (GTK_WIDGET (window), badged, &n_rows);
+  return n_rows == expected_rows && g_strcmp0 (badged->str, expected) == 0;
+}
+
+/* The host badge in the participants list: the server tells the guests
+ * who hosts the call (the host's token has the host grant), so the
+ * guest's list badges the host's row and not its own. */
+static void
+test_host_badge (void)
+{
+  MsWindow *window = host_window (FALSE);
+  MsWindow *guest = ms_window_new (NULL);
+  g_autofree char *invite = g_strdup (ms_window_get_invite (window));
+  g_autofree char *host_self = g_strdup_printf (_("%s (You)"), "Хозяйка");
+  MsStore *guest_store;
+  MsPeer *seen_host;
+
+  g_assert_true (ms_store_get_host (ms_session_get_store (ms_window_get_session (window))));
+  gtk_window_present (GTK_WINDOW (guest));
+  type_name (guest, "Гость");
+  g_assert_true (ms_window_open_invite (guest, invite, NULL));
+  WAIT_UNTIL (connected (guest) && sees (ms_window_get_session (window), "Гость") &&
+              sees (ms_window_get_session (guest), "Хозяйка"));
+
+  /* In libmediastore: the guest's store knows the host, and is none. */
+  guest_store = ms_session_get_store (ms_window_get_session (guest));
+  g_assert_false (ms_store_get_host (guest_store));
+  seen_host = g_list_model_get_item (ms_store_get_peers (guest_store), 0);
+  g_assert_true (ms_peer_get_host (seen_host));
+  g_object_unref (seen_host);
+
+  /* On screen: the badge on the host's row only, in both windows. */
+  WAIT_UNTIL (badges_are (guest, "Хозяйка", 2));
+  WAIT_UNTIL (badges_are (window, host_self, 2));
+
+  gtk_window_destroy (GTK_WINDOW (guest));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_server_killed (void)
 {
@@ -765,6 +834,7 @@ main (int   argc,
     adw_init ();
       g_test_add_func ("/app-host/three-guests", test_three_guests);
     g_test_add_func ("/app-host/refused", test_refused);
+    g_test_add_func ("/app-host/host-badge", test_host_badge);
     g_test_add_func ("/app-host/server-killed", test_server_killed);
     g_test_add_func ("/app-host/network-switch", test_network_switch);
     g_test_add_func ("/app-host/invite-dialog", test_invite_dialog);

@@ -456,6 +456,10 @@ test_bad_requests (void)
     "{\"room\":\"call\",\"grants\":[]}",
     "{\"room\":\"call\",\"grants\":{\"send_tracks\":\"camera\"}}",
     "{\"room\":\"call\",\"grants\":{\"send_tracks\":[\"a b\"]}}",
+    /* Whoever redeems an invitation is a guest, never the host. */
+    "{\"room\":\"call\",\"grants\":{\"host\":true}}",
+    "{\"room\":\"call\",\"grants\":{\"host\":\"yes\"}}",
+    "{\"room\":\"call\",\"grants\":{\"can_hide\":{}}}",
     "{\"room\":\"call\",\"code\":\"abc\"}",
     "{\"room\":\"call\",\"code\":\"abc-defg-hi1\"}",
     "{\"room\":\"call\",\"code\":12}",

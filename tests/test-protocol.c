@@ -61,6 +61,7 @@ assert_peer_equal (const MsPeerDesc *a,
   g_assert_cmpstr (a->id, ==, b->id);
   g_assert_cmpstr (a->display_name, ==, b->display_name);
   g_assert_cmpstr (a->avatar, ==, b->avatar);
+  g_assert_cmpint (a->host, ==, b->host);
   assert_tracks_equal (a->tracks, b->tracks);
 }
 
@@ -74,6 +75,7 @@ assert_grants_equal (const MsGrants *a,
   assert_strv_equal (a->recv_messages, b->recv_messages);
   g_assert_cmpint (a->can_hide, ==, b->can_hide);
   g_assert_cmpint (a->hidden, ==, b->hidden);
+  g_assert_cmpint (a->host, ==, b->host);
 }
 
 static void
@@ -563,7 +565,7 @@ build_welcome (void)
   const char *everything[] = { "*", NULL };
   const char *chat[] = { "chat", "reaction", NULL };
   MsGrants grants = { (GStrv) send_tracks, (GStrv) everything, (GStrv) chat, (GStrv) everything,
-                      TRUE, FALSE };
+                      TRUE, FALSE, TRUE };
   MsIceServer *stun = g_new0 (MsIceServer, 1);
   MsIceServer *turn = g_new0 (MsIceServer, 1);
   MsPeerDesc *carol = ms_peer_desc_new ("carol", "Carol", "https://example.org/c.png");
@@ -628,6 +630,7 @@ build_peer_updated (void)
   MsMessage *msg = build_peer_event (MS_MSG_PEER_UPDATED);
 
   msg->u.peer.peer->avatar = g_strdup ("https://example.org/bob.png");
+  msg->u.peer.peer->host = TRUE;
   return msg;
 }
 
@@ -2267,6 +2270,63 @@ test_copies (void)
   ms_message_free (NULL);
 }
 
+/* "host" in a Peer object and in grants: written only when true, read as
+ * an optional boolean. */
+static void
+test_peer_host (void)
+{
+  g_autoptr (MsMessage) joined = build_peer_joined ();
+  g_autoptr (MsMessage) updated = build_peer_updated ();
+  g_autoptr (MsMessage) decoded = NULL;
+  g_autoptr (MsMessage) welcome = NULL;
+  g_autoptr (JsonObject) plain = NULL;
+  g_autoptr (JsonObject) hosting = NULL;
+  const char *yes = "{\"type\":\"peer-joined\",\"peer\":{\"id\":\"h\",\"display_name\":\"H\","
+                    "\"host\":\"yes\",\"tracks\":[]}}";
+  const char *one = "{\"type\":\"peer-updated\",\"peer\":{\"id\":\"h\",\"display_name\":\"H\","
+                    "\"host\":1,\"tracks\":[]}}";
+  JsonObject *peer;
+
+  g_assert_false (joined->u.peer.peer->host);
+  plain = encode_object (joined);
+  g_assert_false (json_object_has_member (json_object_get_object_member (plain, "peer"), "host"));
+
+  hosting = encode_object (updated);
+  peer = json_object_get_object_member (hosting, "peer");
+  g_assert_true (json_object_has_member (peer, "host"));
+  g_assert_true (json_object_get_boolean_member (peer, "host"));
+
+  decoded = roundtrip (updated, TO_CLI);
+  g_assert_true (decoded->u.peer.peer->host);
+  g_clear_pointer (&decoded, ms_message_free);
+  decoded = roundtrip (joined, TO_CLI);
+  g_assert_false (decoded->u.peer.peer->host);
+  g_clear_pointer (&decoded, ms_message_free);
+
+  decoded = decode_ok ("{\"type\":\"peer-joined\",\"peer\":{\"id\":\"h\",\"display_name\":\"H\","
+                       "\"host\":true,\"tracks\":[]}}", TO_CLI);
+  g_assert_true (decoded->u.peer.peer->host);
+  g_clear_pointer (&decoded, ms_message_free);
+  decoded = decode_ok ("{\"type\":\"peer-joined\",\"peer\":{\"id\":\"h\",\"display_name\":\"H\","
+                       "\"host\":false,\"tracks\":[]}}", TO_CLI);
+  g_assert_false (decoded->u.peer.peer->host);
+
+  welcome = decode_ok ("{\"type\":\"welcome\",\"peer_id\":\"p\",\"room\":\"r\","
+                       "\"display_name\":\"P\",\"avatar\":null,\"hidden\":false,"
+                       "\"grants\":{\"send_tracks\":[],\"recv_tracks\":[],\"send_messages\":[],"
+                       "\"recv_messages\":[],\"can_hide\":false,\"hidden\":false,\"host\":true},"
+                       "\"peers\":[{\"id\":\"h\",\"display_name\":\"H\",\"host\":true,\"tracks\":[]},"
+                       "{\"id\":\"g\",\"display_name\":\"G\",\"tracks\":[]}],"
+                       "\"ice_servers\":[],\"resume\":\"k\",\"server\":{\"version\":\"1\"}}",
+                       TO_CLI);
+  g_assert_true (welcome->u.welcome.grants.host);
+  g_assert_true (((MsPeerDesc *) g_ptr_array_index (welcome->u.welcome.peers, 0))->host);
+  g_assert_false (((MsPeerDesc *) g_ptr_array_index (welcome->u.welcome.peers, 1))->host);
+
+  assert_refused (yes, strlen (yes), TO_CLI, NULL, -1, "field 'peer.host' must be true or false");
+  assert_refused (one, strlen (one), TO_CLI, NULL, -1, "field 'peer.host' must be true or false");
+}
+
 static void
 test_constructors (void)
 {
@@ -2301,6 +2361,7 @@ main (int    argc,
   g_test_add_func ("/protocol/grant-allows", test_grant_allows);
   g_test_add_func ("/protocol/copy/descriptions", test_copies);
   g_test_add_func ("/protocol/constructors", test_constructors);
+  g_test_add_func ("/protocol/peer-host", test_peer_host);
   g_test_add_func ("/protocol/limits/default", test_limits_default);
   g_test_add_func ("/protocol/limits/honoured", test_limits_honoured);
   g_test_add_func ("/protocol/limits/custom", test_limits_custom);

@@ -114,6 +114,63 @@ test_join_welcome (void)
   test_server_stop (server);
 }
 
+/* The host grant of a token shows in the Peer object the others get:
+ * welcome.peers, peer-joined and peer-updated; absent without it. */
+static void
+test_host_grant (void)
+{
+  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (TestPeer) host = test_peer_join (server, "r", "host", "{\"host\":true}");
+  g_autoptr (TestPeer) guest = NULL;
+  g_autoptr (TestPeer) late = test_peer_connect (server);
+  g_autofree char *token = test_token ("r", "late", NULL);
+  g_autoptr (MsMessage) joined = NULL;
+  g_autoptr (MsMessage) updated = NULL;
+  g_autoptr (MsMessage) welcome = NULL;
+  g_autofree char *minted = NULL;
+  guint status = 0;
+  const MsPeerDesc *first, *second;
+
+  guest = test_peer_join (server, "r", "guest", NULL);
+  joined = test_peer_expect (host, MS_MSG_PEER_JOINED);
+  g_assert_cmpstr (joined->u.peer.peer->id, ==, test_peer_get_id (guest));
+  g_assert_false (joined->u.peer.peer->host);
+
+  test_peer_send (late, "{\"type\":\"join\",\"id\":1,\"protocol\":1,\"token\":\"%s\"}", token);
+  welcome = test_peer_expect (late, MS_MSG_WELCOME);
+  g_assert_false (welcome->u.welcome.grants.host);
+  g_assert_cmpuint (welcome->u.welcome.peers->len, ==, 2);
+  first = g_ptr_array_index (welcome->u.welcome.peers, 0);
+  second = g_ptr_array_index (welcome->u.welcome.peers, 1);
+  g_assert_cmpstr (first->id, ==, test_peer_get_id (host));
+  g_assert_true (first->host);
+  g_assert_cmpstr (second->id, ==, test_peer_get_id (guest));
+  g_assert_false (second->host);
+
+  /* The guest saw the host in its own welcome, and sees it updated. */
+  test_peer_send (host, "{\"type\":\"set-profile\",\"id\":2,\"display_name\":\"The Host\"}");
+  updated = test_peer_expect (guest, MS_MSG_PEER_JOINED);
+  g_assert_cmpstr (updated->u.peer.peer->id, ==, welcome->u.welcome.peer_id);
+  g_assert_false (updated->u.peer.peer->host);
+  g_clear_pointer (&updated, ms_message_free);
+  updated = test_peer_expect (guest, MS_MSG_PEER_UPDATED);
+  g_assert_cmpstr (updated->u.peer.peer->display_name, ==, "The Host");
+  g_assert_true (updated->u.peer.peer->host);
+
+  /* POST /v1/token takes the grant, and refuses it when not a boolean. */
+  minted = test_server_http (server, "POST", "/v1/token", MS_DEV_SECRET,
+                             "{\"room\":\"r\",\"identity\":\"h2\",\"grants\":{\"host\":\"yes\"}}",
+                             &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_clear_pointer (&minted, g_free);
+  minted = test_server_http (server, "POST", "/v1/token", MS_DEV_SECRET,
+                             "{\"room\":\"r\",\"identity\":\"h2\",\"grants\":{\"host\":true}}",
+                             &status);
+  g_assert_cmpuint (status, ==, 200);
+
+  test_server_stop (server);
+}
+
 static void
 test_first_message_must_be_join (void)
 {
@@ -1015,6 +1072,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/server/join-welcome", test_join_welcome);
+  g_test_add_func ("/server/host-grant", test_host_grant);
   g_test_add_func ("/server/first-message-must-be-join", test_first_message_must_be_join);
   g_test_add_func ("/server/join-timeout", test_join_timeout);
   g_test_add_func ("/server/presence", test_presence);

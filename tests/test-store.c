@@ -353,6 +353,59 @@ test_peer_updated (Fixture       *fixture,
   g_assert_cmpuint (n_notified (fixture), ==, 0);
 }
 
+/* MsPeer:host follows the Peer object's "host" member (absent = false),
+ * MsStore:host our own grant. */
+static void
+test_host (Fixture       *fixture,
+           gconstpointer  data)
+{
+  MsPeer *bob;
+  guint host_notifies = 0;
+  gboolean host = TRUE;
+
+  apply (fixture, welcome_json);
+  g_assert_false (ms_store_get_host (fixture->store));
+  g_assert_cmpuint (notified (fixture, "host"), ==, 0);
+  bob = ms_store_lookup_peer (fixture->store, "p-bob");
+  g_assert_false (ms_peer_get_host (bob));
+  g_signal_connect (bob, "notify::host", G_CALLBACK (on_count), &host_notifies);
+
+  apply (fixture,
+         "{\"type\":\"peer-updated\",\"peer\":{\"id\":\"p-bob\",\"display_name\":\"Bob\","
+         "\"avatar\":\"https://example.org/bob.png\",\"host\":true,"
+         "\"tracks\":[{\"tag\":\"camera\",\"kind\":\"video\",\"paused\":false},"
+         "{\"tag\":\"microphone\",\"kind\":\"audio\",\"paused\":true}]}}");
+  g_assert_true (ms_peer_get_host (bob));
+  g_assert_cmpuint (host_notifies, ==, 1);
+  g_object_get (bob, "host", &host, NULL);
+  g_assert_true (host);
+  g_assert_false (ms_peer_get_host (ms_store_lookup_peer (fixture->store, "p-carol")));
+
+  apply (fixture,
+         "{\"type\":\"peer-joined\",\"peer\":{\"id\":\"p-dave\",\"display_name\":\"Dave\","
+         "\"host\":true,\"tracks\":[]}}");
+  g_assert_true (ms_peer_get_host (ms_store_lookup_peer (fixture->store, "p-dave")));
+
+  reset_counts (fixture);
+  apply (fixture,
+         "{\"type\":\"welcome\",\"peer_id\":\"p-self\",\"room\":\"standup\","
+         "\"display_name\":\"Alice\",\"avatar\":null,\"hidden\":false,"
+         "\"grants\":{\"send_tracks\":[\"camera\",\"microphone\"],\"recv_tracks\":[\"*\"],"
+         "\"send_messages\":[\"chat\"],\"recv_messages\":[\"*\"],\"can_hide\":true,"
+         "\"hidden\":false,\"host\":true},"
+         "\"peers\":[{\"id\":\"p-bob\",\"display_name\":\"Bob\","
+         "\"avatar\":\"https://example.org/bob.png\",\"tracks\":[]}],"
+         "\"ice_servers\":[],\"resume\":\"r-secret\",\"server\":{\"version\":\"0.1.0\"}}");
+  g_assert_true (ms_store_get_host (fixture->store));
+  g_assert_cmpuint (notified (fixture, "host"), ==, 1);
+  /* Bob's Peer object no longer says host: the badge goes. */
+  g_assert_false (ms_peer_get_host (bob));
+  g_assert_cmpuint (host_notifies, ==, 2);
+
+  ms_store_reset (fixture->store);
+  g_assert_false (ms_store_get_host (fixture->store));
+}
+
 static void
 test_peer_left (Fixture       *fixture,
                 gconstpointer  data)
@@ -664,6 +717,7 @@ main (int   argc,
   ADD ("/store/peer-joined", test_peer_joined);
   ADD ("/store/peer-updated", test_peer_updated);
   ADD ("/store/peer-left", test_peer_left);
+  ADD ("/store/host", test_host);
   ADD ("/store/tracks", test_tracks);
   ADD ("/store/hidden-peer", test_hidden_peer);
   ADD ("/store/hidden-self", test_hidden_self);

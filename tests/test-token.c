@@ -166,6 +166,7 @@ full_claims (void)
   claims->grants.recv_messages = g_strsplit ("chat,reaction", ",", -1);
   claims->grants.can_hide = TRUE;
   claims->grants.hidden = TRUE;
+  claims->grants.host = TRUE;
 
   return claims;
 }
@@ -228,6 +229,7 @@ test_round_trip (Fixture       *fixture,
                     ((const char *[]) { "chat", "reaction", NULL }));
   g_assert_true (verified->grants.can_hide);
   g_assert_true (verified->grants.hidden);
+  g_assert_true (verified->grants.host);
   g_assert_true (ms_grant_allows ((const char * const *) verified->grants.recv_tracks,
                                   "screen"));
 }
@@ -271,6 +273,9 @@ test_round_trip_defaults (Fixture       *fixture,
   g_assert_false (json_object_has_member (object, "iat"));
   g_assert_true (json_object_has_member (json_object_get_object_member (object, "grants"),
                                          "can_hide"));
+  /* "host" is written only when true. */
+  g_assert_false (json_object_has_member (json_object_get_object_member (object, "grants"),
+                                          "host"));
 
   verified = assert_accepted (fixture, token, NOW);
   g_assert_cmpstr (verified->key_id, ==, "other");
@@ -284,6 +289,7 @@ test_round_trip_defaults (Fixture       *fixture,
   g_assert_cmpstrv (verified->grants.recv_messages, ((const char *[]) { NULL }));
   g_assert_false (verified->grants.can_hide);
   g_assert_false (verified->grants.hidden);
+  g_assert_false (verified->grants.host);
 }
 
 /* A token from another HS256 implementation, with the least it may carry. */
@@ -304,6 +310,7 @@ test_foreign_minimal (Fixture       *fixture,
   g_assert_nonnull (claims->grants.send_tracks);
   g_assert_null (claims->grants.send_tracks[0]);
   g_assert_false (claims->grants.can_hide);
+  g_assert_false (claims->grants.host);
 
   g_assert_cmpstr (complete->name, ==, "Alice");
   g_assert_cmpstrv (complete->grants.send_tracks, ((const char *[]) { "camera", NULL }));
@@ -666,6 +673,8 @@ test_wrong_types (Fixture       *fixture,
     { "grants.can_hide", "\"yes\"" },
     { "grants.can_hide", "1" },
     { "grants.hidden", "null" },
+    { "grants.host", "\"yes\"" },
+    { "grants.host", "{}" },
     { "exp", "\"1700003600\"" },
     { "exp", "1700003600.5" },
     { "exp", "true" },
@@ -1129,6 +1138,7 @@ test_cli_dev (void)
   g_assert_cmpstrv (claims->grants.recv_messages, ((const char *[]) { "*", NULL }));
   g_assert_false (claims->grants.can_hide);
   g_assert_false (claims->grants.hidden);
+  g_assert_false (claims->grants.host);
 }
 
 static void
@@ -1148,7 +1158,7 @@ test_cli_options (void)
     "--avatar", "https://example.org/alice.png",
     "--send-tracks", "camera", "--send-tracks", "microphone, screen",
     "--recv-tracks", "", "--send-messages", "chat", "--recv-messages", "chat,reaction",
-    "--can-hide", "--hidden", "--ttl", "90s", "--not-before-in", "15m", NULL
+    "--can-hide", "--hidden", "--host", "--ttl", "90s", "--not-before-in", "15m", NULL
   };
 
   if (!have_cli ())
@@ -1168,6 +1178,7 @@ test_cli_options (void)
                     ((const char *[]) { "chat", "reaction", NULL }));
   g_assert_true (claims->grants.can_hide);
   g_assert_true (claims->grants.hidden);
+  g_assert_true (claims->grants.host);
   g_assert_cmpint (claims->not_before, >=, now + 900);
   g_assert_cmpint (claims->not_before, <=, now + 900 + 60);
   g_assert_cmpint (claims->expires - claims->not_before, ==, 90);

@@ -295,6 +295,8 @@ test_token_with_avatar (const char *room,
   claims->grants.hidden = grants && json_object_get_boolean_member_with_default (grants,
                                                                                  "hidden",
                                                                                  FALSE);
+  claims->grants.host = grants && json_object_get_boolean_member_with_default (grants, "host",
+                                                                               FALSE);
 
   token = ms_token_mint (claims, MS_DEV_SECRET, &error);
   g_assert_no_error (error);

@@ -444,7 +444,8 @@ add_strings (JsonBuilder *builder,
   json_builder_end_array (builder);
 }
 
-/* What every participant may do; the host may hide too. */
+/* What every participant may do; the host may hide too, and the others
+ * see it as the host ("host" grant). Invitations never carry "host". */
 static void
 add_grants (JsonBuilder *builder,
             gboolean     host)
@@ -457,6 +458,8 @@ add_grants (JsonBuilder *builder,
   add_strings (builder, "recv_messages", "*", NULL);
   if (host) {
     json_builder_set_member_name (builder, "can_hide");
+    json_builder_add_boolean_value (builder, TRUE);
+    json_builder_set_member_name (builder, "host");
     json_builder_add_boolean_value (builder, TRUE);
   }
   json_builder_end_object (builder);

@@ -166,16 +166,28 @@ create_tile (gpointer item,
   return ms_tile_new (self->session, MS_IS_PEER (item) ? MS_PEER (item) : NULL);
 }
 
+/* The host badge follows the "host" property of the store (ourselves)
+ * or of the peer: the server says who holds the host grant. */
+static void
+on_person_host (GObject    *item,
+                GParamSpec *pspec,
+                gpointer    user_data)
+{
+  gboolean host = MS_IS_STORE (item) ? ms_store_get_host (MS_STORE (item))
+                                     : ms_peer_get_host (MS_PEER (item));
+
+  ms_person_row_set_host (MS_PERSON_ROW (user_data), host);
+}
+
 /* The participants list: we come first, as "Name (You)". */
 static GtkWidget *
 create_person (gpointer item,
                gpointer user_data)
 {
-  MsWindow *self = user_data;
   GtkWidget *row = ms_person_row_new (item);
 
-  /* Hosting: the host is whoever started the call's server here. */
-  ms_person_row_set_host (MS_PERSON_ROW (row), MS_IS_STORE (item) && self->host != NULL);
+  on_person_host (item, NULL, row);
+  g_signal_connect_object (item, "notify::host", G_CALLBACK (on_person_host), row, 0);
   gtk_widget_set_margin_top (row, 6);
   gtk_widget_set_margin_bottom (row, 6);
   gtk_widget_set_margin_start (row, 12);

@@ -17,6 +17,7 @@ struct _MsPeer {
   char       *id;
   char       *display_name;
   char       *avatar;
+  gboolean    host;
   GListStore *tracks;
 };
 
@@ -25,6 +26,7 @@ enum {
   PROP_ID,
   PROP_DISPLAY_NAME,
   PROP_AVATAR,
+  PROP_HOST,
   PROP_TRACKS,
   N_PROPS
 };
@@ -69,6 +71,17 @@ set_avatar (MsPeer     *self,
 }
 
 static void
+set_host (MsPeer   *self,
+          gboolean  host)
+{
+  host = !!host;
+  if (self->host != host) {
+    self->host = host;
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOST]);
+  }
+}
+
+static void
 ms_peer_get_property (GObject    *object,
                       guint       prop_id,
                       GValue     *value,
@@ -85,6 +98,9 @@ ms_peer_get_property (GObject    *object,
     break;
   case PROP_AVATAR:
     g_value_set_string (value, self->avatar);
+    break;
+  case PROP_HOST:
+    g_value_set_boolean (value, self->host);
     break;
   case PROP_TRACKS:
     g_value_set_object (value, self->tracks);
@@ -148,6 +164,17 @@ ms_peer_class_init (MsPeerClass *klass)
                          NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * MsPeer:host:
+   *
+   * Whether the peer's token makes it the host of the call, as the server
+   * announces it; the others show it with a host badge.
+   */
+  properties[PROP_HOST] =
+    g_param_spec_boolean ("host", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   properties[PROP_TRACKS] =
     g_param_spec_object ("tracks", NULL, NULL,
                          G_TYPE_LIST_MODEL,
@@ -189,6 +216,7 @@ ms_peer_update (MsPeer           *self,
 
   set_display_name (self, desc->display_name);
   set_avatar (self, desc->avatar);
+  set_host (self, desc->host);
 
   n = g_list_model_get_n_items (G_LIST_MODEL (self->tracks));
   for (guint i = n; i > 0; i--) {
@@ -282,6 +310,19 @@ ms_peer_get_avatar (MsPeer *self)
   g_return_val_if_fail (MS_IS_PEER (self), NULL);
 
   return self->avatar;
+}
+
+/**
+ * ms_peer_get_host:
+ *
+ * Returns: whether the server announces the peer as the host of the call
+ */
+gboolean
+ms_peer_get_host (MsPeer *self)
+{
+  g_return_val_if_fail (MS_IS_PEER (self), FALSE);
+
+  return self->host;
 }
 
 /**

@@ -36,6 +36,7 @@ struct _MsStore {
   GStrv            recv_messages;
   gboolean         can_hide;
   gboolean         hidden;
+  gboolean         host;
   GListStore      *peers;
   MsPeer          *own;        /* holds only our own tracks */
 };
@@ -55,6 +56,7 @@ enum {
   PROP_RECV_MESSAGES,
   PROP_CAN_HIDE,
   PROP_HIDDEN,
+  PROP_HOST,
   PROP_PEERS,
   N_PROPS
 };
@@ -185,6 +187,9 @@ ms_store_get_property (GObject    *object,
   case PROP_HIDDEN:
     g_value_set_boolean (value, self->hidden);
     break;
+  case PROP_HOST:
+    g_value_set_boolean (value, self->host);
+    break;
   case PROP_PEERS:
     g_value_set_object (value, self->peers);
     break;
@@ -261,6 +266,7 @@ ms_store_class_init (MsStoreClass *klass)
   properties[PROP_RECV_MESSAGES] = strv_property ("recv-messages");
   properties[PROP_CAN_HIDE] = boolean_property ("can-hide");
   properties[PROP_HIDDEN] = boolean_property ("hidden");
+  properties[PROP_HOST] = boolean_property ("host");
   properties[PROP_PEERS] =
     g_param_spec_object ("peers", NULL, NULL,
                          G_TYPE_LIST_MODEL,
@@ -423,6 +429,20 @@ ms_store_get_hidden (MsStore *self)
 }
 
 /**
+ * ms_store_get_host:
+ *
+ * Returns: whether our own token makes us the host of the call (its
+ *   "host" grant), as the others see us
+ */
+gboolean
+ms_store_get_host (MsStore *self)
+{
+  g_return_val_if_fail (MS_IS_STORE (self), FALSE);
+
+  return self->host;
+}
+
+/**
  * ms_store_get_peers:
  *
  * Returns: (transfer none): the other visible peers, a #GListModel of #MsPeer
@@ -551,6 +571,7 @@ ms_store_reset (MsStore *self)
   set_strv (self, &self->recv_messages, NULL, PROP_RECV_MESSAGES);
   set_boolean (self, &self->can_hide, FALSE, PROP_CAN_HIDE);
   set_boolean (self, &self->hidden, FALSE, PROP_HIDDEN);
+  set_boolean (self, &self->host, FALSE, PROP_HOST);
 
   if (g_list_model_get_n_items (G_LIST_MODEL (self->peers)) > 0)
     g_list_store_remove_all (self->peers);
@@ -615,6 +636,7 @@ ms_store_apply_welcome (MsStore         *self,
             PROP_RECV_MESSAGES);
   set_boolean (self, &self->can_hide, grants->can_hide, PROP_CAN_HIDE);
   set_boolean (self, &self->hidden, welcome->u.welcome.hidden, PROP_HIDDEN);
+  set_boolean (self, &self->host, grants->host, PROP_HOST);
   replace_peers (self, welcome->u.welcome.peers);
 
   g_object_thaw_notify (G_OBJECT (self));

@@ -40,6 +40,7 @@ const char * const  *ms_store_get_recv_tracks         (MsStore    *self);
 const char * const  *ms_store_get_recv_messages       (MsStore    *self);
 gboolean             ms_store_get_can_hide            (MsStore    *self);
 gboolean             ms_store_get_hidden              (MsStore    *self);
+gboolean             ms_store_get_host                (MsStore    *self);
 GListModel          *ms_store_get_peers               (MsStore    *self);
 MsPeer              *ms_store_lookup_peer             (MsStore    *self,
                                                        const char *peer_id);

@@ -298,6 +298,7 @@ ms_peer_desc_copy (const MsPeerDesc *peer)
   g_return_val_if_fail (peer != NULL, NULL);
 
   copy = ms_peer_desc_new (peer->id, peer->display_name, peer->avatar);
+  copy->host = peer->host;
   for (guint i = 0; peer->tracks != NULL && i < peer->tracks->len; i++)
     g_ptr_array_add (copy->tracks, ms_track_desc_copy (g_ptr_array_index (peer->tracks, i)));
 
@@ -330,6 +331,7 @@ ms_grants_copy_to (const MsGrants *src,
   dest->recv_messages = g_strdupv (src->recv_messages);
   dest->can_hide = src->can_hide;
   dest->hidden = src->hidden;
+  dest->host = src->host;
 }
 
 void
@@ -343,6 +345,7 @@ ms_grants_clear (MsGrants *grants)
   g_clear_pointer (&grants->recv_messages, g_strfreev);
   grants->can_hide = FALSE;
   grants->hidden = FALSE;
+  grants->host = FALSE;
 }
 
 MsIceServer *
@@ -1222,6 +1225,7 @@ read_peer (const Decoder *d,
   if (!read_text (d, object, "id", TEXT_IDENTIFIER, TRUE, &peer->id) ||
       !read_text (d, object, "display_name", TEXT_NAME, TRUE, &peer->display_name) ||
       !read_text (d, object, "avatar", TEXT_AVATAR, FALSE, &peer->avatar) ||
+      !read_bool (d, object, "host", FALSE, &peer->host, NULL) ||
       !read_tracks (d, object, TRACK_PLAIN, &peer->tracks))
     return NULL;
 
@@ -1252,6 +1256,8 @@ peer_to_json (const MsPeerDesc *peer)
   json_object_set_string_member (object, "id", peer->id);
   json_object_set_string_member (object, "display_name", peer->display_name);
   json_object_set_string_member (object, "avatar", peer->avatar);
+  if (peer->host)
+    json_object_set_boolean_member (object, "host", TRUE);
   json_object_set_array_member (object, "tracks", tracks_to_json (peer->tracks, TRACK_PLAIN));
 
   return object;
@@ -1308,7 +1314,8 @@ read_grants (const Decoder *d,
          read_grant_list (&child, member, "send_messages", &grants->send_messages) &&
          read_grant_list (&child, member, "recv_messages", &grants->recv_messages) &&
          read_bool (&child, member, "can_hide", TRUE, &grants->can_hide, NULL) &&
-         read_bool (&child, member, "hidden", TRUE, &grants->hidden, NULL);
+         read_bool (&child, member, "hidden", TRUE, &grants->hidden, NULL) &&
+         read_bool (&child, member, "host", FALSE, &grants->host, NULL);
 }
 
 static JsonArray *
@@ -1333,6 +1340,8 @@ grants_to_json (const MsGrants *grants)
   json_object_set_array_member (object, "recv_messages", strv_to_json (grants->recv_messages));
   json_object_set_boolean_member (object, "can_hide", grants->can_hide);
   json_object_set_boolean_member (object, "hidden", grants->hidden);
+  if (grants->host)
+    json_object_set_boolean_member (object, "host", TRUE);
 
   return object;
 }

@@ -120,6 +120,7 @@ typedef struct {
   char      *id;
   char      *display_name;
   char      *avatar;         /* nullable */
+  gboolean   host;           /* its token has the host grant */
   GPtrArray *tracks;         /* of MsTrackDesc */
 } MsPeerDesc;
 
@@ -132,6 +133,7 @@ typedef struct {
   GStrv    recv_messages;
   gboolean can_hide;
   gboolean hidden;
+  gboolean host;             /* shown to the others as the host */
 } MsGrants;
 
 typedef struct {

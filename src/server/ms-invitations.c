@@ -323,6 +323,13 @@ handle_create (MsServer          *self,
   if (!ms_server_read_grants (json_object_get_member (object, "grants"),
                               self->config->limits.max_id_length, &invitation->grants, &error))
     goto bad_request;
+  /* Whoever redeems an invitation is a guest: only a token minted for
+   * the host itself (POST /v1/token) carries the host grant. */
+  if (invitation->grants.host) {
+    g_set_error (&error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                 "'grants.host' is not allowed in invitations: whoever redeems one is a guest");
+    goto bad_request;
+  }
 
   node = json_object_get_member (object, "code");
   if (node != NULL) {

@@ -78,6 +78,8 @@ ms_participant_to_desc (const MsParticipant *p)
 {
   MsPeerDesc *desc = ms_peer_desc_new (p->id, p->display_name, p->avatar);
 
+  desc->host = p->grants.host;
+
   for (guint i = 0; i < p->tracks->len; i++) {
     const MsTrackDesc *track = g_ptr_array_index (p->tracks, i);
 

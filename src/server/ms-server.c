@@ -210,6 +210,30 @@ read_string_array (JsonObject  *object,
   return TRUE;
 }
 
+/* A boolean grant: absent (or null) is false, anything but a boolean is
+ * refused. */
+static gboolean
+read_flag (JsonObject  *object,
+           const char  *name,
+           gboolean    *out,
+           GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *out = FALSE;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN) {
+    g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                 "'%s' must be true or false", name);
+    return FALSE;
+  }
+
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
 /**
  * ms_server_read_grants:
  * @node: (nullable): the "grants" member of a request body
@@ -246,9 +270,9 @@ ms_server_read_grants (JsonNode  *node,
       !read_string_array (object, "recv_messages", max_id_length, &grants->recv_messages, error))
     return FALSE;
 
-  grants->can_hide = json_object_get_boolean_member_with_default (object, "can_hide", FALSE);
-  grants->hidden = json_object_get_boolean_member_with_default (object, "hidden", FALSE);
-  return TRUE;
+  return read_flag (object, "can_hide", &grants->can_hide, error) &&
+         read_flag (object, "hidden", &grants->hidden, error) &&
+         read_flag (object, "host", &grants->host, error);
 }
 
 /* Parses an HTTP request body that must be a JSON object, after the same

@@ -39,6 +39,7 @@ typedef struct {
   GStrv     recv_messages;
   gboolean  can_hide;
   gboolean  hidden;
+  gboolean  host;
   gint64    ttl;
   gint64    not_before_in;
   char     *config;
@@ -265,6 +266,8 @@ ms_token_command_run (int    argc,
       N_("Allow the person to turn invisible mode on and off"), NULL },
     { "hidden", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &options.hidden,
       N_("Join invisible"), NULL },
+    { "host", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &options.host,
+      N_("Show the person to the others as the host of the call"), NULL },
     { "ttl", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_CALLBACK, on_ttl,
       N_("How long the token is valid, such as 90s, 15m, 6h or 7d (default: 6h)"),
       N_("DURATION") },
@@ -396,6 +399,7 @@ ms_token_command_run (int    argc,
   claims->avatar = g_strdup (options.avatar);
   claims->grants.can_hide = options.can_hide;
   claims->grants.hidden = options.hidden;
+  claims->grants.host = options.host;
   claims->issued_at = now;
   claims->not_before = options.not_before_in > 0 ? now + options.not_before_in : 0;
   claims->expires = now + options.not_before_in + options.ttl;

@@ -315,6 +315,10 @@ claims_to_json (const MsTokenClaims *claims)
   json_builder_add_boolean_value (builder, grants->can_hide);
   json_builder_set_member_name (builder, "hidden");
   json_builder_add_boolean_value (builder, grants->hidden);
+  if (grants->host) {
+    json_builder_set_member_name (builder, "host");
+    json_builder_add_boolean_value (builder, TRUE);
+  }
   json_builder_end_object (builder);
   json_builder_end_object (builder);
 
@@ -628,7 +632,8 @@ read_grants (JsonObject  *payload,
          read_grant_list (object, "send_messages", &grants->send_messages, error) &&
          read_grant_list (object, "recv_messages", &grants->recv_messages, error) &&
          read_grant_flag (object, "can_hide", &grants->can_hide, error) &&
-         read_grant_flag (object, "hidden", &grants->hidden, error);
+         read_grant_flag (object, "hidden", &grants->hidden, error) &&
+         read_grant_flag (object, "host", &grants->host, error);
 }
 
 /* Refuses anything but {"alg": "HS256"}, with an optional "typ": "JWT". */
