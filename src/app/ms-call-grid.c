@@ -40,6 +40,7 @@
 #define NATURAL_HEIGHT 360
 
 typedef struct {
+  MsCallGrid *grid;
   GObject   *item;
   char      *key;
   guint      seq;
@@ -61,6 +62,7 @@ struct _MsCallGrid {
   guint                       next_seq;
   char                       *pinned;
   GtkWidget                  *stage;    /* a child, or NULL */
+  gboolean                    stage_gone;
   gboolean                    alone;
 
   GtkWidget                  *alone_page;
@@ -156,17 +158,30 @@ block_height (const Fit *fit)
 
 /* ---- the children ---- */
 
+/* Before a child goes: the stage must not point at it. */
+static void
+remove_child (MsCallGrid  *self,
+              GtkWidget  **child)
+{
+  if (*child == NULL)
+    return;
+  if (self->stage == *child) {
+    self->stage = NULL;
+    self->stage_gone = TRUE;
+  }
+  g_clear_pointer (child, gtk_widget_unparent);
+}
+
 static void
 entry_free (gpointer data)
 {
   Entry *entry = data;
 
-  if (entry->widget != NULL) {
+  if (entry->widget != NULL)
     g_signal_handlers_disconnect_matched (entry->widget, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
                                           entry);
-    gtk_widget_unparent (entry->widget);
-  }
-  g_clear_pointer (&entry->screen, gtk_widget_unparent);
+  remove_child (entry->grid, &entry->widget);
+  remove_child (entry->grid, &entry->screen);
   g_clear_object (&entry->item);
   g_free (entry->key);
   g_free (entry);
@@ -212,10 +227,11 @@ update_stage (MsCallGrid *self)
                           self->pinned != NULL && g_str_equal (entry->key, self->pinned));
   }
 
-  if (self->stage != stage) {
+  if (self->stage != stage || self->stage_gone) {
     if (self->stage != NULL)
       gtk_widget_remove_css_class (self->stage, "on-stage");
     self->stage = stage;
+    self->stage_gone = FALSE;
     if (stage != NULL)
       gtk_widget_add_css_class (stage, "on-stage");
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STAGE]);
@@ -242,8 +258,8 @@ update_screen (MsCallGrid *self,
   if (sharing && entry->screen == NULL) {
     entry->screen = ms_tile_new_screen (MS_TILE (entry->widget));
     gtk_widget_insert_after (entry->screen, GTK_WIDGET (self), entry->widget);
-  } else if (!sharing && entry->screen != NULL) {
-    g_clear_pointer (&entry->screen, gtk_widget_unparent);
+  } else if (!sharing) {
+    remove_child (self, &entry->screen);
   }
 }
 
@@ -315,6 +331,7 @@ rebuild (MsCallGrid *self)
         g_hash_table_insert (self->seqs, g_strdup (key), seq);
       }
       entry = g_new0 (Entry, 1);
+      entry->grid = self;
       entry->item = g_object_ref (item);
       entry->key = g_steal_pointer (&key);
       entry->seq = GPOINTER_TO_UINT (seq);
