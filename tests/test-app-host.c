@@ -453,7 +453,7 @@ test_host_badge (void)
   g_assert_true (ms_store_get_host (ms_session_get_store (ms_window_get_session (window))));
   gtk_window_present (GTK_WINDOW (guest));
   type_name (guest, "Гость");
-  g_assert_true (ms_window_open_invite (guest, invite, NULL));
+  open_and_join (guest, invite);
   WAIT_UNTIL (connected (guest) && sees (ms_window_get_session (window), "Гость") &&
               sees (ms_window_get_session (guest), "Хозяйка"));
 

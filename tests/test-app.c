@@ -19,6 +19,7 @@
 #include <libsoup/soup.h>
 
 #include "ms-avatar.h"
+#include "ms-call-grid.h"
 #include "ms-chat.h"
 #include "ms-invite.h"
 #include "ms-app-media.h"
@@ -35,18 +36,7 @@
 static GPtrArray *
 tiles (MsWindow *window)
 {
-  GPtrArray *found = g_ptr_array_new ();
-  GtkWidget *grid = ms_window_get_grid (window);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (grid); child != NULL;
-       child = gtk_widget_get_next_sibling (child)) {
-    GtkWidget *tile = gtk_flow_box_child_get_child (GTK_FLOW_BOX_CHILD (child));
-
-    if (MS_IS_TILE (tile))
-      g_ptr_array_add (found, tile);
-  }
-
-  return found;
+  return ms_call_grid_get_tiles (MS_CALL_GRID (ms_window_get_grid (window)));
 }
 
 static guint

@@ -46,6 +46,55 @@ pixel_at (GdkTexture *texture,
   return (Rgb) { p[2], p[1], p[0] };
 }
 
+/* The first GtkPicture in @widget, itself included. */
+static GtkPicture *
+find_picture (GtkWidget *widget)
+{
+  if (GTK_IS_PICTURE (widget))
+    return GTK_PICTURE (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child)) {
+    GtkPicture *found = find_picture (child);
+
+    if (found != NULL)
+      return found;
+  }
+
+  return NULL;
+}
+
+/* Where in @widget (as fractions) the picture it shows is drawn: a video
+ * fitted whole ("contain") into a tile of another shape is letterboxed. */
+static graphene_rect_t
+picture_box (GtkWidget *widget)
+{
+  graphene_rect_t box = GRAPHENE_RECT_INIT (0, 0, 1, 1);
+  GtkPicture *picture = find_picture (widget);
+  GdkPaintable *paintable = picture ? gtk_picture_get_paintable (picture) : NULL;
+  graphene_rect_t bounds;
+  double aspect, w, h;
+
+  if (paintable == NULL || gtk_picture_get_content_fit (picture) != GTK_CONTENT_FIT_CONTAIN ||
+      gdk_paintable_get_intrinsic_aspect_ratio (paintable) <= 0 ||
+      !gtk_widget_compute_bounds (GTK_WIDGET (picture), widget, &bounds) ||
+      gtk_widget_get_width (widget) <= 0 || gtk_widget_get_height (widget) <= 0)
+    return box;
+
+  aspect = gdk_paintable_get_intrinsic_aspect_ratio (paintable);
+  w = bounds.size.width;
+  h = bounds.size.height;
+  if (w / h > aspect)
+    w = h * aspect;
+  else
+    h = w / aspect;
+  box.origin.x = (bounds.origin.x + (bounds.size.width - w) / 2) / gtk_widget_get_width (widget);
+  box.origin.y = (bounds.origin.y + (bounds.size.height - h) / 2) / gtk_widget_get_height (widget);
+  box.size.width = w / gtk_widget_get_width (widget);
+  box.size.height = h / gtk_widget_get_height (widget);
+
+  return box;
+}
+
 /* The bars of SMPTE (75 %) the test pattern sends, left to right in the
  * upper two thirds: white, yellow, cyan, green, magenta, red, blue. After
  * VP8 they are near, not equal, to those values. */
@@ -59,12 +108,14 @@ test_shows_bars (GtkWidget *widget)
     { TRUE, FALSE, TRUE }, { TRUE, FALSE, FALSE }, { FALSE, FALSE, TRUE },
   };
   g_autoptr (GdkTexture) texture = test_render (widget);
+  graphene_rect_t box = picture_box (widget);
 
   if (texture == NULL)
     return FALSE;
 
   for (guint i = 0; i < G_N_ELEMENTS (bars); i++) {
-    Rgb c = pixel_at (texture, (i + 0.5) / G_N_ELEMENTS (bars), 0.3);
+    Rgb c = pixel_at (texture, box.origin.x + box.size.width * (i + 0.5) / G_N_ELEMENTS (bars),
+                      box.origin.y + box.size.height * 0.3);
 
     if ((c.r > 140) != bars[i].r || (c.g > 140) != bars[i].g || (c.b > 140) != bars[i].b ||
         (!bars[i].r && c.r > 70) || (!bars[i].g && c.g > 70) || (!bars[i].b && c.b > 70))

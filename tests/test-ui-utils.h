@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 
 /* The widget as it is drawn, through its window's own renderer. */
 GdkTexture *test_render     (GtkWidget  *widget);
-/* Whether @widget shows the SMPTE bars of the test pattern, bar by bar. */
+/* Whether @widget shows the SMPTE bars of the test pattern, bar by bar,
+ * where its picture draws them (a "contain" fit may letterbox them). */
 gboolean    test_shows_bars (GtkWidget  *widget);
 /* Renders @widget into BUILDDIR/@name (PNG), for people to look at. */
 void        test_screenshot (GtkWidget  *widget,

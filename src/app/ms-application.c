@@ -170,6 +170,7 @@ ms_application_startup (GApplication *application)
     { "win.camera", { "<Ctrl>e", NULL } },
     { "win.toggle-chat", { "<Ctrl><Alt>c", NULL } },
     { "win.leave", { "<Ctrl><Shift>h", NULL } },
+    { "win.fullscreen", { "F11", NULL } },
   };
 
   G_APPLICATION_CLASS (ms_application_parent_class)->startup (application);

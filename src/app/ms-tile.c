@@ -6,6 +6,15 @@
  * their name with muted-microphone and camera-off marks; a highlight while
  * they speak. A tile without a peer is our own: the camera's preview, and
  * the microphone's level for the highlight. Everything follows the store.
+ *
+ * A screen tile (ms_tile_new_screen()) shows the same person's `screen`
+ * instead, with no marks and no sound: the call grid puts it on its stage
+ * while the camera tile stays in the strip. Video is fitted whole, never
+ * cropped, so faces and screens keep their edges in any tile shape.
+ *
+ * Pinning (double-click, or the tile's menu) activates `win.pin` with the
+ * person's peer id, or "" to unpin; the grid tells the tile whether it is
+ * pinned.
  */
 
 #define G_LOG_DOMAIN "MsTile"
@@ -38,6 +47,12 @@ struct _MsTile {
   GtkWidget   *name_label;
   GtkWidget   *mic_icon;
   GtkWidget   *camera_icon;
+  GtkWidget   *menu_button;
+  GMenu       *menu;
+
+  gboolean     screen;      /* shows the `screen` tag */
+  gboolean     sharing_screen;
+  gboolean     pinned;
 
   gboolean     speaking;
   gint64       last_loud;
@@ -49,6 +64,8 @@ enum {
   PROP_NAME,
   PROP_SHOWING_VIDEO,
   PROP_SPEAKING,
+  PROP_SHARING_SCREEN,
+  PROP_PINNED,
   N_PROPS
 };
 
@@ -93,14 +110,14 @@ has_track (MsTile     *self,
 static void
 update_marks (MsTile *self)
 {
-  gboolean screen = has_track (self, "screen");
+  gboolean sharing = has_track (self, "screen");
 
-  gtk_widget_set_visible (self->mic_icon, !track_live (self, "microphone"));
-  gtk_widget_set_visible (self->camera_icon, !screen && !track_live (self, "camera"));
-  /* A shared screen takes the camera's place in the tile. */
-  if (self->session != NULL)
-    g_object_set (self->video, "media-tag", screen ? "screen" : "camera",
-                  "fit", screen ? GTK_CONTENT_FIT_CONTAIN : GTK_CONTENT_FIT_COVER, NULL);
+  gtk_widget_set_visible (self->mic_icon, !self->screen && !track_live (self, "microphone"));
+  gtk_widget_set_visible (self->camera_icon, !self->screen && !track_live (self, "camera"));
+  if (self->sharing_screen != sharing) {
+    self->sharing_screen = sharing;
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHARING_SCREEN]);
+  }
 }
 
 static void
@@ -138,8 +155,14 @@ set_name (MsTile     *self,
   g_free (self->name);
   self->name = g_strdup (name);
   adw_avatar_set_text (ADW_AVATAR (self->avatar), name);
-  /* Translators: the name under one's own picture in a call. */
-  shown = self->peer ? g_strdup (name) : g_strdup_printf (_("%s (You)"), name ? name : "");
+  if (self->screen)
+    /* Translators: the name under a shared screen in a call. */
+    shown = g_strdup_printf (_("%s’s screen"), name ? name : "");
+  else if (self->peer == NULL)
+    /* Translators: the name under one's own picture in a call. */
+    shown = g_strdup_printf (_("%s (You)"), name ? name : "");
+  else
+    shown = g_strdup (name);
   gtk_label_set_label (GTK_LABEL (self->name_label), shown);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
 }
@@ -208,6 +231,42 @@ on_showing_video (GObject    *video,
 }
 
 static void
+update_menu (MsTile *self)
+{
+  g_menu_remove_all (self->menu);
+  g_menu_append (self->menu, self->pinned ? _("_Unpin") : _("_Pin"), "tile.toggle-pin");
+}
+
+/* Pinned, the tile unpins; else it pins the person whose tile it is. */
+static void
+toggle_pin (MsTile *self)
+{
+  const char *id = ms_tile_get_peer_id (self);
+
+  if (self->screen || id == NULL)
+    return;
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.pin", "s", self->pinned ? "" : id);
+}
+
+static void
+toggle_pin_activated (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  toggle_pin (MS_TILE (widget));
+}
+
+static void
+on_pressed (MsTile *self,
+            int     n_press,
+            double  x,
+            double  y)
+{
+  if (n_press == 2)
+    toggle_pin (self);
+}
+
+static void
 ms_tile_get_property (GObject    *object,
                       guint       prop_id,
                       GValue     *value,
@@ -224,6 +283,12 @@ ms_tile_get_property (GObject    *object,
     break;
   case PROP_SPEAKING:
     g_value_set_boolean (value, self->speaking);
+    break;
+  case PROP_SHARING_SCREEN:
+    g_value_set_boolean (value, self->sharing_screen);
+    break;
+  case PROP_PINNED:
+    g_value_set_boolean (value, self->pinned);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -243,6 +308,7 @@ ms_tile_dispose (GObject *object)
   if (self->peer != NULL)
     g_signal_handlers_disconnect_by_data (self->peer, self);
   g_clear_pointer (&self->overlay, gtk_widget_unparent);
+  g_clear_object (&self->menu);
   g_clear_pointer (&self->audio, gtk_widget_unparent);
   g_clear_object (&self->peer);
   g_clear_object (&self->session);
@@ -279,7 +345,15 @@ ms_tile_class_init (MsTileClass *klass)
   properties[PROP_SPEAKING] =
     g_param_spec_boolean ("speaking", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHARING_SCREEN] =
+    g_param_spec_boolean ("sharing-screen", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PINNED] =
+    g_param_spec_boolean ("pinned", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_install_action (widget_class, "tile.toggle-pin", NULL, toggle_pin_activated);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "tile");
@@ -289,6 +363,7 @@ static void
 ms_tile_init (MsTile *self)
 {
   GtkWidget *marks = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkGesture *click;
 
   self->overlay = gtk_overlay_new ();
   gtk_widget_set_parent (self->overlay, GTK_WIDGET (self));
@@ -299,8 +374,28 @@ ms_tile_init (MsTile *self)
   gtk_widget_set_valign (self->avatar, GTK_ALIGN_CENTER);
   gtk_widget_set_halign (self->avatar, GTK_ALIGN_CENTER);
   self->video = ms_video_produce_new ();
-  g_object_set (self->video, "placeholder", self->avatar, "fit", GTK_CONTENT_FIT_COVER, NULL);
+  g_object_set (self->video, "placeholder", self->avatar, "fit", GTK_CONTENT_FIT_CONTAIN,
+                "media-tag", "camera", NULL);
   gtk_overlay_set_child (GTK_OVERLAY (self->overlay), self->video);
+
+  self->menu = g_menu_new ();
+  self->menu_button = gtk_menu_button_new ();
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (self->menu_button), "view-more-symbolic");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (self->menu_button), G_MENU_MODEL (self->menu));
+  gtk_widget_set_tooltip_text (self->menu_button, _("Tile Menu"));
+  gtk_widget_add_css_class (self->menu_button, "osd");
+  gtk_widget_add_css_class (self->menu_button, "circular");
+  gtk_widget_add_css_class (self->menu_button, "tile-menu");
+  gtk_widget_set_halign (self->menu_button, GTK_ALIGN_END);
+  gtk_widget_set_valign (self->menu_button, GTK_ALIGN_START);
+  gtk_widget_set_margin_top (self->menu_button, 8);
+  gtk_widget_set_margin_end (self->menu_button, 8);
+  gtk_overlay_add_overlay (GTK_OVERLAY (self->overlay), self->menu_button);
+  update_menu (self);
+
+  click = gtk_gesture_click_new ();
+  g_signal_connect_swapped (click, "pressed", G_CALLBACK (on_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
 
   self->mic_icon = gtk_image_new_from_icon_name ("microphone-disabled-symbolic");
   gtk_widget_set_tooltip_text (self->mic_icon, _("Microphone off"));
@@ -324,7 +419,43 @@ ms_tile_init (MsTile *self)
   gtk_widget_set_visible (self->audio, FALSE);
   gtk_widget_set_parent (self->audio, GTK_WIDGET (self));
 
-  gtk_widget_set_size_request (GTK_WIDGET (self), 240, 180);
+  /* The grid decides the size; this is only a floor. */
+  gtk_widget_set_size_request (GTK_WIDGET (self), 128, 72);
+}
+
+static GtkWidget *
+tile_new (MsSession *session,
+          MsPeer    *peer,
+          gboolean   screen)
+{
+  MsTile *self = g_object_new (MS_TYPE_TILE, NULL);
+  GObject *named = peer ? G_OBJECT (peer) : G_OBJECT (ms_session_get_store (session));
+  const char *peer_id = peer ? ms_peer_get_id (peer) : NULL;
+
+  self->session = g_object_ref (session);
+  self->peer = peer ? g_object_ref (peer) : NULL;
+  self->screen = screen;
+
+  g_object_set (self->video, "session", session, "peer-id", peer_id,
+                "media-tag", screen ? "screen" : "camera", NULL);
+  g_signal_connect (self->video, "notify::showing-video", G_CALLBACK (on_showing_video), self);
+  /* The camera tile plays the voice; a screen tile stays silent. */
+  if (!screen) {
+    g_object_set (self->audio, "session", session, "peer-id", peer_id, "media-tag", "microphone",
+                  NULL);
+    g_signal_connect (self->audio, "notify::level", G_CALLBACK (on_level), self);
+  } else {
+    gtk_widget_add_css_class (GTK_WIDGET (self), "screen");
+    gtk_widget_set_visible (self->menu_button, FALSE);
+  }
+
+  g_signal_connect (named, "notify::display-name", G_CALLBACK (on_name), self);
+  on_name (named, NULL, self);
+  ms_avatar_follow (ADW_AVATAR (self->avatar), named);
+  g_signal_connect (tracks (self), "items-changed", G_CALLBACK (on_tracks_changed), self);
+  on_tracks_changed (tracks (self), 0, 0, g_list_model_get_n_items (tracks (self)), self);
+
+  return GTK_WIDGET (self);
 }
 
 /**
@@ -335,26 +466,87 @@ GtkWidget *
 ms_tile_new (MsSession *session,
              MsPeer    *peer)
 {
-  MsTile *self = g_object_new (MS_TYPE_TILE, NULL);
-  GObject *named = peer ? G_OBJECT (peer) : G_OBJECT (ms_session_get_store (session));
-  const char *peer_id = peer ? ms_peer_get_id (peer) : NULL;
+  g_return_val_if_fail (MS_IS_SESSION (session), NULL);
+  g_return_val_if_fail (peer == NULL || MS_IS_PEER (peer), NULL);
 
-  self->session = g_object_ref (session);
-  self->peer = peer ? g_object_ref (peer) : NULL;
+  return tile_new (session, peer, FALSE);
+}
 
-  g_object_set (self->video, "session", session, "peer-id", peer_id, NULL);
-  g_signal_connect (self->video, "notify::showing-video", G_CALLBACK (on_showing_video), self);
-  g_object_set (self->audio, "session", session, "peer-id", peer_id, "media-tag", "microphone",
-                NULL);
-  g_signal_connect (self->audio, "notify::level", G_CALLBACK (on_level), self);
+/* A tile for the screen that @camera_tile's person shares. */
+GtkWidget *
+ms_tile_new_screen (MsTile *camera_tile)
+{
+  g_return_val_if_fail (MS_IS_TILE (camera_tile), NULL);
 
-  g_signal_connect (named, "notify::display-name", G_CALLBACK (on_name), self);
-  on_name (named, NULL, self);
-  ms_avatar_follow (ADW_AVATAR (self->avatar), named);
-  g_signal_connect (tracks (self), "items-changed", G_CALLBACK (on_tracks_changed), self);
-  on_tracks_changed (tracks (self), 0, 0, g_list_model_get_n_items (tracks (self)), self);
+  return tile_new (camera_tile->session, camera_tile->peer, TRUE);
+}
 
-  return GTK_WIDGET (self);
+/* The person's peer id: ours for our own tile (NULL before the welcome). */
+const char *
+ms_tile_get_peer_id (MsTile *self)
+{
+  g_return_val_if_fail (MS_IS_TILE (self), NULL);
+
+  if (self->peer != NULL)
+    return ms_peer_get_id (self->peer);
+  return ms_store_get_peer_id (ms_session_get_store (self->session));
+}
+
+gboolean
+ms_tile_get_screen (MsTile *self)
+{
+  g_return_val_if_fail (MS_IS_TILE (self), FALSE);
+
+  return self->screen;
+}
+
+/* Whether the person shares a screen (a `screen` track exists). */
+gboolean
+ms_tile_get_sharing_screen (MsTile *self)
+{
+  g_return_val_if_fail (MS_IS_TILE (self), FALSE);
+
+  return self->sharing_screen;
+}
+
+gboolean
+ms_tile_get_pinned (MsTile *self)
+{
+  g_return_val_if_fail (MS_IS_TILE (self), FALSE);
+
+  return self->pinned;
+}
+
+/* For the grid: whether this tile is the one pinned to the stage. */
+void
+ms_tile_set_pinned (MsTile   *self,
+                    gboolean  pinned)
+{
+  g_return_if_fail (MS_IS_TILE (self));
+
+  pinned = !!pinned;
+  if (self->pinned == pinned)
+    return;
+
+  self->pinned = pinned;
+  update_menu (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PINNED]);
+}
+
+GtkWidget *
+ms_tile_get_video (MsTile *self)
+{
+  g_return_val_if_fail (MS_IS_TILE (self), NULL);
+
+  return self->video;
+}
+
+GMenuModel *
+ms_tile_get_menu (MsTile *self)
+{
+  g_return_val_if_fail (MS_IS_TILE (self), NULL);
+
+  return G_MENU_MODEL (self->menu);
 }
 
 MsPeer *

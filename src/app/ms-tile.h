@@ -17,6 +17,15 @@ G_DECLARE_FINAL_TYPE (MsTile, ms_tile, MS, TILE, GtkWidget)
 
 GtkWidget    *ms_tile_new               (MsSession *session,
                                          MsPeer    *peer);
+GtkWidget    *ms_tile_new_screen        (MsTile    *camera_tile);
+const char   *ms_tile_get_peer_id       (MsTile    *self);
+gboolean      ms_tile_get_screen        (MsTile    *self);
+gboolean      ms_tile_get_sharing_screen (MsTile   *self);
+gboolean      ms_tile_get_pinned        (MsTile    *self);
+void          ms_tile_set_pinned        (MsTile    *self,
+                                         gboolean   pinned);
+GtkWidget    *ms_tile_get_video         (MsTile    *self);
+GMenuModel   *ms_tile_get_menu          (MsTile    *self);
 MsPeer       *ms_tile_get_peer          (MsTile    *self);
 const char   *ms_tile_get_name          (MsTile    *self);
 gboolean      ms_tile_get_showing_video (MsTile    *self);

@@ -20,6 +20,7 @@
 #include <glib/gi18n.h>
 
 #include "ms-application.h"
+#include "ms-call-grid.h"
 #include "ms-chat.h"
 #include "ms-avatar.h"
 #include "ms-host.h"
@@ -49,7 +50,7 @@ struct _MsWindow {
   GtkRevealer          *status_revealer;
   GtkLabel             *status_label;
   AdwFlap              *flap;
-  GtkFlowBox           *grid;
+  MsCallGrid           *grid;
   GtkWidget            *invisible_button;
   GtkStack             *side;
   MsChat               *chat;
@@ -166,6 +167,15 @@ create_tile (gpointer item,
   return ms_tile_new (self->session, MS_IS_PEER (item) ? MS_PEER (item) : NULL);
 }
 
+/* Places are kept by peer id, the store's key for a person across a
+ * resumed connection; "" is our own tile, whatever our id. */
+static char *
+tile_key (gpointer item,
+          gpointer user_data)
+{
+  return g_strdup (MS_IS_PEER (item) ? ms_peer_get_id (MS_PEER (item)) : "");
+}
+
 /* The host badge follows the "host" property of the store (ourselves)
  * or of the peer: the server says who holds the host grant. */
 static void
@@ -218,7 +228,7 @@ bind_call (MsWindow *self)
   g_autoptr (GListModel) tiles = everyone (store);
   g_autoptr (GListModel) people = everyone (store);
 
-  gtk_flow_box_bind_model (self->grid, tiles, create_tile, self, NULL);
+  ms_call_grid_bind_model (self->grid, tiles, create_tile, tile_key, self, NULL);
   gtk_list_box_bind_model (self->people_list, people, create_person, self, NULL);
   ms_chat_set_session (self->chat, self->session);
 }
@@ -226,7 +236,8 @@ bind_call (MsWindow *self)
 static void
 unbind_call (MsWindow *self)
 {
-  gtk_flow_box_bind_model (self->grid, NULL, NULL, NULL, NULL);
+  ms_call_grid_bind_model (self->grid, NULL, NULL, NULL, NULL, NULL);
+  g_action_group_change_action_state (G_ACTION_GROUP (self), "pin", g_variant_new_string (""));
   gtk_list_box_bind_model (self->people_list, NULL, NULL, NULL, NULL);
   ms_chat_set_session (self->chat, NULL);
 }
@@ -1018,6 +1029,7 @@ end_call (MsWindow *self)
     g_clear_object (&self->host);
   }
   gtk_widget_set_visible (self->invite_button, FALSE);
+  set_action_enabled (self, "show-invite", FALSE);
   inhibit (self, FALSE);
   set_action_state (self, "screen", FALSE);
   set_action_state (self, "invisible", FALSE);
@@ -1144,6 +1156,7 @@ on_hosting (GObject      *source,
   /* For whoever started us from a terminal, too (on stderr: stdout may
    * be a test's protocol). */
   g_printerr (_("Others join this call with the link %s\n"), ms_host_get_invite (self->host));
+  set_action_enabled (self, "show-invite", TRUE);
 }
 
 void
@@ -1412,6 +1425,43 @@ on_side_toggled (MsWindow        *self,
                                         gtk_toggle_button_get_active (self->people_toggle));
 }
 
+/* A peer id, ours included, or "" for none. */
+static void
+change_pin_state (GSimpleAction *action,
+                  GVariant      *state,
+                  gpointer       user_data)
+{
+  MsWindow *self = user_data;
+  const char *id = g_variant_get_string (state, NULL);
+  const char *own = self->session ? ms_store_get_peer_id (ms_session_get_store (self->session))
+                                  : NULL;
+
+  g_simple_action_set_state (action, state);
+  ms_call_grid_set_pinned (self->grid, *id == '\0' ? NULL : g_strcmp0 (id, own) == 0 ? "" : id);
+}
+
+static void
+fullscreen_activated (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  g_autoptr (GVariant) state = g_action_get_state (G_ACTION (action));
+  gboolean fullscreen = !g_variant_get_boolean (state);
+
+  g_simple_action_set_state (action, g_variant_new_boolean (fullscreen));
+  if (fullscreen)
+    gtk_window_fullscreen (GTK_WINDOW (user_data));
+  else
+    gtk_window_unfullscreen (GTK_WINDOW (user_data));
+}
+
+/* Full screen left some other way (the window manager's own key). */
+static void
+on_fullscreened (MsWindow *self)
+{
+  set_action_state (self, "fullscreen", gtk_window_is_fullscreen (GTK_WINDOW (self)));
+}
+
 static const GActionEntry actions[] = {
   { "microphone", NULL, NULL, "true", change_share_state },
   { "camera", NULL, NULL, "true", change_share_state },
@@ -1427,6 +1477,8 @@ static const GActionEntry actions[] = {
   { "become-visible", become_visible_activated },
   { "stop-presenting", stop_presenting_activated },
   { "close-side", close_side_activated },
+  { "pin", NULL, "s", "''", change_pin_state },
+  { "fullscreen", fullscreen_activated, NULL, "false" },
 };
 
 static void
@@ -1472,6 +1524,7 @@ ms_window_class_init (MsWindowClass *klass)
   ms_application_register_resources ();
   g_type_ensure (MS_TYPE_CHAT);
   g_type_ensure (MS_TYPE_LOBBY);
+  g_type_ensure (MS_TYPE_CALL_GRID);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/mediastore/Mediastore/ms-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MsWindow, toasts);
@@ -1525,6 +1578,8 @@ ms_window_init (MsWindow *self)
   self->want_microphone = TRUE;
   self->want_camera = TRUE;
   set_action_enabled (self, "leave", FALSE);
+  set_action_enabled (self, "show-invite", FALSE);
+  g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
   prefill_name (self, ms_media_default_display_name ());
   g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (on_name_changed), self);
   g_signal_connect (self->chat, "received", G_CALLBACK (on_chat_received), self);
