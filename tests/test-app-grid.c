@@ -443,6 +443,8 @@ test_call (void)
   g_autoptr (MsSession) anna = test_session_join (server, ROOM, "anna", GRANTS_AV);
   g_autoptr (MsSession) ben = test_session_join (server, ROOM, "ben", GRANTS_AV);
   g_autoptr (MsSession) cleo = test_session_join (server, ROOM, "cleo", GRANTS_AV);
+  g_autoptr (MsSession) dana = NULL;
+  MsTile *dana_tile;
   g_autofree char *token = test_token (ROOM, "app-user", GRANTS_APP);
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
@@ -534,23 +536,31 @@ test_call (void)
   double_click (tile_of (window, id_of (cleo)));
   g_assert_null (ms_call_grid_get_stage (grid));
 
-  /* Ben shares a screen: on the stage by itself, his camera in the strip. */
-  send_test_video (ben, "screen");
-  WAIT_UNTIL ((stage = ms_call_grid_get_stage (grid)) != NULL);
+  /* Dana joins presenting (camera and screen in her first offer): the
+   * screen goes on the stage by itself, her camera in the strip. (A
+   * screen added later rebuilds the sender's publish PeerConnection,
+   * which webrtcbin 1.22 sometimes never connects: issue 14's
+   * renegotiation in place; the grid does not depend on which.) */
+  dana = test_session_join (server, ROOM, "dana", GRANTS_AV);
+  send_test_video (dana, "camera");
+  send_test_video (dana, "screen");
+  WAIT_UNTIL ((stage = ms_call_grid_get_stage (grid)) != NULL &&
+              tile_of (window, id_of (dana)) != NULL);
+  dana_tile = tile_of (window, id_of (dana));
   g_assert_true (MS_IS_TILE (stage) && ms_tile_get_screen (MS_TILE (stage)));
-  g_assert_true (ms_tile_get_peer (MS_TILE (stage)) == ms_tile_get_peer (ben_tile));
-  g_assert_true (gtk_widget_get_parent (GTK_WIDGET (ben_tile)) == GTK_WIDGET (grid));
+  g_assert_true (ms_tile_get_peer (MS_TILE (stage)) == ms_tile_get_peer (dana_tile));
+  g_assert_true (gtk_widget_get_parent (GTK_WIDGET (dana_tile)) == GTK_WIDGET (grid));
   WAIT_UNTIL (ms_tile_get_showing_video (MS_TILE (stage)));
-  WAIT_UNTIL (gtk_widget_get_width (stage) > 2 * gtk_widget_get_width (GTK_WIDGET (ben_tile)));
+  WAIT_UNTIL (gtk_widget_get_width (stage) > 2 * gtk_widget_get_width (GTK_WIDGET (dana_tile)));
   assert_layout (grid, visible_area (window));
   {
-    int in_strip = gtk_widget_get_width (GTK_WIDGET (ben_tile));
+    int in_strip = gtk_widget_get_width (GTK_WIDGET (dana_tile));
 
-    g_assert_true (ms_session_close_track (ben, "screen", &error));
+    g_assert_true (ms_session_close_track (dana, "screen", &error));
     g_assert_no_error (error);
     WAIT_UNTIL (ms_call_grid_get_stage (grid) == NULL);
     /* Back in the grid: larger than in the strip. */
-    WAIT_UNTIL (gtk_widget_get_width (GTK_WIDGET (ben_tile)) > in_strip);
+    WAIT_UNTIL (gtk_widget_get_width (GTK_WIDGET (dana_tile)) > in_strip);
   }
   assert_layout (grid, visible_area (window));
 
@@ -577,6 +587,7 @@ test_call (void)
   gtk_window_destroy (GTK_WINDOW (window));
   ms_session_close_call (anna);
   ms_session_close_call (ben);
+  ms_session_close_call (dana);
   ms_session_close_call (cleo);
   bot_stop (bot);
   test_server_stop (server);

@@ -1003,25 +1003,68 @@ hop_producer (MsParticipant *p,
   ms_media_update_room (hop->ref.server, p->room);
 }
 
+/* The mid of the m-line webrtcbin made for @transceiver: its a=ssrc
+ * lines name the transceiver in their msid. By name, not by index: a
+ * transceiver whose pad went away while the offer was being made (its
+ * producer left) gets no m-line at all, and every index after it moves. */
+static char *
+mid_of_transceiver (const GstSDPMessage *sdp,
+                    GObject             *transceiver)
+{
+  g_autofree char *name = transceiver ? gst_object_get_name (GST_OBJECT (transceiver)) : NULL;
+
+  if (name == NULL)
+    return NULL;
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+
+    for (guint j = 0; j < gst_sdp_media_attributes_len (media); j++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, j);
+      const char *space;
+
+      if (g_strcmp0 (attr->key, "ssrc") != 0 || attr->value == NULL ||
+          strstr (attr->value, " msid:") == NULL)
+        continue;
+      space = strrchr (attr->value, ' ');
+      if (space != NULL && g_str_equal (space + 1, name))
+        return g_strdup (gst_sdp_media_get_attribute_val (media, "mid"));
+    }
+  }
+
+  return NULL;
+}
+
 static void
 hop_offer_ready (MsParticipant *s,
                  Hop           *hop)
 {
   g_autoptr (MsMessage) offer = ms_message_new (MS_MSG_OFFER);
+  GstSDPMessage *sdp = ms_sdp_parse (hop->text);
 
   offer->u.offer.pc = MS_PC_SUBSCRIBE;
   offer->u.offer.sdp = g_strdup (hop->text);
   offer->u.offer.tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_track_desc_free);
-  for (guint i = 0; i < s->media->consumers->len; i++) {
+  for (guint i = 0; sdp != NULL && i < s->media->consumers->len; i++) {
     Consumer *c = g_ptr_array_index (s->media->consumers, i);
     MsParticipant *q = ms_room_lookup (s->room, c->peer_id);
     MsTrackDesc *track = q ? ms_participant_find_track (q, c->tag) : NULL;
-    MsTrackDesc *desc = ms_track_desc_new (c->tag, c->kind, track ? track->paused : FALSE);
+    g_autofree char *mid = mid_of_transceiver (sdp, G_OBJECT (c->transceiver));
+    MsTrackDesc *desc;
 
-    desc->mid = ms_sdp_get_mid (hop->text, i);
+    /* No m-line: a consumer whose producer left meanwhile. Its entry
+     * stays until the answer is in; the next offer leaves it out. */
+    if (mid == NULL) {
+      ms_server_log (G_LOG_LEVEL_DEBUG, s->room->name, s->id,
+                     "subscribe offer: no m-line for %s of %s", c->tag, c->peer_id);
+      continue;
+    }
+    desc = ms_track_desc_new (c->tag, c->kind, track ? track->paused : FALSE);
+    desc->mid = g_steal_pointer (&mid);
     desc->peer_id = g_strdup (c->peer_id);
     g_ptr_array_add (offer->u.offer.tracks, desc);
   }
+  if (sdp != NULL)
+    gst_sdp_message_free (sdp);
 
   ms_server_log (G_LOG_LEVEL_DEBUG, s->room->name, s->id, "subscribe offer with %u tracks",
                  offer->u.offer.tracks->len);
