@@ -145,7 +145,7 @@ ms_engine_sdp_fill_answer (GstSDPMessage *answer,
   const char *addrtype = strchr (address, ':') != NULL ? "IP6" : "IP4";
   g_autoptr (GString) bundle = g_string_new ("BUNDLE");
 
-  gst_sdp_message_add_attribute (answer, "ice-lite", NULL);
+  gst_sdp_message_add_attribute (answer, "ice-lite", "");
   for (guint i = 0; i < gst_sdp_message_medias_len (answer); i++) {
     GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (answer, i);
     const char *mid = gst_sdp_media_get_attribute_val (media, "mid");
@@ -160,9 +160,9 @@ ms_engine_sdp_fill_answer (GstSDPMessage *answer,
     gst_sdp_media_add_attribute (media, "fingerprint", fingerprint);
     gst_sdp_media_add_attribute (media, "setup",
                                  setup == MS_ENGINE_SETUP_ACTIVE ? "active" : "passive");
-    gst_sdp_media_add_attribute (media, "rtcp-mux", NULL);
+    gst_sdp_media_add_attribute (media, "rtcp-mux", "");
     gst_sdp_media_add_attribute (media, "candidate", candidate);
-    gst_sdp_media_add_attribute (media, "end-of-candidates", NULL);
+    gst_sdp_media_add_attribute (media, "end-of-candidates", "");
   }
   if (gst_sdp_message_get_attribute_val (answer, "group") == NULL)
     gst_sdp_message_add_attribute (answer, "group", bundle->str);

@@ -752,9 +752,10 @@ handle_packet (MsEngineWorker                *w,
     }
     err = srtp_unprotect (t->srtp_in, data, &n);
   } else {
-    /* At least the SRTCP index and a tag follow the packets. */
-    if (!ms_engine_rtcp_check (data, len, 0) && !ms_engine_rtcp_check (data, len, 4 + 10) &&
-        !ms_engine_rtcp_check (data, len, 4 + 16)) {
+    /* SRTCP encrypts all but the first 8 bytes: the first header's
+     * length must fit with at least an index and a 10-byte tag; the
+     * whole compound packet is checked once decrypted. */
+    if (len < 8 + 4 + 10 || 4 * (1 + (gsize) ((data[2] << 8) | data[3])) > len - 4 - 10) {
       drop (w, MS_ENGINE_DROP_TOO_SHORT);
       return;
     }
