@@ -481,20 +481,26 @@ client_connected (GstElement *pipeline)
          pc == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED;
 }
 
+static const uint16_t stun_known[] = {
+  STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_FINGERPRINT,
+  STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_ICE_CONTROLLED, STUN_ATTRIBUTE_ICE_CONTROLLING, 0,
+};
+
 /* A binding request for @worker's transport, from the test's own agent. */
 static gsize
 make_request (StunAgent  *agent,
               guint8     *buf,
               gsize       size,
               const char *username,
-              const char *pwd)
+              const char *pwd,
+              gboolean    use_candidate)
 {
   StunMessage msg;
 
   return stun_usage_ice_conncheck_create (agent, &msg, buf, size,
                                           (const guint8 *) username, strlen (username),
                                           (const guint8 *) pwd, strlen (pwd),
-                                          FALSE, TRUE, 12345, 42, NULL,
+                                          use_candidate, TRUE, 12345, 42, NULL,
                                           STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
 }
 
@@ -515,10 +521,6 @@ bad_input (Fixture    *f,
            const char *username,
            const char *pwd)
 {
-  static const uint16_t known[] = {
-    STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_FINGERPRINT,
-    STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_ICE_CONTROLLED, STUN_ATTRIBUTE_ICE_CONTROLLING, 0,
-  };
   g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
   g_autoptr (GSocketAddress) engine = g_inet_socket_address_new (lo, ms_engine_worker_get_port (f->worker));
@@ -540,7 +542,7 @@ bad_input (Fixture    *f,
   g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
   local = g_socket_get_local_address (socket, NULL);
   g_socket_set_timeout (socket, TEST_TIMEOUT_SECONDS);
-  stun_agent_init (&agent, known, STUN_COMPATIBILITY_RFC5389,
+  stun_agent_init (&agent, stun_known, STUN_COMPATIBILITY_RFC5389,
                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
 
   /* Random bytes, of every class. */
@@ -558,7 +560,7 @@ bad_input (Fixture    *f,
 
   /* Truncated STUN. */
   before = drops (f->worker, MS_ENGINE_DROP_BAD_STUN);
-  len = make_request (&agent, buf, sizeof buf, username, pwd);
+  len = make_request (&agent, buf, sizeof buf, username, pwd, FALSE);
   g_assert_cmpuint (len, >, 20);
   send_bytes (socket, engine, buf, len - 9);
   send_bytes (socket, engine, buf, 19);
@@ -567,14 +569,14 @@ bad_input (Fixture    *f,
   /* The wrong password: no answer. The good request sent after it is
    * the first one answered. */
   before = drops (f->worker, MS_ENGINE_DROP_BAD_INTEGRITY);
-  len = make_request (&agent, buf, sizeof buf, username, "wrongpasswordwrongpassword");
+  len = make_request (&agent, buf, sizeof buf, username, "wrongpasswordwrongpassword", FALSE);
   send_bytes (socket, engine, buf, len);
   WAIT_UNTIL (drops (f->worker, MS_ENGINE_DROP_BAD_INTEGRITY) >= before + 1);
   before = drops (f->worker, MS_ENGINE_DROP_NO_TRANSPORT);
-  len = make_request (&agent, buf, sizeof buf, "nosuchufrag:x", pwd);
+  len = make_request (&agent, buf, sizeof buf, "nosuchufrag:x", pwd, FALSE);
   send_bytes (socket, engine, buf, len);
   WAIT_UNTIL (drops (f->worker, MS_ENGINE_DROP_NO_TRANSPORT) >= before + 1);
-  len = make_request (&agent, buf, sizeof buf, username, pwd);
+  len = make_request (&agent, buf, sizeof buf, username, pwd, FALSE);
   memcpy (good_id, buf + 8, 12);
   send_bytes (socket, engine, buf, len);
   got = g_socket_receive (socket, (char *) buf, sizeof buf, NULL, NULL);
@@ -709,7 +711,7 @@ test_engine_pair (void)
   static const guint8 rtcp_lying[] = { 0x80, 200, 0x00, 0x40, 1, 2, 3, 4, 0, 0, 0, 0,
                                        0x80, 0, 0, 1, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9 };
   static const guint8 dtls_garbage[] = { 23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 200, 1, 2 };
-  guint64 before;
+  guint64 before, checks;
   guint rtp_before;
 
   fa.worker = worker_new (&fa);
@@ -768,6 +770,48 @@ test_engine_pair (void)
   WAIT_UNTIL (atomic_load (&fb.rtp_in) >= rtp_before + 10);
   g_assert_true (ms_engine_worker_get_transport_info (fb.worker, idb, &info));
   g_assert_cmpint (info.state, ==, MS_ENGINE_STATE_CONNECTED);
+
+  /* A newer nomination takes B's transport to another address: what B
+   * sends goes there, A's packets are from no transport's address, until
+   * A's next check nominates A's address again. */
+  {
+    g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+    g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                               G_SOCKET_PROTOCOL_UDP, NULL);
+    g_autofree char *username = g_strdup_printf ("%s:%s", ub, ua);
+    StunAgent agent;
+    guint8 buf[1500];
+    gsize len;
+    gssize got;
+
+    g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
+    g_socket_set_timeout (socket, TEST_TIMEOUT_SECONDS);
+    stun_agent_init (&agent, stun_known, STUN_COMPATIBILITY_RFC5389,
+                     STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+    len = make_request (&agent, buf, sizeof buf, username, pb, TRUE);
+    send_bytes (socket, to_b, buf, len);
+    got = g_socket_receive (socket, (char *) buf, sizeof buf, NULL, NULL);
+    g_assert_cmpint (ms_engine_classify (buf, got), ==, MS_ENGINE_PACKET_STUN);
+    ms_engine_worker_send (fb.worker, idb, rtp, sizeof rtp);
+    do
+      got = g_socket_receive (socket, (char *) buf, sizeof buf, NULL, NULL);
+    while (got > 0 && ms_engine_classify (buf, got) == MS_ENGINE_PACKET_STUN);
+    g_assert_cmpint (ms_engine_classify (buf, got), ==, MS_ENGINE_PACKET_RTP);
+    g_assert_cmpint (got, ==, sizeof rtp + 16);   /* the GCM tag */
+    g_assert_cmpmem (buf + 8, 4, rtp + 8, 4);
+    g_assert_false (memcmp (buf + 12, rtp + 12, sizeof rtp - 12) == 0);
+    /* A's next check (every tick) nominates A's address again. */
+    g_assert_true (ms_engine_worker_get_transport_info (fb.worker, idb, &info));
+    checks = info.binding_requests;
+    WAIT_UNTIL (ms_engine_worker_get_transport_info (fb.worker, idb, &info) &&
+                info.binding_requests > checks);
+    rtp_before = atomic_load (&fb.rtp_in);
+    for (guint i = 0; i < 10; i++) {
+      rtp[3] = 150 + i;
+      ms_engine_worker_send (fa.worker, ida, rtp, sizeof rtp);
+    }
+    WAIT_UNTIL (atomic_load (&fb.rtp_in) >= rtp_before + 10);
+  }
 
   /* A fingerprint that is not the peer's certificate's fails both. */
   params.local_ufrag = ub;

@@ -1181,6 +1181,7 @@ ms_engine_worker_add_transport (MsEngineWorker                *worker,
 {
   Transport *t;
   Command *cmd;
+  guint id;
 
   g_return_val_if_fail (params->local_ufrag != NULL && params->local_pwd != NULL, 0);
   g_return_val_if_fail (params->remote_ufrag != NULL && params->remote_pwd != NULL, 0);
@@ -1211,12 +1212,14 @@ ms_engine_worker_add_transport (MsEngineWorker                *worker,
   g_hash_table_insert (worker->shared, GUINT_TO_POINTER (t->id), t->shared);
   g_mutex_unlock (&worker->lock);
 
+  id = t->id;
   cmd = g_new0 (Command, 1);
   cmd->type = COMMAND_ADD;
-  cmd->id = t->id;
+  cmd->id = id;
   cmd->transport = t;
+  /* The worker may run and free the command before post() returns. */
   post (worker, cmd);
-  return cmd->id;
+  return id;
 }
 
 void
