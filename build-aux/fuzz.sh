@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 export MEDIASTORE_FUZZ_SECONDS="${1:-${MEDIASTORE_FUZZ_SECONDS:-60}}"
 dir=_build-fuzz
-targets="fuzz/fuzz-protocol fuzz/fuzz-token fuzz/fuzz-sdp"
+targets="fuzz/fuzz-protocol fuzz/fuzz-token fuzz/fuzz-sdp fuzz/fuzz-engine"
 
 if [ -f "$dir/build.ninja" ]; then
   meson setup --reconfigure "$dir" >/dev/null || exit 1

@@ -9,7 +9,7 @@ PACKAGES="
   libglib2.0-dev libglib2.0-bin libjson-glib-dev libsoup-3.0-dev libjwt-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-nice gstreamer1.0-tools gstreamer1.0-x gstreamer1.0-pulseaudio gstreamer1.0-pipewire libnice-dev
+  gstreamer1.0-nice gstreamer1.0-tools gstreamer1.0-x gstreamer1.0-pulseaudio gstreamer1.0-pipewire libnice-dev libsrtp2-dev
   libgtk-4-dev libadwaita-1-dev libportal-gtk4-dev libqrencode-dev
   desktop-file-utils appstream
   xvfb xauth

@@ -1,0 +1,1302 @@
+/* ms-engine-worker.c: one thread, one UDP socket, its transports
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The worker thread runs its own GMainContext. The owner posts commands
+ * to it (idle sources carrying a transport id), the worker posts state
+ * changes back to the owner's context the same way. Everything in a
+ * Transport is touched by the worker thread only, except its Shared block
+ * (atomics), which the owner reads by id under the worker's lock.
+ */
+
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <srtp2/srtp.h>
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
+
+#include "ms-engine-private.h"
+
+#define RECV_SIZE 65536
+#define SLOT_SIZE 2048
+#define BATCH 32
+#define DTLS_MTU 1200
+#define DEFAULT_CONSENT_MS 30000
+
+typedef struct {
+  gint                 ref;
+  _Atomic int          state;
+  _Atomic int          profile;
+  _Atomic guint64      rtp_in;
+  _Atomic guint64      rtp_out;
+  _Atomic guint64      binding_requests;
+} Shared;
+
+typedef struct {
+  int     family;
+  guint16 port;
+  guint8  addr[16];
+} AddrKey;
+
+typedef struct {
+  guint                    id;
+  MsEngineWorker          *worker;
+  char                    *local_ufrag;
+  char                    *local_pwd;
+  char                    *remote_ufrag;
+  char                    *remote_pwd;
+  char                    *remote_fingerprint;
+  MsEngineSetup            setup;
+  gboolean                 controlling;
+  guint64                  tie;
+
+  gboolean                 has_addr;
+  gboolean                 nominated;
+  struct sockaddr_storage  addr;
+  socklen_t                addr_len;
+  AddrKey                  key;
+
+  SSL                     *ssl;
+  gboolean                 dtls_started;
+  GSource                 *dtls_timer;
+  srtp_t                   srtp_in;
+  srtp_t                   srtp_out;
+  gboolean                 srtp_ready;
+
+  gboolean                 sent_check;
+  StunTransactionId        check_id;
+  gint64                   last_valid;
+  MsEngineState            state;
+  Shared                  *shared;
+} Transport;
+
+typedef struct {
+  gint            ref;
+  gboolean        alive;   /* owner thread only */
+  MsEngineWorker *worker;
+} OwnerHandle;
+
+struct _MsEngineWorker {
+  MsEngineWorkerConfig config;
+  GMainContext   *owner;
+  OwnerHandle    *handle;
+  GMainContext   *context;
+  GMainLoop      *loop;
+  GThread        *thread;
+  GSocket        *socket;
+  int             fd;
+  guint16         port;
+  GSource        *socket_source;
+  GSource        *tick_source;
+  SSL_CTX        *ssl_ctx;
+  StunAgent       agent;
+
+  guint8         *recv_buf;
+  guint8         *slots;
+  struct mmsghdr  msgs[BATCH];
+  struct iovec    iovs[BATCH];
+
+  GHashTable     *by_id;     /* worker: id → Transport */
+  GHashTable     *by_ufrag;  /* worker: local ufrag → Transport */
+  GHashTable     *by_addr;   /* worker: AddrKey → Transport */
+
+  GMutex          lock;
+  GHashTable     *shared;    /* id → Shared, under lock */
+  _Atomic guint   next_id;
+
+  /* The STUN validater's findings for the message at hand. */
+  Transport      *stun_match;
+  gboolean        stun_unknown_user;
+
+  _Atomic guint64 packets_in, bytes_in, packets_out, bytes_out;
+  _Atomic guint64 dropped[MS_ENGINE_N_DROPS];
+};
+
+#define COUNT(field, n) atomic_fetch_add_explicit (&(field), (n), memory_order_relaxed)
+
+static void
+drop (MsEngineWorker *w,
+      MsEngineDrop    reason)
+{
+  COUNT (w->dropped[reason], 1);
+}
+
+/* Addresses */
+
+static gboolean
+addr_key_from_sockaddr (const struct sockaddr_storage *ss,
+                        AddrKey                       *key)
+{
+  memset (key, 0, sizeof *key);
+  key->family = ss->ss_family;
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *) ss;
+
+    key->port = in->sin_port;
+    memcpy (key->addr, &in->sin_addr, 4);
+    return TRUE;
+  }
+  if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) ss;
+
+    key->port = in6->sin6_port;
+    memcpy (key->addr, &in6->sin6_addr, 16);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static guint
+addr_key_hash (gconstpointer p)
+{
+  const AddrKey *k = p;
+  guint h = k->family * 31 + k->port;
+
+  for (guint i = 0; i < 16; i++)
+    h = h * 33 + k->addr[i];
+  return h;
+}
+
+static gboolean
+addr_key_equal (gconstpointer a,
+                gconstpointer b)
+{
+  return memcmp (a, b, sizeof (AddrKey)) == 0;
+}
+
+/* Posting */
+
+typedef struct {
+  OwnerHandle  *handle;
+  guint         id;
+  MsEngineState state;
+} StateMessage;
+
+static void
+owner_handle_unref (OwnerHandle *handle)
+{
+  if (g_atomic_int_dec_and_test (&handle->ref))
+    g_free (handle);
+}
+
+static gboolean
+deliver_state (gpointer data)
+{
+  StateMessage *msg = data;
+
+  if (msg->handle->alive && msg->handle->worker->config.state_func != NULL)
+    msg->handle->worker->config.state_func (msg->handle->worker, msg->id, msg->state,
+                                            msg->handle->worker->config.user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+state_message_free (gpointer data)
+{
+  StateMessage *msg = data;
+
+  owner_handle_unref (msg->handle);
+  g_free (msg);
+}
+
+static void
+set_state (Transport    *t,
+           MsEngineState state)
+{
+  StateMessage *msg;
+  GSource *source;
+
+  if (t->state == state || t->state == MS_ENGINE_STATE_FAILED)
+    return;
+  t->state = state;
+  atomic_store (&t->shared->state, state);
+  msg = g_new0 (StateMessage, 1);
+  msg->handle = t->worker->handle;
+  g_atomic_int_inc (&msg->handle->ref);
+  msg->id = t->id;
+  msg->state = state;
+  source = g_idle_source_new ();
+  g_source_set_callback (source, deliver_state, msg, state_message_free);
+  g_source_attach (source, t->worker->owner);
+  g_source_unref (source);
+}
+
+/* Sending */
+
+static void
+send_to (MsEngineWorker                *w,
+         const struct sockaddr_storage *addr,
+         socklen_t                      addr_len,
+         const guint8                  *data,
+         gsize                          len)
+{
+  if (sendto (w->fd, data, len, 0, (const struct sockaddr *) addr, addr_len) < 0) {
+    drop (w, MS_ENGINE_DROP_SEND_ERROR);
+    return;
+  }
+  COUNT (w->packets_out, 1);
+  COUNT (w->bytes_out, len);
+}
+
+/* The DTLS records OpenSSL wrote, packed into datagrams of at most
+ * DTLS_MTU bytes (a record never split). */
+static void
+flush_dtls (Transport *t)
+{
+  BIO *wbio = SSL_get_wbio (t->ssl);
+  char *data;
+  long len = BIO_get_mem_data (wbio, &data);
+  gsize at = 0, start = 0;
+
+  if (len <= 0)
+    return;
+  if (t->has_addr) {
+    while (at < (gsize) len) {
+      gsize rlen;
+
+      if (len - at < 13)
+        break;
+      rlen = 13 + (gsize) (((guint8) data[at + 11] << 8) | (guint8) data[at + 12]);
+      if (at + rlen > (gsize) len)
+        break;
+      if (at > start && at + rlen - start > DTLS_MTU) {
+        send_to (t->worker, &t->addr, t->addr_len, (guint8 *) data + start, at - start);
+        start = at;
+      }
+      at += rlen;
+    }
+    if (at > start)
+      send_to (t->worker, &t->addr, t->addr_len, (guint8 *) data + start, at - start);
+  }
+  (void) BIO_reset (wbio);
+}
+
+/* Transports */
+
+static void
+shared_unref (Shared *s)
+{
+  if (g_atomic_int_dec_and_test (&s->ref))
+    g_free (s);
+}
+
+static void
+transport_free (Transport *t)
+{
+  if (t->dtls_timer != NULL) {
+    g_source_destroy (t->dtls_timer);
+    g_source_unref (t->dtls_timer);
+  }
+  if (t->sent_check)
+    stun_agent_forget_transaction (&t->worker->agent, t->check_id);
+  g_clear_pointer (&t->ssl, SSL_free);
+  if (t->srtp_in != NULL)
+    srtp_dealloc (t->srtp_in);
+  if (t->srtp_out != NULL)
+    srtp_dealloc (t->srtp_out);
+  g_free (t->local_ufrag);
+  g_free (t->local_pwd);
+  g_free (t->remote_ufrag);
+  g_free (t->remote_pwd);
+  g_free (t->remote_fingerprint);
+  shared_unref (t->shared);
+  g_free (t);
+}
+
+static void
+detach (Transport *t)
+{
+  MsEngineWorker *w = t->worker;
+
+  if (t->has_addr && g_hash_table_lookup (w->by_addr, &t->key) == t)
+    g_hash_table_remove (w->by_addr, &t->key);
+  if (g_hash_table_lookup (w->by_ufrag, t->local_ufrag) == t)
+    g_hash_table_remove (w->by_ufrag, t->local_ufrag);
+}
+
+static void
+fail (Transport *t)
+{
+  if (t->state == MS_ENGINE_STATE_FAILED)
+    return;
+  detach (t);
+  set_state (t, MS_ENGINE_STATE_FAILED);
+}
+
+static void
+select_address (Transport                     *t,
+                const struct sockaddr_storage *addr,
+                socklen_t                      addr_len)
+{
+  MsEngineWorker *w = t->worker;
+  AddrKey key;
+  Transport *other;
+
+  if (!addr_key_from_sockaddr (addr, &key))
+    return;
+  if (t->has_addr && addr_key_equal (&key, &t->key))
+    return;
+  if (t->has_addr && g_hash_table_lookup (w->by_addr, &t->key) == t)
+    g_hash_table_remove (w->by_addr, &t->key);
+  /* A 5-tuple belongs to one transport: the newest nomination wins. */
+  other = g_hash_table_lookup (w->by_addr, &key);
+  if (other != NULL) {
+    g_hash_table_remove (w->by_addr, &key);
+    other->has_addr = FALSE;
+  }
+  memcpy (&t->addr, addr, addr_len);
+  t->addr_len = addr_len;
+  t->key = key;
+  t->has_addr = TRUE;
+  g_hash_table_insert (w->by_addr, &t->key, t);
+}
+
+static void arm_dtls_timer (Transport *t);
+
+static const EVP_MD *
+digest_for (const char *fingerprint,
+            const char **hex)
+{
+  if (g_ascii_strncasecmp (fingerprint, "sha-256 ", 8) == 0) {
+    *hex = fingerprint + 8;
+    return EVP_sha256 ();
+  }
+  if (g_ascii_strncasecmp (fingerprint, "sha-384 ", 8) == 0) {
+    *hex = fingerprint + 8;
+    return EVP_sha384 ();
+  }
+  if (g_ascii_strncasecmp (fingerprint, "sha-512 ", 8) == 0) {
+    *hex = fingerprint + 8;
+    return EVP_sha512 ();
+  }
+  return NULL;
+}
+
+static gboolean
+check_fingerprint (Transport *t)
+{
+  X509 *peer = SSL_get1_peer_certificate (t->ssl);
+  guint8 md[EVP_MAX_MD_SIZE];
+  guint md_len = 0;
+  const char *hex = NULL;
+  const EVP_MD *type = digest_for (t->remote_fingerprint, &hex);
+  g_autofree char *actual = NULL;
+  gboolean ok;
+
+  if (peer == NULL || type == NULL || X509_digest (peer, type, md, &md_len) != 1) {
+    X509_free (peer);
+    return FALSE;
+  }
+  X509_free (peer);
+  actual = ms_engine_format_fingerprint (md, md_len);
+  ok = g_ascii_strcasecmp (actual, hex) == 0;
+  return ok;
+}
+
+static gboolean
+make_srtp (Transport *t)
+{
+  const SRTP_PROTECTION_PROFILE *profile = SSL_get_selected_srtp_profile (t->ssl);
+  guint8 material[2 * (16 + 14)];
+  guint8 local_key[16 + 14], remote_key[16 + 14];
+  gsize key_len = 16, salt_len;
+  const guint8 *client_key, *server_key, *client_salt, *server_salt;
+  gboolean gcm;
+  srtp_policy_t policy;
+
+  if (profile == NULL)
+    return FALSE;
+  if (profile->id == SRTP_AEAD_AES_128_GCM)
+    gcm = TRUE;
+  else if (profile->id == SRTP_AES128_CM_SHA1_80)
+    gcm = FALSE;
+  else
+    return FALSE;
+  salt_len = gcm ? 12 : 14;
+  if (SSL_export_keying_material (t->ssl, material, 2 * (key_len + salt_len),
+                                  "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0) != 1)
+    return FALSE;
+  client_key = material;
+  server_key = material + key_len;
+  client_salt = material + 2 * key_len;
+  server_salt = material + 2 * key_len + salt_len;
+  if (t->setup == MS_ENGINE_SETUP_ACTIVE) {
+    memcpy (local_key, client_key, key_len);
+    memcpy (local_key + key_len, client_salt, salt_len);
+    memcpy (remote_key, server_key, key_len);
+    memcpy (remote_key + key_len, server_salt, salt_len);
+  } else {
+    memcpy (local_key, server_key, key_len);
+    memcpy (local_key + key_len, server_salt, salt_len);
+    memcpy (remote_key, client_key, key_len);
+    memcpy (remote_key + key_len, client_salt, salt_len);
+  }
+
+  memset (&policy, 0, sizeof policy);
+  if (gcm) {
+    srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy.rtp);
+    srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy.rtcp);
+  } else {
+    srtp_crypto_policy_set_rtp_default (&policy.rtp);
+    srtp_crypto_policy_set_rtcp_default (&policy.rtcp);
+  }
+  policy.window_size = 1024;
+  policy.ssrc.type = ssrc_any_inbound;
+  policy.key = remote_key;
+  if (srtp_create (&t->srtp_in, &policy) != srtp_err_status_ok)
+    return FALSE;
+  policy.ssrc.type = ssrc_any_outbound;
+  policy.key = local_key;
+  if (srtp_create (&t->srtp_out, &policy) != srtp_err_status_ok)
+    return FALSE;
+  OPENSSL_cleanse (material, sizeof material);
+  OPENSSL_cleanse (local_key, sizeof local_key);
+  OPENSSL_cleanse (remote_key, sizeof remote_key);
+  atomic_store (&t->shared->profile, gcm ? MS_ENGINE_SRTP_AEAD_AES_128_GCM
+                                         : MS_ENGINE_SRTP_AES128_CM_SHA1_80);
+  t->srtp_ready = TRUE;
+  return TRUE;
+}
+
+static void
+dtls_step (Transport *t)
+{
+  int r;
+
+  if (t->state == MS_ENGINE_STATE_FAILED)
+    return;
+  if (SSL_is_init_finished (t->ssl)) {
+    guint8 scratch[2048];
+
+    /* No data channels yet: application data is read and dropped. */
+    do
+      r = SSL_read (t->ssl, scratch, sizeof scratch);
+    while (r > 0);
+    switch (SSL_get_error (t->ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      break;
+    case SSL_ERROR_ZERO_RETURN:   /* close_notify */
+      fail (t);
+      break;
+    default:
+      drop (t->worker, MS_ENGINE_DROP_DTLS_ERROR);
+      ERR_clear_error ();
+      break;
+    }
+    flush_dtls (t);
+    return;
+  }
+
+  t->dtls_started = TRUE;
+  r = SSL_do_handshake (t->ssl);
+  flush_dtls (t);
+  if (r == 1) {
+    if (t->dtls_timer != NULL) {
+      g_source_destroy (t->dtls_timer);
+      g_clear_pointer (&t->dtls_timer, g_source_unref);
+    }
+    if (!check_fingerprint (t) || !make_srtp (t)) {
+      drop (t->worker, MS_ENGINE_DROP_DTLS_ERROR);
+      fail (t);
+      return;
+    }
+    set_state (t, MS_ENGINE_STATE_CONNECTED);
+    return;
+  }
+  switch (SSL_get_error (t->ssl, r)) {
+  case SSL_ERROR_WANT_READ:
+  case SSL_ERROR_WANT_WRITE:
+    arm_dtls_timer (t);
+    break;
+  default:
+    ERR_clear_error ();
+    drop (t->worker, MS_ENGINE_DROP_DTLS_ERROR);
+    fail (t);
+    break;
+  }
+}
+
+static gboolean
+on_dtls_timer (gpointer data)
+{
+  Transport *t = data;
+
+  g_clear_pointer (&t->dtls_timer, g_source_unref);
+  if (DTLSv1_handle_timeout (t->ssl) < 0) {
+    drop (t->worker, MS_ENGINE_DROP_DTLS_ERROR);
+    fail (t);
+    return G_SOURCE_REMOVE;
+  }
+  flush_dtls (t);
+  arm_dtls_timer (t);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm_dtls_timer (Transport *t)
+{
+  struct timeval tv;
+
+  if (t->dtls_timer != NULL) {
+    g_source_destroy (t->dtls_timer);
+    g_clear_pointer (&t->dtls_timer, g_source_unref);
+  }
+  if (SSL_is_init_finished (t->ssl) || DTLSv1_get_timeout (t->ssl, &tv) != 1)
+    return;
+  t->dtls_timer = g_timeout_source_new (tv.tv_sec * 1000 + tv.tv_usec / 1000 + 1);
+  g_source_set_callback (t->dtls_timer, on_dtls_timer, t, NULL);
+  g_source_attach (t->dtls_timer, t->worker->context);
+}
+
+static void
+send_check (Transport *t)
+{
+  MsEngineWorker *w = t->worker;
+  g_autofree char *username = g_strdup_printf ("%s:%s", t->remote_ufrag, t->local_ufrag);
+  guint8 buf[512];
+  StunMessage msg;
+  gsize len;
+
+  if (t->sent_check)
+    stun_agent_forget_transaction (&w->agent, t->check_id);
+  len = stun_usage_ice_conncheck_create (&w->agent, &msg, buf, sizeof buf,
+                                         (const guint8 *) username, strlen (username),
+                                         (const guint8 *) t->remote_pwd, strlen (t->remote_pwd),
+                                         TRUE, TRUE, 0x6e7f1eff, t->tie, NULL,
+                                         STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+  if (len == 0)
+    return;
+  stun_message_id (&msg, t->check_id);
+  t->sent_check = TRUE;
+  send_to (w, &t->addr, t->addr_len, buf, len);
+}
+
+/* Receiving */
+
+static bool
+validate_user (StunAgent    *agent,
+               StunMessage  *message,
+               uint8_t      *username,
+               uint16_t      username_len,
+               uint8_t     **password,
+               size_t       *password_len,
+               void         *user_data)
+{
+  MsEngineWorker *w = user_data;
+  char ufrag[257];
+  guint n = 0;
+  Transport *t;
+
+  while (n < username_len && n < sizeof ufrag - 1 && username[n] != ':') {
+    ufrag[n] = username[n];
+    n++;
+  }
+  ufrag[n] = '\0';
+  t = n < username_len ? g_hash_table_lookup (w->by_ufrag, ufrag) : NULL;
+  if (t == NULL) {
+    w->stun_unknown_user = TRUE;
+    return FALSE;
+  }
+  w->stun_match = t;
+  *password = (uint8_t *) t->local_pwd;
+  *password_len = strlen (t->local_pwd);
+  return TRUE;
+}
+
+static void
+handle_stun (MsEngineWorker                *w,
+             guint8                        *data,
+             gsize                          len,
+             const struct sockaddr_storage *src,
+             socklen_t                      src_len)
+{
+  StunMessage msg;
+  StunValidationStatus status;
+  Transport *t;
+
+  if (stun_message_validate_buffer_length (data, len, TRUE) != (int) len) {
+    drop (w, MS_ENGINE_DROP_BAD_STUN);
+    return;
+  }
+  w->stun_match = NULL;
+  w->stun_unknown_user = FALSE;
+  status = stun_agent_validate (&w->agent, &msg, data, len, validate_user, w);
+  if (status == STUN_VALIDATION_UNAUTHORIZED ||
+      status == STUN_VALIDATION_UNAUTHORIZED_BAD_REQUEST) {
+    drop (w, w->stun_unknown_user ? MS_ENGINE_DROP_NO_TRANSPORT : MS_ENGINE_DROP_BAD_INTEGRITY);
+    return;
+  }
+  if (status == STUN_VALIDATION_UNMATCHED_RESPONSE) {
+    drop (w, MS_ENGINE_DROP_NO_TRANSPORT);
+    return;
+  }
+  if (status != STUN_VALIDATION_SUCCESS ||
+      stun_message_get_method (&msg) != STUN_BINDING) {
+    drop (w, MS_ENGINE_DROP_BAD_STUN);
+    return;
+  }
+  if (!stun_message_has_attribute (&msg, STUN_ATTRIBUTE_MESSAGE_INTEGRITY) ||
+      !stun_message_has_attribute (&msg, STUN_ATTRIBUTE_FINGERPRINT)) {
+    drop (w, MS_ENGINE_DROP_BAD_INTEGRITY);
+    return;
+  }
+
+  if (stun_message_get_class (&msg) == STUN_RESPONSE) {
+    AddrKey key;
+
+    /* Our own check (controlling): the peer answered. */
+    t = addr_key_from_sockaddr (src, &key) ? g_hash_table_lookup (w->by_addr, &key) : NULL;
+    if (t == NULL) {
+      drop (w, MS_ENGINE_DROP_NO_TRANSPORT);
+      return;
+    }
+    t->last_valid = g_get_monotonic_time ();
+    if (t->state == MS_ENGINE_STATE_NEW)
+      set_state (t, MS_ENGINE_STATE_CHECKING);
+    if (t->setup == MS_ENGINE_SETUP_ACTIVE && !t->dtls_started)
+      dtls_step (t);
+    return;
+  }
+
+  if (stun_message_get_class (&msg) == STUN_REQUEST && w->stun_match != NULL) {
+    guint8 out[512];
+    gsize out_len = sizeof out;
+    StunMessage reply;
+    bool control;
+    StunUsageIceReturn ret;
+
+    t = w->stun_match;
+    control = t->controlling;
+    ret = stun_usage_ice_conncheck_create_reply (&w->agent, &msg, &reply, out, &out_len,
+                                                 src, src_len, &control, t->tie,
+                                                 STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    if ((ret != STUN_USAGE_ICE_RETURN_SUCCESS && ret != STUN_USAGE_ICE_RETURN_ROLE_CONFLICT) ||
+        out_len == 0) {
+      drop (w, MS_ENGINE_DROP_BAD_STUN);
+      return;
+    }
+    send_to (w, src, src_len, out, out_len);
+    COUNT (t->shared->binding_requests, 1);
+    t->last_valid = g_get_monotonic_time ();
+    if (stun_usage_ice_conncheck_use_candidate (&msg)) {
+      select_address (t, src, src_len);
+      t->nominated = TRUE;
+    } else if (!t->has_addr) {
+      /* Until a nomination: the first pair that checked. */
+      select_address (t, src, src_len);
+    }
+    if (t->state == MS_ENGINE_STATE_NEW)
+      set_state (t, MS_ENGINE_STATE_CHECKING);
+    if (t->setup == MS_ENGINE_SETUP_ACTIVE && !t->dtls_started)
+      dtls_step (t);
+    return;
+  }
+  drop (w, MS_ENGINE_DROP_BAD_STUN);
+}
+
+static void
+handle_packet (MsEngineWorker                *w,
+               guint8                        *data,
+               gsize                          len,
+               const struct sockaddr_storage *src,
+               socklen_t                      src_len)
+{
+  MsEnginePacketKind kind = ms_engine_classify (data, len);
+  Transport *t;
+  AddrKey key;
+  int n = len;
+  srtp_err_status_t err;
+
+  COUNT (w->packets_in, 1);
+  COUNT (w->bytes_in, len);
+  if (kind == MS_ENGINE_PACKET_UNKNOWN) {
+    drop (w, MS_ENGINE_DROP_NOT_STUN);
+    return;
+  }
+  if (kind == MS_ENGINE_PACKET_STUN) {
+    handle_stun (w, data, len, src, src_len);
+    return;
+  }
+  t = addr_key_from_sockaddr (src, &key) ? g_hash_table_lookup (w->by_addr, &key) : NULL;
+  if (t == NULL) {
+    drop (w, MS_ENGINE_DROP_NO_TRANSPORT);
+    return;
+  }
+  if (kind == MS_ENGINE_PACKET_DTLS) {
+    if (!ms_engine_dtls_check (data, len)) {
+      drop (w, MS_ENGINE_DROP_DTLS_ERROR);
+      return;
+    }
+    BIO_write (SSL_get_rbio (t->ssl), data, len);
+    dtls_step (t);
+    return;
+  }
+  if (!t->srtp_ready) {
+    drop (w, MS_ENGINE_DROP_NOT_READY);
+    return;
+  }
+  if (kind == MS_ENGINE_PACKET_RTP) {
+    if (!ms_engine_rtp_parse (data, len, NULL, NULL, NULL)) {
+      drop (w, MS_ENGINE_DROP_TOO_SHORT);
+      return;
+    }
+    err = srtp_unprotect (t->srtp_in, data, &n);
+  } else {
+    /* SRTCP encrypts all but the first 8 bytes: the first header's
+     * length must fit with at least an index and a 10-byte tag; the
+     * whole compound packet is checked once decrypted. */
+    if (len < 8 + 4 + 10 || 4 * (1 + (gsize) ((data[2] << 8) | data[3])) > len - 4 - 10) {
+      drop (w, MS_ENGINE_DROP_TOO_SHORT);
+      return;
+    }
+    err = srtp_unprotect_rtcp (t->srtp_in, data, &n);
+    if (err == srtp_err_status_ok && !ms_engine_rtcp_check (data, n, 0)) {
+      drop (w, MS_ENGINE_DROP_TOO_SHORT);
+      return;
+    }
+  }
+  if (err != srtp_err_status_ok) {
+    drop (w, MS_ENGINE_DROP_SRTP_AUTH);
+    return;
+  }
+  t->last_valid = g_get_monotonic_time ();
+  COUNT (t->shared->rtp_in, 1);
+  if (w->config.rtp_func != NULL)
+    w->config.rtp_func (w, t->id, kind == MS_ENGINE_PACKET_RTCP, data, n, w->config.user_data);
+}
+
+static gboolean
+on_readable (GSocket      *socket,
+             GIOCondition  condition,
+             gpointer      data)
+{
+  MsEngineWorker *w = data;
+
+  for (guint i = 0; i < 256; i++) {
+    struct sockaddr_storage src;
+    socklen_t src_len = sizeof src;
+    ssize_t len = recvfrom (w->fd, w->recv_buf, RECV_SIZE, MSG_DONTWAIT,
+                            (struct sockaddr *) &src, &src_len);
+
+    if (len < 0)
+      break;
+    handle_packet (w, w->recv_buf, len, &src, src_len);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_tick (gpointer data)
+{
+  MsEngineWorker *w = data;
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  Transport *t;
+
+  g_hash_table_iter_init (&iter, w->by_id);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &t)) {
+    if (t->state == MS_ENGINE_STATE_FAILED)
+      continue;
+    if (now - t->last_valid > (gint64) w->config.consent_timeout_ms * 1000) {
+      fail (t);
+      continue;
+    }
+    if (t->controlling && t->has_addr)
+      send_check (t);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Batches */
+
+static gboolean
+protect_into_slot (MsEngineWorker *w,
+                   Transport      *t,
+                   guint           slot,
+                   const guint8   *data,
+                   gsize           len)
+{
+  guint8 *buf = w->slots + slot * SLOT_SIZE;
+  int n = len;
+  srtp_err_status_t err;
+
+  if (t == NULL || !t->srtp_ready || !t->has_addr || t->state == MS_ENGINE_STATE_FAILED) {
+    drop (w, MS_ENGINE_DROP_NOT_READY);
+    return FALSE;
+  }
+  if (len + SRTP_MAX_TRAILER_LEN > SLOT_SIZE || len < 12) {
+    drop (w, MS_ENGINE_DROP_TOO_SHORT);
+    return FALSE;
+  }
+  memcpy (buf, data, len);
+  if (ms_engine_classify (data, len) == MS_ENGINE_PACKET_RTCP)
+    err = srtp_protect_rtcp (t->srtp_out, buf, &n);
+  else
+    err = srtp_protect (t->srtp_out, buf, &n);
+  if (err != srtp_err_status_ok) {
+    drop (w, MS_ENGINE_DROP_SEND_ERROR);
+    return FALSE;
+  }
+  w->iovs[slot].iov_base = buf;
+  w->iovs[slot].iov_len = n;
+  memset (&w->msgs[slot], 0, sizeof w->msgs[slot]);
+  w->msgs[slot].msg_hdr.msg_name = &t->addr;
+  w->msgs[slot].msg_hdr.msg_namelen = t->addr_len;
+  w->msgs[slot].msg_hdr.msg_iov = &w->iovs[slot];
+  w->msgs[slot].msg_hdr.msg_iovlen = 1;
+  COUNT (t->shared->rtp_out, 1);
+  return TRUE;
+}
+
+static void
+flush_batch (MsEngineWorker *w,
+             guint           n)
+{
+  guint sent = 0;
+
+  while (sent < n) {
+    int r = sendmmsg (w->fd, w->msgs + sent, n - sent, 0);
+
+    if (r <= 0) {
+      if (r < 0 && errno == EINTR)
+        continue;
+      /* This one cannot go: count it and go on with the rest. */
+      drop (w, MS_ENGINE_DROP_SEND_ERROR);
+      sent++;
+      continue;
+    }
+    for (int i = 0; i < r; i++) {
+      COUNT (w->packets_out, 1);
+      COUNT (w->bytes_out, w->msgs[sent + i].msg_len);
+    }
+    sent += r;
+  }
+}
+
+void
+ms_engine_worker_send_batch (MsEngineWorker *worker,
+                             const guint    *transport_ids,
+                             guint           n_ids,
+                             const guint8   *data,
+                             gsize           len)
+{
+  guint slot = 0;
+
+  g_return_if_fail (g_main_context_is_owner (worker->context));
+  for (guint i = 0; i < n_ids; i++) {
+    Transport *t = g_hash_table_lookup (worker->by_id, GUINT_TO_POINTER (transport_ids[i]));
+
+    if (protect_into_slot (worker, t, slot, data, len))
+      slot++;
+    if (slot == BATCH) {
+      flush_batch (worker, slot);
+      slot = 0;
+    }
+  }
+  if (slot > 0)
+    flush_batch (worker, slot);
+}
+
+/* Commands */
+
+typedef enum {
+  COMMAND_ADD,
+  COMMAND_REMOVE,
+  COMMAND_SEND,
+  COMMAND_SEND_RAW,
+  COMMAND_QUIT,
+} CommandType;
+
+typedef struct {
+  CommandType     type;
+  MsEngineWorker *worker;
+  guint           id;
+  Transport      *transport;
+  GBytes         *data;
+} Command;
+
+static void
+command_free (gpointer data)
+{
+  Command *cmd = data;
+
+  g_clear_pointer (&cmd->transport, transport_free);
+  g_clear_pointer (&cmd->data, g_bytes_unref);
+  g_free (cmd);
+}
+
+static void
+add_transport (MsEngineWorker *w,
+               Transport      *t)
+{
+  t->last_valid = g_get_monotonic_time ();
+  t->ssl = SSL_new (w->ssl_ctx);
+  SSL_set_bio (t->ssl, BIO_new (BIO_s_mem ()), BIO_new (BIO_s_mem ()));
+  BIO_set_mem_eof_return (SSL_get_rbio (t->ssl), -1);
+  SSL_set_options (t->ssl, SSL_OP_NO_QUERY_MTU);
+  DTLS_set_link_mtu (t->ssl, DTLS_MTU);
+  if (t->setup == MS_ENGINE_SETUP_ACTIVE)
+    SSL_set_connect_state (t->ssl);
+  else
+    SSL_set_accept_state (t->ssl);
+  g_hash_table_insert (w->by_id, GUINT_TO_POINTER (t->id), t);
+  g_hash_table_insert (w->by_ufrag, t->local_ufrag, t);
+  if (t->controlling) {
+    AddrKey key;
+
+    if (addr_key_from_sockaddr (&t->addr, &key)) {
+      t->has_addr = FALSE;
+      select_address (t, &t->addr, t->addr_len);
+      t->nominated = TRUE;
+      send_check (t);
+    }
+  }
+}
+
+static gboolean
+run_command (gpointer data)
+{
+  Command *cmd = data;
+  MsEngineWorker *w = cmd->worker;
+  Transport *t;
+
+  switch (cmd->type) {
+  case COMMAND_ADD:
+    add_transport (w, g_steal_pointer (&cmd->transport));
+    break;
+  case COMMAND_REMOVE:
+    t = g_hash_table_lookup (w->by_id, GUINT_TO_POINTER (cmd->id));
+    if (t != NULL) {
+      detach (t);
+      g_hash_table_remove (w->by_id, GUINT_TO_POINTER (cmd->id));
+    }
+    break;
+  case COMMAND_SEND:
+    {
+      gsize len;
+      const guint8 *bytes = g_bytes_get_data (cmd->data, &len);
+
+      ms_engine_worker_send_batch (w, &cmd->id, 1, bytes, len);
+    }
+    break;
+  case COMMAND_SEND_RAW:
+    t = g_hash_table_lookup (w->by_id, GUINT_TO_POINTER (cmd->id));
+    if (t != NULL && t->has_addr) {
+      gsize len;
+      const guint8 *bytes = g_bytes_get_data (cmd->data, &len);
+
+      send_to (w, &t->addr, t->addr_len, bytes, len);
+    }
+    break;
+  case COMMAND_QUIT:
+    g_main_loop_quit (w->loop);
+    break;
+  default:
+    g_assert_not_reached ();
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post (MsEngineWorker *w,
+      Command        *cmd)
+{
+  GSource *source = g_idle_source_new ();
+
+  cmd->worker = w;
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, run_command, cmd, command_free);
+  g_source_attach (source, w->context);
+  g_source_unref (source);
+}
+
+/* The worker */
+
+static int
+accept_any_certificate (int             preverify_ok,
+                        X509_STORE_CTX *ctx)
+{
+  /* Self-signed certificates: the SDP fingerprint is checked after the
+   * handshake instead. */
+  return 1;
+}
+
+static gpointer
+worker_thread (gpointer data)
+{
+  MsEngineWorker *w = data;
+
+  g_main_context_push_thread_default (w->context);
+  g_main_loop_run (w->loop);
+  g_hash_table_remove_all (w->by_addr);
+  g_hash_table_remove_all (w->by_ufrag);
+  g_hash_table_remove_all (w->by_id);
+  g_source_destroy (w->socket_source);
+  g_source_destroy (w->tick_source);
+  g_main_context_pop_thread_default (w->context);
+  return NULL;
+}
+
+static gsize srtp_once = 0;
+
+MsEngineWorker *
+ms_engine_worker_new (const MsEngineWorkerConfig *config,
+                      GError                    **error)
+{
+  static const uint16_t known[] = {
+    STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_FINGERPRINT,
+    STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_USE_CANDIDATE, STUN_ATTRIBUTE_ICE_CONTROLLED,
+    STUN_ATTRIBUTE_ICE_CONTROLLING, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, 0,
+  };
+  const MsEngineCertificate *cert = ms_engine_certificate_get ();
+  g_autoptr (GInetAddress) address = NULL;
+  g_autoptr (GSocketAddress) bind_address = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  MsEngineWorker *w;
+  guint interval;
+
+  g_return_val_if_fail (config != NULL, NULL);
+
+  if (g_once_init_enter (&srtp_once)) {
+    if (srtp_init () != srtp_err_status_ok)
+      g_error ("engine: libsrtp2 does not start");
+    g_once_init_leave (&srtp_once, 1);
+  }
+
+  address = g_inet_address_new_from_string (config->bind_address ? config->bind_address : "0.0.0.0");
+  if (address == NULL) {
+    g_set_error (error, MS_ENGINE_ERROR, MS_ENGINE_ERROR_FAILED,
+                 "\"%s\" is no IP address", config->bind_address);
+    return NULL;
+  }
+  socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_DATAGRAM,
+                         G_SOCKET_PROTOCOL_UDP, error);
+  if (socket == NULL)
+    return NULL;
+  bind_address = g_inet_socket_address_new (address, config->port);
+  if (!g_socket_bind (socket, bind_address, FALSE, error))
+    return NULL;
+  local = g_socket_get_local_address (socket, error);
+  if (local == NULL)
+    return NULL;
+
+  w = g_new0 (MsEngineWorker, 1);
+  w->config = *config;
+  w->config.bind_address = NULL;
+  if (w->config.consent_timeout_ms == 0)
+    w->config.consent_timeout_ms = DEFAULT_CONSENT_MS;
+  w->owner = g_main_context_ref_thread_default ();
+  w->handle = g_new0 (OwnerHandle, 1);
+  w->handle->ref = 1;
+  w->handle->alive = TRUE;
+  w->handle->worker = w;
+  w->socket = g_steal_pointer (&socket);
+  g_socket_set_blocking (w->socket, FALSE);
+  w->fd = g_socket_get_fd (w->socket);
+  w->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  w->recv_buf = g_malloc (RECV_SIZE + SRTP_MAX_TRAILER_LEN);
+  w->slots = g_malloc (BATCH * SLOT_SIZE);
+  w->by_id = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) transport_free);
+  w->by_ufrag = g_hash_table_new (g_str_hash, g_str_equal);
+  w->by_addr = g_hash_table_new (addr_key_hash, addr_key_equal);
+  w->shared = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) shared_unref);
+  g_mutex_init (&w->lock);
+  stun_agent_init (&w->agent, known, STUN_COMPATIBILITY_RFC5389,
+                   STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+
+  w->ssl_ctx = SSL_CTX_new (DTLS_method ());
+  SSL_CTX_set_min_proto_version (w->ssl_ctx, DTLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version (w->ssl_ctx, DTLS1_2_VERSION);
+  if (SSL_CTX_use_certificate (w->ssl_ctx, cert->x509) != 1 ||
+      SSL_CTX_use_PrivateKey (w->ssl_ctx, cert->key) != 1 ||
+      SSL_CTX_set_tlsext_use_srtp (w->ssl_ctx, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0)
+    g_error ("engine: the DTLS context cannot be set up");
+  SSL_CTX_set_verify (w->ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                      accept_any_certificate);
+  SSL_CTX_set_read_ahead (w->ssl_ctx, 1);
+
+  w->context = g_main_context_new ();
+  w->loop = g_main_loop_new (w->context, FALSE);
+  w->socket_source = g_socket_create_source (w->socket, G_IO_IN, NULL);
+  g_source_set_callback (w->socket_source, G_SOURCE_FUNC (on_readable), w, NULL);
+  g_source_attach (w->socket_source, w->context);
+  interval = CLAMP (w->config.consent_timeout_ms / 5, 20, 1000);
+  w->tick_source = g_timeout_source_new (interval);
+  g_source_set_callback (w->tick_source, on_tick, w, NULL);
+  g_source_attach (w->tick_source, w->context);
+  w->thread = g_thread_new ("ms-engine", worker_thread, w);
+  return w;
+}
+
+void
+ms_engine_worker_free (MsEngineWorker *worker)
+{
+  Command *cmd;
+
+  if (worker == NULL)
+    return;
+  cmd = g_new0 (Command, 1);
+  cmd->type = COMMAND_QUIT;
+  post (worker, cmd);
+  g_thread_join (worker->thread);
+  worker->handle->alive = FALSE;
+  owner_handle_unref (worker->handle);
+  g_source_unref (worker->socket_source);
+  g_source_unref (worker->tick_source);
+  g_main_loop_unref (worker->loop);
+  g_main_context_unref (worker->context);
+  g_hash_table_unref (worker->by_addr);
+  g_hash_table_unref (worker->by_ufrag);
+  g_hash_table_unref (worker->by_id);
+  g_hash_table_unref (worker->shared);
+  g_mutex_clear (&worker->lock);
+  SSL_CTX_free (worker->ssl_ctx);
+  g_object_unref (worker->socket);
+  g_main_context_unref (worker->owner);
+  g_free (worker->recv_buf);
+  g_free (worker->slots);
+  g_free (worker);
+}
+
+guint16
+ms_engine_worker_get_port (MsEngineWorker *worker)
+{
+  return worker->port;
+}
+
+guint
+ms_engine_worker_add_transport (MsEngineWorker                *worker,
+                                const MsEngineTransportParams *params)
+{
+  Transport *t;
+  Command *cmd;
+  guint id;
+
+  g_return_val_if_fail (params->local_ufrag != NULL && params->local_pwd != NULL, 0);
+  g_return_val_if_fail (params->remote_ufrag != NULL && params->remote_pwd != NULL, 0);
+  g_return_val_if_fail (params->remote_fingerprint != NULL, 0);
+
+  t = g_new0 (Transport, 1);
+  t->id = atomic_fetch_add (&worker->next_id, 1) + 1;
+  t->worker = worker;
+  t->local_ufrag = g_strdup (params->local_ufrag);
+  t->local_pwd = g_strdup (params->local_pwd);
+  t->remote_ufrag = g_strdup (params->remote_ufrag);
+  t->remote_pwd = g_strdup (params->remote_pwd);
+  t->remote_fingerprint = g_strdup (params->remote_fingerprint);
+  t->setup = params->setup;
+  RAND_bytes ((guint8 *) &t->tie, sizeof t->tie);
+  t->shared = g_new0 (Shared, 1);
+  t->shared->ref = 2;
+  if (params->remote_address != NULL) {
+    gssize n = g_socket_address_get_native_size (G_SOCKET_ADDRESS (params->remote_address));
+
+    if (n > 0 && g_socket_address_to_native (G_SOCKET_ADDRESS (params->remote_address),
+                                             &t->addr, sizeof t->addr, NULL)) {
+      t->addr_len = n;
+      t->controlling = TRUE;
+    }
+  }
+  g_mutex_lock (&worker->lock);
+  g_hash_table_insert (worker->shared, GUINT_TO_POINTER (t->id), t->shared);
+  g_mutex_unlock (&worker->lock);
+
+  id = t->id;
+  cmd = g_new0 (Command, 1);
+  cmd->type = COMMAND_ADD;
+  cmd->id = id;
+  cmd->transport = t;
+  /* The worker may run and free the command before post() returns. */
+  post (worker, cmd);
+  return id;
+}
+
+void
+ms_engine_worker_remove_transport (MsEngineWorker *worker,
+                                   guint           transport_id)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  g_mutex_lock (&worker->lock);
+  g_hash_table_remove (worker->shared, GUINT_TO_POINTER (transport_id));
+  g_mutex_unlock (&worker->lock);
+  cmd->type = COMMAND_REMOVE;
+  cmd->id = transport_id;
+  post (worker, cmd);
+}
+
+static void
+post_data (MsEngineWorker *worker,
+           CommandType     type,
+           guint           transport_id,
+           const guint8   *data,
+           gsize           len)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  cmd->type = type;
+  cmd->id = transport_id;
+  cmd->data = g_bytes_new (data, len);
+  post (worker, cmd);
+}
+
+void
+ms_engine_worker_send (MsEngineWorker *worker,
+                       guint           transport_id,
+                       const guint8   *data,
+                       gsize           len)
+{
+  post_data (worker, COMMAND_SEND, transport_id, data, len);
+}
+
+void
+ms_engine_worker_send_raw (MsEngineWorker *worker,
+                           guint           transport_id,
+                           const guint8   *data,
+                           gsize           len)
+{
+  post_data (worker, COMMAND_SEND_RAW, transport_id, data, len);
+}
+
+void
+ms_engine_worker_get_stats (MsEngineWorker *worker,
+                            MsEngineStats  *stats)
+{
+  stats->packets_in = atomic_load (&worker->packets_in);
+  stats->bytes_in = atomic_load (&worker->bytes_in);
+  stats->packets_out = atomic_load (&worker->packets_out);
+  stats->bytes_out = atomic_load (&worker->bytes_out);
+  for (guint i = 0; i < MS_ENGINE_N_DROPS; i++)
+    stats->dropped[i] = atomic_load (&worker->dropped[i]);
+}
+
+gboolean
+ms_engine_worker_get_transport_info (MsEngineWorker        *worker,
+                                     guint                  transport_id,
+                                     MsEngineTransportInfo *info)
+{
+  Shared *s;
+
+  g_mutex_lock (&worker->lock);
+  s = g_hash_table_lookup (worker->shared, GUINT_TO_POINTER (transport_id));
+  if (s != NULL) {
+    info->state = atomic_load (&s->state);
+    info->srtp_profile = atomic_load (&s->profile);
+    info->rtp_in = atomic_load (&s->rtp_in);
+    info->rtp_out = atomic_load (&s->rtp_out);
+    info->binding_requests = atomic_load (&s->binding_requests);
+  }
+  g_mutex_unlock (&worker->lock);
+  return s != NULL;
+}

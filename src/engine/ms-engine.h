@@ -1,0 +1,212 @@
+/* ms-engine.h: the server's own WebRTC transport (ICE-lite, DTLS, SRTP)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * An MsEngineWorker is one thread with its own GMainContext, owning one
+ * UDP socket and the transports that live on it. The owner (the main
+ * context that created the worker) refers to a transport only by its id;
+ * every call below except ms_engine_worker_send_batch() is made from the
+ * owner's thread and posts a message to the worker.
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/sdp/sdp.h>
+
+G_BEGIN_DECLS
+
+#define MS_ENGINE_ERROR (ms_engine_error_quark ())
+GQuark ms_engine_error_quark (void);
+
+typedef enum {
+  MS_ENGINE_ERROR_NO_BUNDLE,
+  MS_ENGINE_ERROR_NO_RTCP_MUX,
+  MS_ENGINE_ERROR_NO_ICE_CREDENTIALS,
+  MS_ENGINE_ERROR_NO_FINGERPRINT,
+  MS_ENGINE_ERROR_UNKNOWN_CRYPTO,
+  MS_ENGINE_ERROR_BAD_SETUP,
+  MS_ENGINE_ERROR_FAILED,
+} MsEngineError;
+
+/* RFC 7983 classes, RTP and RTCP told apart by RFC 5761. */
+typedef enum {
+  MS_ENGINE_PACKET_UNKNOWN,
+  MS_ENGINE_PACKET_STUN,
+  MS_ENGINE_PACKET_DTLS,
+  MS_ENGINE_PACKET_RTP,
+  MS_ENGINE_PACKET_RTCP,
+} MsEnginePacketKind;
+
+MsEnginePacketKind ms_engine_classify (const guint8 *data,
+                                       gsize         len);
+/* TRUE when @data holds a whole RTP header (CSRCs, extension) and some
+ * room for a payload. */
+gboolean ms_engine_rtp_parse (const guint8 *data,
+                              gsize         len,
+                              guint8       *payload_type,
+                              guint32      *ssrc,
+                              gsize        *header_len);
+/* TRUE when @data is a compound RTCP packet whose lengths add up to
+ * @len - @trailer (the SRTCP index and tag, or 0). */
+gboolean ms_engine_rtcp_check (const guint8 *data,
+                               gsize         len,
+                               gsize         trailer);
+/* TRUE when @data is a sequence of whole DTLS 1.0/1.2 records. */
+gboolean ms_engine_dtls_check (const guint8 *data,
+                               gsize         len);
+
+typedef enum {
+  MS_ENGINE_SETUP_PASSIVE,   /* we are the DTLS server */
+  MS_ENGINE_SETUP_ACTIVE,    /* we are the DTLS client */
+} MsEngineSetup;
+
+typedef enum {
+  MS_ENGINE_STATE_NEW,
+  MS_ENGINE_STATE_CHECKING,   /* a binding request was answered */
+  MS_ENGINE_STATE_CONNECTED,  /* DTLS done, SRTP keyed */
+  MS_ENGINE_STATE_FAILED,
+} MsEngineState;
+
+typedef enum {
+  MS_ENGINE_SRTP_NONE,
+  MS_ENGINE_SRTP_AES128_CM_SHA1_80,
+  MS_ENGINE_SRTP_AEAD_AES_128_GCM,
+} MsEngineSrtpProfile;
+
+typedef enum {
+  MS_ENGINE_DROP_NOT_STUN,      /* first byte in no known range */
+  MS_ENGINE_DROP_BAD_STUN,      /* malformed or truncated STUN */
+  MS_ENGINE_DROP_BAD_INTEGRITY, /* wrong password or fingerprint */
+  MS_ENGINE_DROP_NO_TRANSPORT,  /* unknown ufrag or source address */
+  MS_ENGINE_DROP_DTLS_ERROR,    /* bad records, handshake failure */
+  MS_ENGINE_DROP_NOT_READY,     /* RTP before SRTP is keyed */
+  MS_ENGINE_DROP_SRTP_AUTH,     /* bad SRTP/SRTCP tag or replay */
+  MS_ENGINE_DROP_TOO_SHORT,     /* RTP/RTCP headers do not fit */
+  MS_ENGINE_DROP_SEND_ERROR,
+  MS_ENGINE_N_DROPS,
+} MsEngineDrop;
+
+const char *ms_engine_drop_name (MsEngineDrop drop);
+
+typedef struct {
+  guint64 packets_in;
+  guint64 bytes_in;
+  guint64 packets_out;
+  guint64 bytes_out;
+  guint64 dropped[MS_ENGINE_N_DROPS];
+} MsEngineStats;
+
+typedef struct {
+  MsEngineState       state;
+  MsEngineSrtpProfile srtp_profile;
+  guint64             rtp_in;     /* decrypted RTP and RTCP */
+  guint64             rtp_out;
+  guint64             binding_requests;
+} MsEngineTransportInfo;
+
+/* The process's DTLS certificate (ECDSA P-256, made on first use):
+ * its "sha-256" fingerprint as SDP writes it ("AB:01:..."). */
+const char *ms_engine_certificate_fingerprint (void);
+
+/* Fresh ICE credentials from a CSPRNG (ufrag 8, pwd 24 characters). */
+void ms_engine_ice_credentials_new (char **ufrag,
+                                    char **pwd);
+
+typedef struct _MsEngineWorker MsEngineWorker;
+
+/* Worker thread: a decrypted RTP (or RTCP) packet of @transport_id. The
+ * buffer is the worker's and is reused after the call. */
+typedef void (*MsEngineRtpFunc)   (MsEngineWorker *worker,
+                                   guint           transport_id,
+                                   gboolean        is_rtcp,
+                                   guint8         *data,
+                                   gsize           len,
+                                   gpointer        user_data);
+/* Owner's main context: @transport_id changed state. */
+typedef void (*MsEngineStateFunc) (MsEngineWorker *worker,
+                                   guint           transport_id,
+                                   MsEngineState   state,
+                                   gpointer        user_data);
+
+typedef struct {
+  const char       *bind_address;       /* "127.0.0.1", "::", ... */
+  guint16           port;               /* 0: any free port */
+  guint             consent_timeout_ms; /* 0: 30 s (RFC 7675) */
+  MsEngineRtpFunc   rtp_func;
+  MsEngineStateFunc state_func;
+  gpointer          user_data;
+} MsEngineWorkerConfig;
+
+MsEngineWorker *ms_engine_worker_new  (const MsEngineWorkerConfig *config,
+                                       GError                    **error);
+void            ms_engine_worker_free (MsEngineWorker *worker);
+guint16         ms_engine_worker_get_port (MsEngineWorker *worker);
+
+typedef struct {
+  const char   *local_ufrag;
+  const char   *local_pwd;
+  const char   *remote_ufrag;
+  const char   *remote_pwd;
+  const char   *remote_fingerprint;  /* "sha-256 AB:..." */
+  MsEngineSetup setup;
+  /* Optional: a peer we check ourselves (controlling, USE-CANDIDATE),
+   * for a transport between two engines. NULL for an ICE-lite answer. */
+  GInetSocketAddress *remote_address;
+} MsEngineTransportParams;
+
+guint    ms_engine_worker_add_transport    (MsEngineWorker                *worker,
+                                            const MsEngineTransportParams *params);
+void     ms_engine_worker_remove_transport (MsEngineWorker *worker,
+                                            guint           transport_id);
+/* Copies @data; protected and sent on the worker. */
+void     ms_engine_worker_send             (MsEngineWorker *worker,
+                                            guint           transport_id,
+                                            const guint8   *data,
+                                            gsize           len);
+/* Sends @data unprotected to the transport's selected address (tests). */
+void     ms_engine_worker_send_raw         (MsEngineWorker *worker,
+                                            guint           transport_id,
+                                            const guint8   *data,
+                                            gsize           len);
+/* Worker thread only (from the rtp_func): protects @data for each of
+ * @n_ids transports and sends them all with sendmmsg. */
+void     ms_engine_worker_send_batch       (MsEngineWorker *worker,
+                                            const guint    *transport_ids,
+                                            guint           n_ids,
+                                            const guint8   *data,
+                                            gsize           len);
+void     ms_engine_worker_get_stats        (MsEngineWorker *worker,
+                                            MsEngineStats  *stats);
+gboolean ms_engine_worker_get_transport_info (MsEngineWorker        *worker,
+                                              guint                  transport_id,
+                                              MsEngineTransportInfo *info);
+
+/* SDP: what the client's offer says about the transport, read from the
+ * first m-line of its BUNDLE group (RFC 8843: later m-lines may carry
+ * other ICE credentials; they are ignored). */
+typedef struct {
+  char         *ufrag;
+  char         *pwd;
+  char         *fingerprint;   /* "sha-256 AB:..." */
+  MsEngineSetup setup;         /* OUR role in the answer */
+  char         *bundle_mid;
+} MsEngineOffer;
+
+gboolean ms_engine_sdp_read_offer (const GstSDPMessage *offer,
+                                   MsEngineSetup        preferred,
+                                   MsEngineOffer       *out,
+                                   GError             **error);
+void     ms_engine_offer_clear    (MsEngineOffer *offer);
+
+/* Adds the transport attributes to every m-line of @answer (whose media
+ * part the caller wrote): ice-lite, BUNDLE of its mids, ice-ufrag/pwd,
+ * fingerprint, setup, rtcp-mux, a host candidate of @address:@port. */
+void     ms_engine_sdp_fill_answer (GstSDPMessage *answer,
+                                    const char    *ufrag,
+                                    const char    *pwd,
+                                    MsEngineSetup  setup,
+                                    const char    *address,
+                                    guint16        port);
+
+G_END_DECLS
