@@ -25,6 +25,7 @@
 #include "ms-preferences.h"
 #include "ms-window.h"
 #include "test-session-utils.h"
+#include "test-app-utils.h"
 #include "test-ui-utils.h"
 
 #define ROOM "chrome"
@@ -33,16 +34,6 @@
 #define GRANTS_AV "{\"send_tracks\":[\"camera\",\"microphone\"],\"send_messages\":[\"chat\"]}"
 
 static MsApplication *app;
-
-static gboolean
-connected (MsWindow *window)
-{
-  MsSession *session = ms_window_get_session (window);
-
-  return session != NULL &&
-         ms_store_get_connect_status (ms_session_get_store (session)) ==
-         MS_CONNECT_STATUS_CONNECTED;
-}
 
 static MsWindow *
 new_window (void)
@@ -214,7 +205,7 @@ test_call (void)
   g_assert_no_error (error);
 
   ms_window_join (window, test_server_get_url (server), token);
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
   ours = ms_session_get_store (ms_window_get_session (window));
   app_id = ms_store_get_peer_id (ours);
   WAIT_UNTIL (ms_store_lookup_peer (observed, app_id) != NULL);
@@ -332,7 +323,7 @@ test_call (void)
   g_assert_cmpstr (adw_message_dialog_get_heading (ms_window_get_question (window)), ==,
                    "Leave the Call?");
   adw_message_dialog_response (ms_window_get_question (window), "cancel");
-  g_assert_true (connected (window));
+  g_assert_true (test_app_connected (window));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
 
   /* Leave: the "You left" page; Rejoin brings us back. */
@@ -342,7 +333,7 @@ test_call (void)
   WAIT_UNTIL (ms_store_lookup_peer (observed, app_id) == NULL);
   g_action_group_activate_action (G_ACTION_GROUP (window), "rejoin", NULL);
   g_assert_cmpstr (ms_window_get_page (window), ==, "call");
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
   WAIT_UNTIL (g_list_model_get_n_items (ms_store_get_peers (observed)) == 1);
 
   /* Ctrl+Q in a second window in the same call asks there, closes only
@@ -353,7 +344,7 @@ test_call (void)
 
     ms_window_join (second, test_server_get_url (server), token2);
   }
-  WAIT_UNTIL (connected (second));
+  WAIT_UNTIL (test_app_connected (second));
   g_assert_true (gtk_application_get_active_window (GTK_APPLICATION (app)) ==
                  GTK_WINDOW (second));
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
@@ -362,18 +353,12 @@ test_call (void)
   g_object_add_weak_pointer (G_OBJECT (second), (gpointer *) &second);
   adw_message_dialog_response (ms_window_get_question (second), "end");
   WAIT_UNTIL (second == NULL);
-  g_assert_true (connected (window));
+  g_assert_true (test_app_connected (window));
   WAIT_UNTIL (g_list_model_get_n_items (ms_store_get_peers (observed)) == 1);
 
   gtk_window_destroy (GTK_WINDOW (window));
   ms_session_close_call (observer);
   test_server_stop (server);
-}
-
-static void
-test_no_display (void)
-{
-  g_test_skip ("No display: run under xvfb-run, as build-aux/test.sh does");
 }
 
 int
@@ -382,17 +367,8 @@ main (int   argc,
 {
   g_autoptr (GError) error = NULL;
 
-  g_setenv ("MEDIASTORE_TEST_SOURCES", "1", TRUE);
-  gst_init (&argc, &argv);
-  if (ms_media_get_settings () != NULL)
-    g_settings_set_string (ms_media_get_settings (), "video-quality", "low");
-  g_test_init (&argc, &argv, NULL);
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-
-  if (!gtk_init_check ()) {
-    g_test_add_func ("/app-chrome/no-display", test_no_display);
+  if (!test_app_init (&argc, &argv, TRUE, "/app-chrome"))
     return g_test_run ();
-  }
 
   /* Started as main() starts it: startup loads what the app ships. */
   app = ms_application_new ();

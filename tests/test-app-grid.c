@@ -20,6 +20,7 @@
 #include "ms-tile.h"
 #include "ms-window.h"
 #include "test-session-utils.h"
+#include "test-app-utils.h"
 #include "test-ui-utils.h"
 
 #define ROOM "grid"
@@ -392,16 +393,6 @@ visible_area (MsWindow *window)
   return gtk_widget_get_ancestor (ms_window_get_grid (window), GTK_TYPE_SCROLLED_WINDOW);
 }
 
-static gboolean
-connected (MsWindow *window)
-{
-  MsSession *session = ms_window_get_session (window);
-
-  return session != NULL &&
-         ms_store_get_connect_status (ms_session_get_store (session)) ==
-         MS_CONNECT_STATUS_CONNECTED;
-}
-
 static const char *
 id_of (MsSession *session)
 {
@@ -463,7 +454,7 @@ test_call (void)
   gtk_window_present (GTK_WINDOW (window));
   WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (window)));
   ms_window_join (window, test_server_get_url (server), token);
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
 
   /* Five people: every tile in view, none cropped to a strip. */
   WAIT_UNTIL (n_tiles (window) == 5 && tiles_with_video (window) == 4);
@@ -593,32 +584,14 @@ test_call (void)
   test_server_stop (server);
 }
 
-static void
-test_no_display (void)
-{
-  g_test_skip ("No display: run under xvfb-run, as build-aux/test.sh does");
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  g_setenv ("MEDIASTORE_TEST_SOURCES", "1", TRUE);
-  gst_init (&argc, &argv);
-  if (ms_media_get_settings () != NULL)
-    g_settings_set_string (ms_media_get_settings (), "video-quality", "low");
-  g_test_init (&argc, &argv, NULL);
-
-  /* Library warnings under the media path stay warnings (see test-media.c). */
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-
-  if (gtk_init_check ()) {
-    adw_init ();
+  if (test_app_init (&argc, &argv, TRUE, "/app-grid")) {
     g_test_add_func ("/app-grid/layout", test_layout);
     g_test_add_func ("/app-grid/layout-stage", test_layout_stage);
     g_test_add_func ("/app-grid/call", test_call);
-  } else {
-    g_test_add_func ("/app-grid/no-display", test_no_display);
   }
 
   return g_test_run ();

@@ -30,6 +30,7 @@
 #include "ms-lobby.h"
 #include "ms-window.h"
 #include "test-session-utils.h"
+#include "test-app-utils.h"
 #include "test-ui-utils.h"
 
 static MsConnectStatus
@@ -37,12 +38,6 @@ status_of (MsSession *session)
 {
   return session ? ms_store_get_connect_status (ms_session_get_store (session))
                  : MS_CONNECT_STATUS_DISCONNECTED;
-}
-
-static gboolean
-connected (MsWindow *window)
-{
-  return status_of (ms_window_get_session (window)) == MS_CONNECT_STATUS_CONNECTED;
 }
 
 /* The first widget under @widget of @type whose title is @title (any
@@ -113,7 +108,7 @@ host_window_full (gboolean on_network,
   gtk_window_present (GTK_WINDOW (window));
   type_name (window, "Хозяйка");
   ms_window_host (window, demo_bot);
-  WAIT_UNTIL (connected (window) && ms_window_get_invite (window) != NULL);
+  WAIT_UNTIL (test_app_connected (window) && ms_window_get_invite (window) != NULL);
 
   return window;
 }
@@ -251,7 +246,7 @@ test_three_guests (void)
   guest_redeem (&vera, invite, "Вера");
   g_assert_cmpstr (ms_window_get_page (anna), ==, "lobby");
 
-  WAIT_UNTIL (connected (anna) && boris.connect.done && vera.connect.done);
+  WAIT_UNTIL (test_app_connected (anna) && boris.connect.done && vera.connect.done);
   g_assert_no_error (boris.error);
   g_assert_no_error (vera.error);
   g_assert_no_error (boris.connect.error);
@@ -278,7 +273,7 @@ test_three_guests (void)
       for (guint j = i + 1; j < G_N_ELEMENTS (ids); j++)
         g_assert_cmpstr (ids[i], !=, ids[j]);
   }
-  g_assert_true (connected (anna));
+  g_assert_true (test_app_connected (anna));
   g_assert_cmpint (status_of (boris.session), ==, MS_CONNECT_STATUS_CONNECTED);
   g_assert_cmpint (status_of (vera.session), ==, MS_CONNECT_STATUS_CONNECTED);
 
@@ -290,14 +285,14 @@ test_three_guests (void)
   g_assert_cmpstr (adw_message_dialog_get_heading (ms_window_get_question (window)), ==,
                    _("End the Call for Everyone?"));
   adw_message_dialog_response (ms_window_get_question (window), "cancel");
-  g_assert_true (connected (window));
+  g_assert_true (test_app_connected (window));
   g_action_group_activate_action (G_ACTION_GROUP (window), "leave", NULL);
   WAIT_UNTIL (ms_window_get_question (window) != NULL);
   adw_message_dialog_response (ms_window_get_question (window), "end");
   g_assert_cmpstr (ms_window_get_page (window), ==, "ended");
   g_assert_false (gtk_widget_get_visible (ms_window_get_part (window, "rejoin_button")));
   g_assert_null (ms_window_get_host (window));
-  WAIT_UNTIL (!connected (anna));
+  WAIT_UNTIL (!test_app_connected (anna));
 
   guest_clear (&boris);
   guest_clear (&vera);
@@ -454,7 +449,7 @@ test_host_badge (void)
   gtk_window_present (GTK_WINDOW (guest));
   type_name (guest, "Гость");
   open_and_join (guest, invite);
-  WAIT_UNTIL (connected (guest) && sees (ms_window_get_session (window), "Гость") &&
+  WAIT_UNTIL (test_app_connected (guest) && sees (ms_window_get_session (window), "Гость") &&
               sees (ms_window_get_session (guest), "Хозяйка"));
 
   /* In libmediastore: the guest's store knows the host, and is none. */
@@ -495,7 +490,7 @@ test_server_killed (void)
   gtk_window_present (GTK_WINDOW (guest));
   type_name (guest, "Гость");
   open_and_join (guest, invite);
-  WAIT_UNTIL (connected (guest) && sees (ms_window_get_session (window), everyone));
+  WAIT_UNTIL (test_app_connected (guest) && sees (ms_window_get_session (window), everyone));
 
   g_signal_connect (host, "server-restarted", G_CALLBACK (on_restarted), &restarted);
   g_signal_connect (host, "server-failed", G_CALLBACK (on_failed), &failed);
@@ -515,7 +510,7 @@ test_server_killed (void)
 
   /* Both back in the call, by themselves (as new peers of the new
    * server), seeing each other. */
-  WAIT_UNTIL (connected (window) && connected (guest) &&
+  WAIT_UNTIL (test_app_connected (window) && test_app_connected (guest) &&
               g_strcmp0 (peer_id (window), host_id) != 0 &&
               g_strcmp0 (peer_id (guest), guest_id) != 0 &&
               sees (ms_window_get_session (window), everyone) &&
@@ -620,7 +615,7 @@ test_network_switch (void)
   gtk_window_present (GTK_WINDOW (guest));
   type_name (guest, "Гость");
   open_and_join (guest, invite);
-  WAIT_UNTIL (connected (guest) && sees (ms_window_get_session (window), "Гость"));
+  WAIT_UNTIL (test_app_connected (guest) && sees (ms_window_get_session (window), "Гость"));
   g_assert_false (accepts ("127.0.0.2", port));
 
   g_action_group_change_action_state (G_ACTION_GROUP (window), "host-on-network",
@@ -644,7 +639,7 @@ test_network_switch (void)
     g_assert_false (g_str_has_prefix (ms_window_get_invite (window), "mediastore://127."));
   }
 
-  WAIT_UNTIL (connected (window) && connected (guest) &&
+  WAIT_UNTIL (test_app_connected (window) && test_app_connected (guest) &&
               sees (ms_window_get_session (window), "Гость") &&
               sees (ms_window_get_session (guest), "Хозяйка"));
 
@@ -654,7 +649,7 @@ test_network_switch (void)
   WAIT_UNTIL (settled (host, FALSE));
   g_assert_cmpstr (ms_window_get_invite (window), ==, invite);
   g_assert_false (accepts ("127.0.0.2", port));
-  WAIT_UNTIL (connected (window) && connected (guest) &&
+  WAIT_UNTIL (test_app_connected (window) && test_app_connected (guest) &&
               sees (ms_window_get_session (window), "Гость"));
 
   g_settings_reset (ms_media_get_settings (), "host-on-network");
@@ -776,7 +771,7 @@ test_invite_dialog (void)
   assert_fits (dialog, ms_invite_dialog_get_qr_code (dialog));
   assert_fits (dialog, ms_invite_dialog_get_renew_button (dialog));
   g_assert_cmpint (gtk_widget_get_height (ms_invite_dialog_get_qr_code (dialog)), <=, 240);
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
   test_screenshot (GTK_WIDGET (dialog), "app-invite.png");
 
   /* Copy. */
@@ -800,12 +795,6 @@ test_invite_dialog (void)
   g_assert_null (find_dialog ());
 }
 
-static void
-test_no_display (void)
-{
-  g_test_skip ("No display: run under xvfb-run, as build-aux/test.sh does");
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -821,25 +810,13 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  g_setenv ("MEDIASTORE_TEST_SOURCES", "1", TRUE);
-  gst_init (&argc, &argv);
-  if (ms_media_get_settings () != NULL)
-    g_settings_set_string (ms_media_get_settings (), "video-quality", "low");
-  g_test_init (&argc, &argv, NULL);
-
-  /* Library warnings under the media path stay warnings (see test-media.c). */
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-
-  if (gtk_init_check ()) {
-    adw_init ();
-      g_test_add_func ("/app-host/three-guests", test_three_guests);
+  if (test_app_init (&argc, &argv, TRUE, "/app-host")) {
+    g_test_add_func ("/app-host/three-guests", test_three_guests);
     g_test_add_func ("/app-host/refused", test_refused);
     g_test_add_func ("/app-host/host-badge", test_host_badge);
     g_test_add_func ("/app-host/server-killed", test_server_killed);
     g_test_add_func ("/app-host/network-switch", test_network_switch);
     g_test_add_func ("/app-host/invite-dialog", test_invite_dialog);
-  } else {
-    g_test_add_func ("/app-host/no-display", test_no_display);
   }
 
   return g_test_run ();

@@ -26,6 +26,7 @@
 #include "ms-tile.h"
 #include "ms-window.h"
 #include "test-session-utils.h"
+#include "test-app-utils.h"
 #include "test-ui-utils.h"
 
 #define ROOM "lobby"
@@ -155,16 +156,6 @@ count_writer (GLogLevelFlags   level,
     n_bad_logs++;
 
   return g_log_writer_default (level, fields, n_fields, user_data);
-}
-
-static gboolean
-connected (MsWindow *window)
-{
-  MsSession *session = ms_window_get_session (window);
-
-  return session != NULL &&
-         ms_store_get_connect_status (ms_session_get_store (session)) ==
-         MS_CONNECT_STATUS_CONNECTED;
 }
 
 static char *
@@ -324,7 +315,7 @@ test_with_sources (void)
   g_assert_true (ms_lobby_get_microphone_on (lobby));
   ms_lobby_join (lobby);
   g_assert_cmpstr (ms_window_get_page (window), ==, "call");
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
   app_id = ms_store_get_peer_id (ms_session_get_store (ms_window_get_session (window)));
 
   /* The others see the lobby's name and the microphone; once they do
@@ -406,7 +397,7 @@ test_no_devices (void)
   test_screenshot (GTK_WIDGET (window), "app-lobby-no-devices.png");
 
   ms_lobby_join (lobby);
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
   own = ms_session_get_store (ms_window_get_session (window));
   app_id = ms_store_get_peer_id (own);
 
@@ -498,7 +489,7 @@ test_hot_plug (void)
 
   /* Joined with it: the others get its pictures. */
   ms_lobby_join (lobby);
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
   app_id = ms_store_get_peer_id (ms_session_get_store (ms_window_get_session (window)));
   WAIT_UNTIL (test_remote_frames (observer, app_id, "camera") > 5);
   peer = ms_store_lookup_peer (ms_session_get_store (observer), app_id);
@@ -532,35 +523,20 @@ test_hot_plug (void)
   g_assert_cmpuint (n_bad_logs, ==, 0);
 }
 
-static void
-test_no_display (void)
-{
-  g_test_skip ("No display: run under xvfb-run, as build-aux/test.sh does");
-}
-
 int
 main (int   argc,
       char *argv[])
 {
   g_log_set_writer_func (count_writer, NULL, NULL);
-  gst_init (&argc, &argv);
-  /* Before the app's device monitor starts, which then follows it. */
-  g_assert_true (gst_plugin_register_static (GST_VERSION_MAJOR, GST_VERSION_MINOR,
-                                             "mediastoretest", "Cameras the test plugs in",
-                                             test_plugin_init, "0", "LGPL", "mediastore",
-                                             "mediastore", "https://example.org"));
-  if (ms_media_get_settings () != NULL)
-    g_settings_set_string (ms_media_get_settings (), "video-quality", "low");
-  g_test_init (&argc, &argv, NULL);
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-
-  if (gtk_init_check ()) {
-    adw_init ();
+  if (test_app_init (&argc, &argv, FALSE, "/app-lobby")) {
+    /* Before the app's device monitor starts, which then follows it. */
+    g_assert_true (gst_plugin_register_static (GST_VERSION_MAJOR, GST_VERSION_MINOR,
+                                               "mediastoretest", "Cameras the test plugs in",
+                                               test_plugin_init, "0", "LGPL", "mediastore",
+                                               "mediastore", "https://example.org"));
     g_test_add_func ("/app-lobby/with-test-sources", test_with_sources);
     g_test_add_func ("/app-lobby/no-devices", test_no_devices);
     g_test_add_func ("/app-lobby/hot-plug", test_hot_plug);
-  } else {
-    g_test_add_func ("/app-lobby/no-display", test_no_display);
   }
 
   return g_test_run ();

@@ -26,6 +26,7 @@
 #include "ms-tile.h"
 #include "ms-window.h"
 #include "test-session-utils.h"
+#include "test-app-utils.h"
 #include "test-ui-utils.h"
 
 #define ROOM "app"
@@ -49,16 +50,6 @@ tiles_with_video (MsWindow *window)
     n += ms_tile_get_showing_video (g_ptr_array_index (all, i));
 
   return n;
-}
-
-static gboolean
-connected (MsWindow *window)
-{
-  MsSession *session = ms_window_get_session (window);
-
-  return session != NULL &&
-         ms_store_get_connect_status (ms_session_get_store (session)) ==
-         MS_CONNECT_STATUS_CONNECTED;
 }
 
 static GSubprocess *
@@ -171,7 +162,7 @@ test_call (void)
 
   ms_window_join (window, test_server_get_url (server), token);
   g_assert_cmpstr (ms_window_get_page (window), ==, "call");
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
   app_id = ms_store_get_peer_id (ms_session_get_store (ms_window_get_session (window)));
 
   /* Three tiles, every one with video: ours, the bot's, the observer's. */
@@ -282,7 +273,7 @@ test_no_chat_grant (void)
 
   gtk_window_present (GTK_WINDOW (window));
   ms_window_join (window, test_server_get_url (server), token);
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
 
   input = ms_chat_get_input (ms_window_get_chat (window));
   g_assert_false (gtk_widget_get_sensitive (input));
@@ -316,7 +307,7 @@ test_invite_links (void)
   /* The lobby first (tests/test-app-lobby.c), then the call. */
   g_assert_cmpstr (ms_window_get_page (window), ==, "lobby");
   ms_lobby_join (ms_window_get_lobby (window));
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
   g_assert_cmpstr (ms_store_get_room (ms_session_get_store (ms_window_get_session (window))), ==,
                    ROOM);
 
@@ -374,7 +365,7 @@ test_host (void)
   g_settings_set_boolean (settings, "host-on-network", FALSE);
   gtk_window_present (GTK_WINDOW (window));
   ms_window_host (window, TRUE);
-  WAIT_UNTIL (connected (window) && ms_window_get_invite (window) != NULL);
+  WAIT_UNTIL (test_app_connected (window) && ms_window_get_invite (window) != NULL);
   host = invite_address (ms_window_get_invite (window), &port);
   g_assert_cmpstr (host, ==, "127.0.0.1");
   g_assert_true (accepts ("127.0.0.1", port));
@@ -385,7 +376,7 @@ test_host (void)
   gtk_window_present (GTK_WINDOW (guest));
   g_assert_true (ms_window_open_invite (guest, ms_window_get_invite (window), NULL));
   ms_lobby_join (ms_window_get_lobby (guest));
-  WAIT_UNTIL (connected (guest));
+  WAIT_UNTIL (test_app_connected (guest));
   WAIT_UNTIL (tiles_with_video (guest) == 3 && tiles_with_video (window) == 3);
   {
     g_autoptr (GPtrArray) all = tiles (guest);
@@ -401,7 +392,7 @@ test_host (void)
   g_action_group_activate_action (G_ACTION_GROUP (window), "host-on-network", NULL);
   g_assert_true (g_settings_get_boolean (settings, "host-on-network"));
   ms_window_host (window, FALSE);
-  WAIT_UNTIL (connected (window) && ms_window_get_invite (window) != NULL);
+  WAIT_UNTIL (test_app_connected (window) && ms_window_get_invite (window) != NULL);
   g_clear_pointer (&host, g_free);
   host = invite_address (ms_window_get_invite (window), &port);
   g_test_message ("invitation to %s:%u", host, port);
@@ -582,7 +573,7 @@ test_avatars (void)
 
   gtk_window_present (GTK_WINDOW (window));
   ms_window_join (window, test_server_get_url (server), token);
-  WAIT_UNTIL (connected (window));
+  WAIT_UNTIL (test_app_connected (window));
 
   /* Our own, from the token: 300x200 decoded to fit 192 px. */
   WAIT_UNTIL ((own = tile_of (window, NULL)) != NULL && ms_tile_get_avatar_image (own) != NULL);
@@ -643,35 +634,16 @@ test_avatars (void)
   test_server_stop (server);
 }
 
-static void
-test_no_display (void)
-{
-  g_test_skip ("No display: run under xvfb-run, as build-aux/test.sh does");
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  g_setenv ("MEDIASTORE_TEST_SOURCES", "1", TRUE);
-  gst_init (&argc, &argv);
-  /* Small video: several encoders run at once on a small CI machine. */
-  if (ms_media_get_settings () != NULL)
-    g_settings_set_string (ms_media_get_settings (), "video-quality", "low");
-  g_test_init (&argc, &argv, NULL);
-
-  /* Library warnings under the media path stay warnings (see test-media.c). */
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-
-  if (gtk_init_check ()) {
-    adw_init ();
+  if (test_app_init (&argc, &argv, TRUE, "/app")) {
     g_test_add_func ("/app/call", test_call);
     g_test_add_func ("/app/no-chat-grant", test_no_chat_grant);
     g_test_add_func ("/app/invite-links", test_invite_links);
     g_test_add_func ("/app/avatars", test_avatars);
     g_test_add_func ("/app/host", test_host);
-  } else {
-    g_test_add_func ("/app/no-display", test_no_display);
   }
 
   return g_test_run ();

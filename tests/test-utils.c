@@ -195,6 +195,9 @@ test_server_stop (TestServer *server)
   g_subprocess_wait_async (server->process, NULL, on_waited, &done);
   WAIT_UNTIL (done);
 
+  if (g_subprocess_get_if_signaled (server->process))
+    g_test_message ("the server died of signal %d while stopping",
+                    g_subprocess_get_term_sig (server->process));
   g_assert_true (g_subprocess_get_if_exited (server->process));
   g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
   server->exited = TRUE;

@@ -1,0 +1,51 @@
+/* test-app-utils.c: what the app's tests share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <gst/gst.h>
+
+#include "ms-app-media.h"
+#include "test-app-utils.h"
+
+static void
+no_display (void)
+{
+  g_test_skip ("No display: run under xvfb-run, as build-aux/test.sh does");
+}
+
+gboolean
+test_app_init (int          *argc,
+               char       ***argv,
+               gboolean      test_sources,
+               const char   *prefix)
+{
+  g_autofree char *skipped = g_strconcat (prefix, "/no-display", NULL);
+
+  if (test_sources)
+    g_setenv ("MEDIASTORE_TEST_SOURCES", "1", TRUE);
+  gst_init (argc, argv);
+  if (ms_media_get_settings () != NULL)
+    g_settings_set_string (ms_media_get_settings (), "video-quality", "low");
+  g_test_init (argc, argv, NULL);
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+
+  if (gtk_init_check ()) {
+    adw_init ();
+    return TRUE;
+  }
+  g_test_add_func (skipped, no_display);
+  return FALSE;
+}
+
+gboolean
+test_app_connected (MsWindow *window)
+{
+  MsSession *session = ms_window_get_session (window);
+
+  return session != NULL &&
+         ms_store_get_connect_status (ms_session_get_store (session)) ==
+         MS_CONNECT_STATUS_CONNECTED;
+}
