@@ -427,6 +427,33 @@ api_error (Answer *answer)
                       message ? message : soup_status_get_phrase (answer->status));
 }
 
+/* The answer of an API call made for @task, if its status is @ok (or
+ * @also_ok, when not 0) and it carries @member (when not NULL); otherwise
+ * @task gets the error and this returns NULL. */
+static Answer *
+take_answer (GTask        *task,
+             GAsyncResult *result,
+             guint         ok,
+             guint         also_ok,
+             const char   *member)
+{
+  GError *error = NULL;
+  Answer *answer = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (answer == NULL) {
+    g_task_return_error (task, error);
+    return NULL;
+  }
+  if ((answer->status != ok && (also_ok == 0 || answer->status != also_ok)) ||
+      (member != NULL && answer_string (answer, member) == NULL)) {
+    g_task_return_error (task, api_error (answer));
+    answer_free (answer);
+    return NULL;
+  }
+
+  return answer;
+}
+
 static void
 add_strings (JsonBuilder *builder,
              const char  *name,
@@ -700,20 +727,14 @@ on_restart_invitation (GObject      *source,
 {
   g_autoptr (GTask) task = user_data;
   MsHost *self = g_task_get_source_object (task);
-  g_autoptr (GError) error = NULL;
-  Answer *answer = g_task_propagate_pointer (G_TASK (result), &error);
-
-  if (answer == NULL) {
-    g_task_return_error (task, g_steal_pointer (&error));
-    return;
-  }
   /* 409: the server knew the code already. */
-  if (answer->status != SOUP_STATUS_CREATED && answer->status != SOUP_STATUS_CONFLICT)
-    g_task_return_error (task, api_error (answer));
-  else
+  Answer *answer = take_answer (task, result, SOUP_STATUS_CREATED, SOUP_STATUS_CONFLICT, NULL);
+
+  if (answer != NULL) {
     g_task_return_boolean (task, TRUE);
+    answer_free (answer);
+  }
   update_invite (self);
-  answer_free (answer);
 }
 
 static void
@@ -860,17 +881,10 @@ on_bot_token (GObject      *source,
   g_autofree char *bot = NULL;
   g_autofree char *token_arg = NULL;
   g_autofree char *url_arg = NULL;
-  Answer *answer = g_task_propagate_pointer (G_TASK (result), &error);
+  Answer *answer = take_answer (task, result, SOUP_STATUS_OK, 0, "token");
 
-  if (answer == NULL) {
-    g_task_return_error (task, g_steal_pointer (&error));
+  if (answer == NULL)
     return;
-  }
-  if (answer->status != SOUP_STATUS_OK || answer_string (answer, "token") == NULL) {
-    g_task_return_error (task, api_error (answer));
-    answer_free (answer);
-    return;
-  }
 
   bot = find_program ("MEDIASTORE_BOT", "mediastore-bot", BUILD_BOT);
   if (bot != NULL) {
@@ -900,17 +914,14 @@ on_invitation (GObject      *source,
   g_autoptr (GTask) task = user_data;
   MsHost *self = g_task_get_source_object (task);
   StartData *start = g_task_get_task_data (task);
-  g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) body = NULL;
   g_autofree char *code = NULL;
-  Answer *answer = g_task_propagate_pointer (G_TASK (result), &error);
+  Answer *answer = take_answer (task, result, SOUP_STATUS_CREATED, 0, "code");
 
-  if (answer == NULL) {
-    g_task_return_error (task, g_steal_pointer (&error));
+  if (answer == NULL)
     return;
-  }
   code = ms_invite_normalize_code (answer_string (answer, "code"));
-  if (answer->status != SOUP_STATUS_CREATED || code == NULL) {
+  if (code == NULL) {
     g_task_return_error (task, api_error (answer));
     answer_free (answer);
     return;
@@ -937,19 +948,11 @@ on_host_token (GObject      *source,
 {
   g_autoptr (GTask) task = user_data;
   MsHost *self = g_task_get_source_object (task);
-  g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) body = NULL;
-  Answer *answer = g_task_propagate_pointer (G_TASK (result), &error);
+  Answer *answer = take_answer (task, result, SOUP_STATUS_OK, 0, "token");
 
-  if (answer == NULL) {
-    g_task_return_error (task, g_steal_pointer (&error));
+  if (answer == NULL)
     return;
-  }
-  if (answer->status != SOUP_STATUS_OK || answer_string (answer, "token") == NULL) {
-    g_task_return_error (task, api_error (answer));
-    answer_free (answer);
-    return;
-  }
   g_free (self->token);
   self->token = g_strdup (answer_string (answer, "token"));
   answer_free (answer);
@@ -1162,19 +1165,13 @@ on_revoked (GObject      *source,
             gpointer      user_data)
 {
   g_autoptr (GTask) task = user_data;
-  g_autoptr (GError) error = NULL;
-  Answer *answer = g_task_propagate_pointer (G_TASK (result), &error);
-
-  if (answer == NULL) {
-    g_task_return_error (task, g_steal_pointer (&error));
-    return;
-  }
   /* 404: gone already. */
-  if (answer->status != SOUP_STATUS_NO_CONTENT && answer->status != SOUP_STATUS_NOT_FOUND)
-    g_task_return_error (task, api_error (answer));
-  else
+  Answer *answer = take_answer (task, result, SOUP_STATUS_NO_CONTENT, SOUP_STATUS_NOT_FOUND, NULL);
+
+  if (answer != NULL) {
     g_task_return_boolean (task, TRUE);
-  answer_free (answer);
+    answer_free (answer);
+  }
 }
 
 void
@@ -1214,16 +1211,13 @@ on_renewed (GObject      *source,
 {
   g_autoptr (GTask) task = user_data;
   MsHost *self = g_task_get_source_object (task);
-  g_autoptr (GError) error = NULL;
   g_autofree char *code = NULL;
-  Answer *answer = g_task_propagate_pointer (G_TASK (result), &error);
+  Answer *answer = take_answer (task, result, SOUP_STATUS_CREATED, 0, "code");
 
-  if (answer == NULL) {
-    g_task_return_error (task, g_steal_pointer (&error));
+  if (answer == NULL)
     return;
-  }
   code = ms_invite_normalize_code (answer_string (answer, "code"));
-  if (answer->status != SOUP_STATUS_CREATED || code == NULL) {
+  if (code == NULL) {
     g_task_return_error (task, api_error (answer));
   } else {
     g_free (self->code);
