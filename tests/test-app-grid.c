@@ -293,7 +293,7 @@ static GSubprocess *
 bot_start (TestServer *server)
 {
   g_autoptr (GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    test_app_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_autofree char *token = test_token (ROOM, "bot", GRANTS_AV);
   g_autoptr (GError) error = NULL;
   GSubprocess *bot;

@@ -5,6 +5,9 @@
 
 #include "config.h"
 
+#include <signal.h>
+#include <sys/prctl.h>
+
 #include <gst/gst.h>
 
 #include "ms-app-media.h"
@@ -48,4 +51,20 @@ test_app_connected (MsWindow *window)
   return session != NULL &&
          ms_store_get_connect_status (ms_session_get_store (session)) ==
          MS_CONNECT_STATUS_CONNECTED;
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+GSubprocessLauncher *
+test_app_launcher (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+
+  return launcher;
 }

@@ -19,6 +19,9 @@ gboolean test_app_init       (int          *argc,
                               char       ***argv,
                               gboolean      test_sources,
                               const char   *prefix);
+/* A launcher whose processes (bots) die with the test, even when it
+ * fails or times out. */
+GSubprocessLauncher *test_app_launcher (GSubprocessFlags flags);
 /* Whether @window is in a call, connected. */
 gboolean test_app_connected  (MsWindow     *window);
 

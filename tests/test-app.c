@@ -56,7 +56,7 @@ static GSubprocess *
 bot_start (TestServer *server)
 {
   g_autoptr (GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    test_app_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autofree char *token = test_token (ROOM, "bot", GRANTS_AV);
   g_autoptr (GError) error = NULL;
   GSubprocess *bot;
