@@ -454,6 +454,31 @@ take_answer (GTask        *task,
   return answer;
 }
 
+/* A new invitation's code, from the answer to POST /v1/invitations made
+ * for @task: kept as ours and shown; else @task gets the error. */
+static gboolean
+take_new_code (MsHost       *self,
+               GTask        *task,
+               GAsyncResult *result)
+{
+  Answer *answer = take_answer (task, result, SOUP_STATUS_CREATED, 0, "code");
+  char *code;
+
+  if (answer == NULL)
+    return FALSE;
+  code = ms_invite_normalize_code (answer_string (answer, "code"));
+  if (code == NULL)
+    g_task_return_error (task, api_error (answer));
+  answer_free (answer);
+  if (code == NULL)
+    return FALSE;
+
+  g_free (self->code);
+  self->code = code;
+  update_invite (self);
+  return TRUE;
+}
+
 static void
 add_strings (JsonBuilder *builder,
              const char  *name,
@@ -915,23 +940,9 @@ on_invitation (GObject      *source,
   MsHost *self = g_task_get_source_object (task);
   StartData *start = g_task_get_task_data (task);
   g_autoptr (JsonNode) body = NULL;
-  g_autofree char *code = NULL;
-  Answer *answer = take_answer (task, result, SOUP_STATUS_CREATED, 0, "code");
 
-  if (answer == NULL)
+  if (!take_new_code (self, task, result))
     return;
-  code = ms_invite_normalize_code (answer_string (answer, "code"));
-  if (code == NULL) {
-    g_task_return_error (task, api_error (answer));
-    answer_free (answer);
-    return;
-  }
-  answer_free (answer);
-
-  g_free (self->code);
-  self->code = g_steal_pointer (&code);
-  update_invite (self);
-
   if (!start->demo_bot) {
     g_task_return_boolean (task, TRUE);
     return;
@@ -1210,22 +1221,9 @@ on_renewed (GObject      *source,
             gpointer      user_data)
 {
   g_autoptr (GTask) task = user_data;
-  MsHost *self = g_task_get_source_object (task);
-  g_autofree char *code = NULL;
-  Answer *answer = take_answer (task, result, SOUP_STATUS_CREATED, 0, "code");
 
-  if (answer == NULL)
-    return;
-  code = ms_invite_normalize_code (answer_string (answer, "code"));
-  if (code == NULL) {
-    g_task_return_error (task, api_error (answer));
-  } else {
-    g_free (self->code);
-    self->code = g_steal_pointer (&code);
-    update_invite (self);
+  if (take_new_code (g_task_get_source_object (task), task, result))
     g_task_return_boolean (task, TRUE);
-  }
-  answer_free (answer);
 }
 
 static void
