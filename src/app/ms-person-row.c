@@ -4,7 +4,7 @@
  *
  * Their picture or initials, their name ("You" beside ours), a host
  * badge, and whether their microphone and camera are on: a track that is
- * absent or paused counts as off, as in the tiles. The row follows the
+ * absent or paused counts as off, as in the tiles (ms-tracks.c). The row follows the
  * peer (or, for ourselves, the store) by itself.
  */
 
@@ -16,6 +16,7 @@
 
 #include "ms-avatar.h"
 #include "ms-person-row.h"
+#include "ms-tracks.h"
 
 struct _MsPersonRow {
   GtkBox      parent_instance;
@@ -35,16 +36,7 @@ static gboolean
 live (MsPersonRow *self,
       const char  *tag)
 {
-  guint n = g_list_model_get_n_items (self->tracks);
-
-  for (guint i = 0; i < n; i++) {
-    g_autoptr (MsTrackInfo) info = g_list_model_get_item (self->tracks, i);
-
-    if (g_strcmp0 (ms_track_info_get_tag (info), tag) == 0)
-      return !ms_track_info_get_paused (info);
-  }
-
-  return FALSE;
+  return ms_tracks_live (self->tracks, tag);
 }
 
 static void
@@ -71,25 +63,8 @@ update_marks (MsPersonRow *self)
 }
 
 static void
-on_paused (MsTrackInfo *info,
-           GParamSpec  *pspec,
-           MsPersonRow *self)
+on_tracks_changed (gpointer self)
 {
-  update_marks (self);
-}
-
-static void
-on_tracks_changed (GListModel  *model,
-                   guint        position,
-                   guint        removed,
-                   guint        added,
-                   MsPersonRow *self)
-{
-  for (guint i = position; i < position + added; i++) {
-    g_autoptr (MsTrackInfo) info = g_list_model_get_item (model, i);
-
-    g_signal_connect_object (info, "notify::paused", G_CALLBACK (on_paused), self, 0);
-  }
   update_marks (self);
 }
 
@@ -177,8 +152,7 @@ ms_person_row_new (GObject *person)
   g_signal_connect (person, "notify::display-name", G_CALLBACK (on_name), self);
   on_name (person, NULL, self);
   ms_avatar_follow (ADW_AVATAR (self->avatar), person);
-  g_signal_connect (self->tracks, "items-changed", G_CALLBACK (on_tracks_changed), self);
-  on_tracks_changed (self->tracks, 0, 0, g_list_model_get_n_items (self->tracks), self);
+  ms_tracks_follow (self->tracks, G_OBJECT (self), on_tracks_changed);
 
   return GTK_WIDGET (self);
 }

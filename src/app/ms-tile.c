@@ -27,6 +27,7 @@
 #include "ms-audio-produce.h"
 #include "ms-avatar.h"
 #include "ms-tile.h"
+#include "ms-tracks.h"
 #include "ms-video-produce.h"
 
 /* Speaking above this level (linear RMS), and for this long after it. */
@@ -85,17 +86,7 @@ static gboolean
 track_live (MsTile     *self,
             const char *tag)
 {
-  GListModel *model = tracks (self);
-  guint n = g_list_model_get_n_items (model);
-
-  for (guint i = 0; i < n; i++) {
-    g_autoptr (MsTrackInfo) info = g_list_model_get_item (model, i);
-
-    if (g_strcmp0 (ms_track_info_get_tag (info), tag) == 0)
-      return !ms_track_info_get_paused (info);
-  }
-
-  return FALSE;
+  return ms_tracks_live (tracks (self), tag);
 }
 
 static gboolean
@@ -121,25 +112,8 @@ update_marks (MsTile *self)
 }
 
 static void
-on_paused (MsTrackInfo *info,
-           GParamSpec  *pspec,
-           MsTile      *self)
+on_tracks_changed (gpointer self)
 {
-  update_marks (self);
-}
-
-static void
-on_tracks_changed (GListModel *model,
-                   guint       position,
-                   guint       removed,
-                   guint       added,
-                   MsTile     *self)
-{
-  for (guint i = position; i < position + added; i++) {
-    g_autoptr (MsTrackInfo) info = g_list_model_get_item (model, i);
-
-    g_signal_connect_object (info, "notify::paused", G_CALLBACK (on_paused), self, 0);
-  }
   update_marks (self);
 }
 
@@ -452,8 +426,7 @@ tile_new (MsSession *session,
   g_signal_connect (named, "notify::display-name", G_CALLBACK (on_name), self);
   on_name (named, NULL, self);
   ms_avatar_follow (ADW_AVATAR (self->avatar), named);
-  g_signal_connect (tracks (self), "items-changed", G_CALLBACK (on_tracks_changed), self);
-  on_tracks_changed (tracks (self), 0, 0, g_list_model_get_n_items (tracks (self)), self);
+  ms_tracks_follow (tracks (self), G_OBJECT (self), on_tracks_changed);
 
   return GTK_WIDGET (self);
 }
