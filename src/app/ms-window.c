@@ -225,10 +225,9 @@ static void
 bind_call (MsWindow *self)
 {
   MsStore *store = ms_session_get_store (self->session);
-  g_autoptr (GListModel) tiles = everyone (store);
   g_autoptr (GListModel) people = everyone (store);
 
-  ms_call_grid_bind_model (self->grid, tiles, create_tile, tile_key, self, NULL);
+  ms_call_grid_bind_model (self->grid, people, create_tile, tile_key, self, NULL);
   gtk_list_box_bind_model (self->people_list, people, create_person, self, NULL);
   ms_chat_set_session (self->chat, self->session);
 }
@@ -367,6 +366,15 @@ on_own_tracks (GListModel *model,
                                  ms_store_lookup_own_track (store, "screen") != NULL);
 }
 
+/* The chat's lines are all seen: no badge, the plain tooltip. */
+static void
+clear_unread (MsWindow *self)
+{
+  self->unread = 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->unread_badge), FALSE);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->chat_toggle), _("Chat"));
+}
+
 static void
 on_chat_received (MsChat     *chat,
                   const char *sender,
@@ -383,7 +391,6 @@ on_chat_received (MsChat     *chat,
     count = self->unread > 99 ? g_strdup ("99+") : g_strdup_printf ("%u", self->unread);
     gtk_label_set_label (self->unread_badge, count);
     gtk_widget_set_visible (GTK_WIDGET (self->unread_badge), TRUE);
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self->chat_toggle), NULL);
     {
       /* Translators: the chat button's tooltip while messages wait. */
       g_autofree char *tip = g_strdup_printf (ngettext ("Chat: %u unread message",
@@ -1036,8 +1043,7 @@ end_call (MsWindow *self)
   set_action_enabled (self, "leave", FALSE);
   gtk_revealer_set_reveal_child (self->invisible_revealer, FALSE);
   gtk_revealer_set_reveal_child (self->presenting_revealer, FALSE);
-  self->unread = 0;
-  gtk_widget_set_visible (GTK_WIDGET (self->unread_badge), FALSE);
+  clear_unread (self);
 }
 
 /* The page after a call: why it ended, Rejoin when that can work. */
@@ -1416,9 +1422,7 @@ on_side_toggled (MsWindow        *self,
     gtk_stack_set_visible_child_name (self->side, button == self->chat_toggle ? "chat" : "people");
   }
   if (button == self->chat_toggle && gtk_toggle_button_get_active (button)) {
-    self->unread = 0;
-    gtk_widget_set_visible (GTK_WIDGET (self->unread_badge), FALSE);
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self->chat_toggle), _("Chat"));
+    clear_unread (self);
     gtk_widget_grab_focus (ms_chat_get_input (self->chat));
   }
   adw_flap_set_reveal_flap (self->flap, gtk_toggle_button_get_active (self->chat_toggle) ||
