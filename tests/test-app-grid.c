@@ -289,25 +289,6 @@ test_layout_stage (void)
 
 /* ---- a real call ---- */
 
-static GSubprocess *
-bot_start (TestServer *server)
-{
-  g_autoptr (GSubprocessLauncher) launcher =
-    test_app_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autofree char *token = test_token (ROOM, "bot", GRANTS_AV);
-  g_autoptr (GError) error = NULL;
-  GSubprocess *bot;
-
-  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
-  bot = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MEDIASTORE_BOT"),
-                                     "--url", test_server_get_url (server), "--token", token,
-                                     "--publish", "camera=test-video", "--stay",
-                                     "--duration=240", NULL);
-  g_assert_no_error (error);
-
-  return bot;
-}
-
 static void
 bot_stop (GSubprocess *bot)
 {
@@ -430,7 +411,9 @@ static void
 test_call (void)
 {
   g_autoptr (TestServer) server = test_server_start (NULL);
-  g_autoptr (GSubprocess) bot = bot_start (server);
+  g_autoptr (GSubprocess) bot =
+    test_app_bot_start (server, ROOM, GRANTS_AV, G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
+                        "--publish", "camera=test-video", "--stay", "--duration=240", NULL);
   g_autoptr (MsSession) anna = test_session_join (server, ROOM, "anna", GRANTS_AV);
   g_autoptr (MsSession) ben = test_session_join (server, ROOM, "ben", GRANTS_AV);
   g_autoptr (MsSession) cleo = test_session_join (server, ROOM, "cleo", GRANTS_AV);

@@ -541,22 +541,6 @@ test_server_killed (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* Whether something accepts TCP connections at @host:@port. */
-static gboolean
-accepts (const char *host,
-         guint16     port)
-{
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnection) connection = NULL;
-  g_autoptr (GError) error = NULL;
-
-  connection = g_socket_client_connect_to_host (client, host, port, NULL, &error);
-  if (connection == NULL)
-    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
-
-  return connection != NULL;
-}
-
 static guint16
 invite_port (const char *link)
 {
@@ -616,7 +600,7 @@ test_network_switch (void)
   type_name (guest, "Гость");
   open_and_join (guest, invite);
   WAIT_UNTIL (test_app_connected (guest) && sees (ms_window_get_session (window), "Гость"));
-  g_assert_false (accepts ("127.0.0.2", port));
+  g_assert_false (test_app_accepts ("127.0.0.2", port));
 
   g_action_group_change_action_state (G_ACTION_GROUP (window), "host-on-network",
                                       g_variant_new_boolean (TRUE));
@@ -632,7 +616,7 @@ test_network_switch (void)
   g_assert_cmpstr (ms_host_get_code (host), ==, code);
   g_test_message ("open to the network: %s", ms_window_get_invite (window));
   g_assert_cmpuint (invite_port (ms_window_get_invite (window)), ==, port);
-  g_assert_true (accepts ("127.0.0.2", port));
+  g_assert_true (test_app_accepts ("127.0.0.2", port));
   /* The link names an address others reach, if this computer has one. */
   if (has_lan_address ()) {
     g_assert_cmpstr (ms_window_get_invite (window), !=, invite);
@@ -648,7 +632,7 @@ test_network_switch (void)
                                       g_variant_new_boolean (FALSE));
   WAIT_UNTIL (settled (host, FALSE));
   g_assert_cmpstr (ms_window_get_invite (window), ==, invite);
-  g_assert_false (accepts ("127.0.0.2", port));
+  g_assert_false (test_app_accepts ("127.0.0.2", port));
   WAIT_UNTIL (test_app_connected (window) && test_app_connected (guest) &&
               sees (ms_window_get_session (window), "Гость"));
 

@@ -68,3 +68,51 @@ test_app_launcher (GSubprocessFlags flags)
 
   return launcher;
 }
+
+GSubprocess *
+test_app_bot_start (TestServer       *server,
+                    const char       *room,
+                    const char       *grants_json,
+                    GSubprocessFlags  flags,
+                    const char       *first_arg,
+                    ...)
+{
+  g_autoptr (GSubprocessLauncher) launcher = test_app_launcher (flags);
+  g_autofree char *token = test_token (room, "bot", grants_json);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  GSubprocess *bot;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("MEDIASTORE_BOT"));
+  g_ptr_array_add (argv, "--url");
+  g_ptr_array_add (argv, (gpointer) test_server_get_url (server));
+  g_ptr_array_add (argv, "--token");
+  g_ptr_array_add (argv, token);
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
+  bot = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  return bot;
+}
+
+gboolean
+test_app_accepts (const char *host,
+                  guint16     port)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+
+  connection = g_socket_client_connect_to_host (client, host, port, NULL, &error);
+  if (connection == NULL)
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+
+  return connection != NULL;
+}

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "ms-window.h"
+#include "test-utils.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,19 @@ gboolean test_app_init       (int          *argc,
 /* A launcher whose processes (bots) die with the test, even when it
  * fails or times out. */
 GSubprocessLauncher *test_app_launcher (GSubprocessFlags flags);
+/* A mediastore-bot ($MEDIASTORE_BOT) joined to @room of @server as
+ * "bot" with @grants_json, launched as test_app_launcher() does, with
+ * the further arguments given (NULL-terminated). */
+GSubprocess         *test_app_bot_start (TestServer       *server,
+                                         const char       *room,
+                                         const char       *grants_json,
+                                         GSubprocessFlags  flags,
+                                         const char       *first_arg,
+                                         ...) G_GNUC_NULL_TERMINATED;
+/* Whether something accepts TCP connections at @host:@port (refused is
+ * the only other answer the tests allow). */
+gboolean             test_app_accepts   (const char       *host,
+                                         guint16           port);
 /* Whether @window is in a call, connected. */
 gboolean test_app_connected  (MsWindow     *window);
 

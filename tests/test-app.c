@@ -52,25 +52,6 @@ tiles_with_video (MsWindow *window)
   return n;
 }
 
-static GSubprocess *
-bot_start (TestServer *server)
-{
-  g_autoptr (GSubprocessLauncher) launcher =
-    test_app_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autofree char *token = test_token (ROOM, "bot", GRANTS_AV);
-  g_autoptr (GError) error = NULL;
-  GSubprocess *bot;
-
-  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
-  bot = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MEDIASTORE_BOT"),
-                                     "--url", test_server_get_url (server), "--token", token,
-                                     "--publish", "camera=test-video,microphone=test-audio",
-                                     "--subscribe", "--stats", "--stay", "--duration=120", NULL);
-  g_assert_no_error (error);
-
-  return bot;
-}
-
 /* Stops the bot and returns the peers it saw at that moment. */
 static GStrv
 bot_stop (GSubprocess *bot)
@@ -138,7 +119,10 @@ static void
 test_call (void)
 {
   g_autoptr (TestServer) server = test_server_start (NULL);
-  g_autoptr (GSubprocess) bot = bot_start (server);
+  g_autoptr (GSubprocess) bot =
+    test_app_bot_start (server, ROOM, GRANTS_AV, G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                        "--publish", "camera=test-video,microphone=test-audio", "--subscribe",
+                        "--stats", "--stay", "--duration=120", NULL);
   g_autoptr (MsSession) observer = test_session_join (server, ROOM, "observer", GRANTS_AV);
   g_autoptr (MsLocalTrack) camera = ms_local_track_new (MS_LOCAL_TRACK_TEST_VIDEO, NULL);
   g_autoptr (GError) error = NULL;
@@ -315,22 +299,6 @@ test_invite_links (void)
   test_server_stop (server);
 }
 
-/* Whether something accepts TCP connections at @host:@port. */
-static gboolean
-accepts (const char *host,
-         guint16     port)
-{
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnection) connection = NULL;
-  g_autoptr (GError) error = NULL;
-
-  connection = g_socket_client_connect_to_host (client, host, port, NULL, &error);
-  if (connection == NULL)
-    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
-
-  return connection != NULL;
-}
-
 /* The host and port an invitation link points at. */
 static char *
 invite_address (const char *link,
@@ -368,8 +336,8 @@ test_host (void)
   WAIT_UNTIL (test_app_connected (window) && ms_window_get_invite (window) != NULL);
   host = invite_address (ms_window_get_invite (window), &port);
   g_assert_cmpstr (host, ==, "127.0.0.1");
-  g_assert_true (accepts ("127.0.0.1", port));
-  g_assert_false (accepts ("127.0.0.2", port));
+  g_assert_true (test_app_accepts ("127.0.0.1", port));
+  g_assert_false (test_app_accepts ("127.0.0.2", port));
 
   /* We and the demo bot, then the guest: three pictures in each window. */
   WAIT_UNTIL (tiles_with_video (window) == 2);
@@ -396,8 +364,8 @@ test_host (void)
   g_clear_pointer (&host, g_free);
   host = invite_address (ms_window_get_invite (window), &port);
   g_test_message ("invitation to %s:%u", host, port);
-  g_assert_true (accepts ("127.0.0.1", port));
-  g_assert_true (accepts ("127.0.0.2", port));
+  g_assert_true (test_app_accepts ("127.0.0.1", port));
+  g_assert_true (test_app_accepts ("127.0.0.2", port));
 
   g_settings_reset (settings, "host-on-network");
   gtk_window_destroy (GTK_WINDOW (guest));
