@@ -27,7 +27,7 @@
 #include "ms-engine-private.h"
 
 #define RECV_SIZE 65536
-#define SLOT_SIZE 2048
+#define SLOT_SIZE MS_ENGINE_SLOT_SIZE
 #define BATCH 32
 #define DTLS_MTU 1200
 #define DEFAULT_CONSENT_MS 30000
@@ -71,6 +71,7 @@ typedef struct {
   srtp_t                   srtp_in;
   srtp_t                   srtp_out;
   gboolean                 srtp_ready;
+  gboolean                 verify_pending;  /* DTLS done before the fingerprint came */
 
   gboolean                 sent_check;
   StunTransactionId        check_id;
@@ -104,6 +105,8 @@ struct _MsEngineWorker {
   guint8         *slots;
   struct mmsghdr  msgs[BATCH];
   struct iovec    iovs[BATCH];
+  guint           n_queued;
+  MsEngineRouter *router;
 
   GHashTable     *by_id;     /* worker: id → Transport */
   GHashTable     *by_ufrag;  /* worker: local ufrag → Transport */
@@ -468,6 +471,18 @@ make_srtp (Transport *t)
 }
 
 static void
+finish_dtls (Transport *t)
+{
+  t->verify_pending = FALSE;
+  if (!check_fingerprint (t) || !make_srtp (t)) {
+    drop (t->worker, MS_ENGINE_DROP_DTLS_ERROR);
+    fail (t);
+    return;
+  }
+  set_state (t, MS_ENGINE_STATE_CONNECTED);
+}
+
+static void
 dtls_step (Transport *t)
 {
   int r;
@@ -505,12 +520,12 @@ dtls_step (Transport *t)
       g_source_destroy (t->dtls_timer);
       g_clear_pointer (&t->dtls_timer, g_source_unref);
     }
-    if (!check_fingerprint (t) || !make_srtp (t)) {
-      drop (t->worker, MS_ENGINE_DROP_DTLS_ERROR);
-      fail (t);
+    if (t->remote_fingerprint == NULL) {
+      /* Our offer's answer is not in yet: checked when it is. */
+      t->verify_pending = TRUE;
       return;
     }
-    set_state (t, MS_ENGINE_STATE_CONNECTED);
+    finish_dtls (t);
     return;
   }
   switch (SSL_get_error (t->ssl, r)) {
@@ -771,6 +786,8 @@ handle_packet (MsEngineWorker                *w,
   }
   t->last_valid = g_get_monotonic_time ();
   COUNT (t->shared->rtp_in, 1);
+  if (ms_engine_router_packet (w->router, t->id, kind == MS_ENGINE_PACKET_RTCP, data, n))
+    return;
   if (w->config.rtp_func != NULL)
     w->config.rtp_func (w, t->id, kind == MS_ENGINE_PACKET_RTCP, data, n, w->config.user_data);
 }
@@ -819,45 +836,6 @@ on_tick (gpointer data)
 
 /* Batches */
 
-static gboolean
-protect_into_slot (MsEngineWorker *w,
-                   Transport      *t,
-                   guint           slot,
-                   const guint8   *data,
-                   gsize           len)
-{
-  guint8 *buf = w->slots + slot * SLOT_SIZE;
-  int n = len;
-  srtp_err_status_t err;
-
-  if (t == NULL || !t->srtp_ready || !t->has_addr || t->state == MS_ENGINE_STATE_FAILED) {
-    drop (w, MS_ENGINE_DROP_NOT_READY);
-    return FALSE;
-  }
-  if (len + SRTP_MAX_TRAILER_LEN > SLOT_SIZE || len < 12) {
-    drop (w, MS_ENGINE_DROP_TOO_SHORT);
-    return FALSE;
-  }
-  memcpy (buf, data, len);
-  if (ms_engine_classify (data, len) == MS_ENGINE_PACKET_RTCP)
-    err = srtp_protect_rtcp (t->srtp_out, buf, &n);
-  else
-    err = srtp_protect (t->srtp_out, buf, &n);
-  if (err != srtp_err_status_ok) {
-    drop (w, MS_ENGINE_DROP_SEND_ERROR);
-    return FALSE;
-  }
-  w->iovs[slot].iov_base = buf;
-  w->iovs[slot].iov_len = n;
-  memset (&w->msgs[slot], 0, sizeof w->msgs[slot]);
-  w->msgs[slot].msg_hdr.msg_name = &t->addr;
-  w->msgs[slot].msg_hdr.msg_namelen = t->addr_len;
-  w->msgs[slot].msg_hdr.msg_iov = &w->iovs[slot];
-  w->msgs[slot].msg_hdr.msg_iovlen = 1;
-  COUNT (t->shared->rtp_out, 1);
-  return TRUE;
-}
-
 static void
 flush_batch (MsEngineWorker *w,
              guint           n)
@@ -883,6 +861,80 @@ flush_batch (MsEngineWorker *w,
   }
 }
 
+guint8 *
+ms_engine_worker_slot (MsEngineWorker *w)
+{
+  return w->slots + w->n_queued * SLOT_SIZE;
+}
+
+void
+ms_engine_worker_flush (MsEngineWorker *w)
+{
+  if (w->n_queued > 0)
+    flush_batch (w, w->n_queued);
+  w->n_queued = 0;
+}
+
+static Transport *
+ready_transport (MsEngineWorker *w,
+                 guint           transport_id)
+{
+  Transport *t = g_hash_table_lookup (w->by_id, GUINT_TO_POINTER (transport_id));
+
+  if (t == NULL || !t->srtp_ready || !t->has_addr || t->state == MS_ENGINE_STATE_FAILED)
+    return NULL;
+  return t;
+}
+
+gboolean
+ms_engine_worker_ready (MsEngineWorker *w,
+                        guint           transport_id)
+{
+  return ready_transport (w, transport_id) != NULL;
+}
+
+/* Protects the packet in the current slot for @transport_id and queues
+ * it; a full batch goes at once. */
+gboolean
+ms_engine_worker_queue (MsEngineWorker *w,
+                        guint           transport_id,
+                        gsize           len)
+{
+  Transport *t = ready_transport (w, transport_id);
+  guint slot = w->n_queued;
+  guint8 *buf = w->slots + slot * SLOT_SIZE;
+  int n = len;
+  srtp_err_status_t err;
+
+  if (t == NULL) {
+    drop (w, MS_ENGINE_DROP_NOT_READY);
+    return FALSE;
+  }
+  if (len + SRTP_MAX_TRAILER_LEN > SLOT_SIZE || len < 8) {
+    drop (w, MS_ENGINE_DROP_TOO_SHORT);
+    return FALSE;
+  }
+  if (ms_engine_classify (buf, len) == MS_ENGINE_PACKET_RTCP)
+    err = srtp_protect_rtcp (t->srtp_out, buf, &n);
+  else
+    err = len >= 12 ? srtp_protect (t->srtp_out, buf, &n) : srtp_err_status_bad_param;
+  if (err != srtp_err_status_ok) {
+    drop (w, MS_ENGINE_DROP_SEND_ERROR);
+    return FALSE;
+  }
+  w->iovs[slot].iov_base = buf;
+  w->iovs[slot].iov_len = n;
+  memset (&w->msgs[slot], 0, sizeof w->msgs[slot]);
+  w->msgs[slot].msg_hdr.msg_name = &t->addr;
+  w->msgs[slot].msg_hdr.msg_namelen = t->addr_len;
+  w->msgs[slot].msg_hdr.msg_iov = &w->iovs[slot];
+  w->msgs[slot].msg_hdr.msg_iovlen = 1;
+  COUNT (t->shared->rtp_out, 1);
+  if (++w->n_queued == BATCH)
+    ms_engine_worker_flush (w);
+  return TRUE;
+}
+
 void
 ms_engine_worker_send_batch (MsEngineWorker *worker,
                              const guint    *transport_ids,
@@ -890,21 +942,22 @@ ms_engine_worker_send_batch (MsEngineWorker *worker,
                              const guint8   *data,
                              gsize           len)
 {
-  guint slot = 0;
-
   g_return_if_fail (g_main_context_is_owner (worker->context));
-  for (guint i = 0; i < n_ids; i++) {
-    Transport *t = g_hash_table_lookup (worker->by_id, GUINT_TO_POINTER (transport_ids[i]));
-
-    if (protect_into_slot (worker, t, slot, data, len))
-      slot++;
-    if (slot == BATCH) {
-      flush_batch (worker, slot);
-      slot = 0;
-    }
+  if (len > SLOT_SIZE - SRTP_MAX_TRAILER_LEN) {
+    drop (worker, MS_ENGINE_DROP_TOO_SHORT);
+    return;
   }
-  if (slot > 0)
-    flush_batch (worker, slot);
+  for (guint i = 0; i < n_ids; i++) {
+    memcpy (ms_engine_worker_slot (worker), data, len);
+    ms_engine_worker_queue (worker, transport_ids[i], len);
+  }
+  ms_engine_worker_flush (worker);
+}
+
+MsEngineRouter *
+ms_engine_worker_router (MsEngineWorker *worker)
+{
+  return worker->router;
 }
 
 /* Commands */
@@ -914,6 +967,7 @@ typedef enum {
   COMMAND_REMOVE,
   COMMAND_SEND,
   COMMAND_SEND_RAW,
+  COMMAND_SET_REMOTE,
   COMMAND_QUIT,
 } CommandType;
 
@@ -923,6 +977,8 @@ typedef struct {
   guint           id;
   Transport      *transport;
   GBytes         *data;
+  char           *fingerprint;
+  MsEngineSetup   setup;
 } Command;
 
 static void
@@ -932,6 +988,7 @@ command_free (gpointer data)
 
   g_clear_pointer (&cmd->transport, transport_free);
   g_clear_pointer (&cmd->data, g_bytes_unref);
+  g_free (cmd->fingerprint);
   g_free (cmd);
 }
 
@@ -997,6 +1054,25 @@ run_command (gpointer data)
 
       send_to (w, &t->addr, t->addr_len, bytes, len);
     }
+    break;
+  case COMMAND_SET_REMOTE:
+    t = g_hash_table_lookup (w->by_id, GUINT_TO_POINTER (cmd->id));
+    if (t == NULL || t->state == MS_ENGINE_STATE_FAILED)
+      break;
+    if (t->remote_fingerprint == NULL)
+      t->remote_fingerprint = g_steal_pointer (&cmd->fingerprint);
+    if (!t->dtls_started && t->setup != cmd->setup) {
+      t->setup = cmd->setup;
+      if (t->setup == MS_ENGINE_SETUP_ACTIVE) {
+        SSL_set_connect_state (t->ssl);
+        if (t->has_addr)
+          dtls_step (t);
+      } else {
+        SSL_set_accept_state (t->ssl);
+      }
+    }
+    if (t->verify_pending)
+      finish_dtls (t);
     break;
   case COMMAND_QUIT:
     g_main_loop_quit (w->loop);
@@ -1135,7 +1211,9 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
   w->tick_source = g_timeout_source_new (interval);
   g_source_set_callback (w->tick_source, on_tick, w, NULL);
   g_source_attach (w->tick_source, w->context);
+  w->router = ms_engine_router_new (w);
   w->thread = g_thread_new ("ms-engine", worker_thread, w);
+  ms_engine_router_post_start (w);
   return w;
 }
 
@@ -1151,6 +1229,7 @@ ms_engine_worker_free (MsEngineWorker *worker)
   post (worker, cmd);
   g_thread_join (worker->thread);
   worker->handle->alive = FALSE;
+  ms_engine_router_free (worker->router);
   owner_handle_unref (worker->handle);
   g_source_unref (worker->socket_source);
   g_source_unref (worker->tick_source);
@@ -1184,8 +1263,8 @@ ms_engine_worker_add_transport (MsEngineWorker                *worker,
   guint id;
 
   g_return_val_if_fail (params->local_ufrag != NULL && params->local_pwd != NULL, 0);
-  g_return_val_if_fail (params->remote_ufrag != NULL && params->remote_pwd != NULL, 0);
-  g_return_val_if_fail (params->remote_fingerprint != NULL, 0);
+  g_return_val_if_fail (params->remote_address == NULL ||
+                        (params->remote_ufrag != NULL && params->remote_pwd != NULL), 0);
 
   t = g_new0 (Transport, 1);
   t->id = atomic_fetch_add (&worker->next_id, 1) + 1;
@@ -1299,4 +1378,73 @@ ms_engine_worker_get_transport_info (MsEngineWorker        *worker,
   }
   g_mutex_unlock (&worker->lock);
   return s != NULL;
+}
+
+void
+ms_engine_worker_set_remote (MsEngineWorker *worker,
+                             guint           transport_id,
+                             const char     *remote_fingerprint,
+                             MsEngineSetup   setup)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  cmd->type = COMMAND_SET_REMOTE;
+  cmd->id = transport_id;
+  cmd->fingerprint = g_strdup (remote_fingerprint);
+  cmd->setup = setup;
+  post (worker, cmd);
+}
+
+void
+ms_engine_worker_invoke (MsEngineWorker *worker,
+                         GSourceFunc     func,
+                         gpointer        data,
+                         GDestroyNotify  destroy)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, destroy);
+  g_source_attach (source, worker->context);
+  g_source_unref (source);
+}
+
+typedef struct {
+  OwnerHandle *handle;
+  guint        id;
+} ProducerMessage;
+
+static gboolean
+deliver_producer (gpointer data)
+{
+  ProducerMessage *msg = data;
+  MsEngineWorker *w = msg->handle->worker;
+
+  if (msg->handle->alive && w->config.producer_func != NULL)
+    w->config.producer_func (w, msg->id, w->config.user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+producer_message_free (gpointer data)
+{
+  ProducerMessage *msg = data;
+
+  owner_handle_unref (msg->handle);
+  g_free (msg);
+}
+
+void
+ms_engine_worker_post_producer (MsEngineWorker *worker,
+                                guint           producer_id)
+{
+  ProducerMessage *msg = g_new0 (ProducerMessage, 1);
+  GSource *source = g_idle_source_new ();
+
+  msg->handle = worker->handle;
+  g_atomic_int_inc (&msg->handle->ref);
+  msg->id = producer_id;
+  g_source_set_callback (source, deliver_producer, msg, producer_message_free);
+  g_source_attach (source, worker->owner);
+  g_source_unref (source);
 }

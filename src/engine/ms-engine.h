@@ -129,12 +129,18 @@ typedef void (*MsEngineStateFunc) (MsEngineWorker *worker,
                                    MsEngineState   state,
                                    gpointer        user_data);
 
+/* Owner's main context: the first packet of producer @producer_id came. */
+typedef void (*MsEngineProducerFunc) (MsEngineWorker *worker,
+                                      guint           producer_id,
+                                      gpointer        user_data);
+
 typedef struct {
   const char       *bind_address;       /* "127.0.0.1", "::", ... */
   guint16           port;               /* 0: any free port */
   guint             consent_timeout_ms; /* 0: 30 s (RFC 7675) */
   MsEngineRtpFunc   rtp_func;
   MsEngineStateFunc state_func;
+  MsEngineProducerFunc producer_func;
   gpointer          user_data;
 } MsEngineWorkerConfig;
 
@@ -181,6 +187,82 @@ void     ms_engine_worker_get_stats        (MsEngineWorker *worker,
 gboolean ms_engine_worker_get_transport_info (MsEngineWorker        *worker,
                                               guint                  transport_id,
                                               MsEngineTransportInfo *info);
+
+/* Setting the remote side of a transport made before its answer came
+ * (an offer of ours): @remote_fingerprint is checked once DTLS is done,
+ * whenever that is; @setup is our role. */
+void     ms_engine_worker_set_remote       (MsEngineWorker *worker,
+                                            guint           transport_id,
+                                            const char     *remote_fingerprint,
+                                            MsEngineSetup   setup);
+
+/* The router: producers (RTP streams received on a transport) and
+ * consumers (one copy of a producer sent on another transport, with
+ * SSRC, sequence numbers and timestamps of its own). Forwarding,
+ * retransmission, keyframe requests and RTCP reports happen on the
+ * worker; the owner only says who receives what. A producer and its
+ * consumers must be on the same worker. */
+typedef enum {
+  MS_ENGINE_CODEC_OTHER,
+  MS_ENGINE_CODEC_OPUS,
+  MS_ENGINE_CODEC_VP8,
+} MsEngineCodec;
+
+typedef struct {
+  guint         transport_id;
+  guint32       ssrc;
+  guint32       rtx_ssrc;          /* 0: none */
+  guint8        payload_type;
+  guint8        rtx_payload_type;  /* 0: none */
+  guint         clock_rate;
+  MsEngineCodec codec;
+  gboolean      video;
+  gboolean      nack;              /* the publisher answers NACKs */
+} MsEngineProducerParams;
+
+typedef struct {
+  guint         transport_id;
+  guint32       ssrc;
+  guint32       rtx_ssrc;
+  guint8        payload_type;
+  guint8        rtx_payload_type;  /* 0: plain retransmission */
+  guint         clock_rate;
+  gboolean      video;
+} MsEngineConsumerParams;
+
+typedef struct {
+  guint64 packets_forwarded;
+  guint64 bytes_forwarded;
+  guint64 retransmitted;       /* packets sent again for subscribers' NACKs */
+  guint64 nacks_sent;          /* sequence numbers NACKed to publishers */
+  guint64 keyframe_requests;   /* PLIs sent to publishers */
+  guint   producers;
+  guint   consumers;
+} MsEngineRouterStats;
+
+guint    ms_engine_worker_add_producer      (MsEngineWorker               *worker,
+                                             const MsEngineProducerParams *params);
+void     ms_engine_worker_remove_producer   (MsEngineWorker *worker,
+                                             guint           producer_id);
+/* A consumer starts with no source; its output stays continuous across
+ * every change of source and every pause. */
+guint    ms_engine_worker_add_consumer      (MsEngineWorker               *worker,
+                                             const MsEngineConsumerParams *params);
+void     ms_engine_worker_remove_consumer   (MsEngineWorker *worker,
+                                             guint           consumer_id);
+/* @producer_id 0: none. A video consumer starts at a keyframe. */
+void     ms_engine_worker_set_consumer_source (MsEngineWorker *worker,
+                                               guint           consumer_id,
+                                               guint           producer_id);
+void     ms_engine_worker_set_consumer_paused (MsEngineWorker *worker,
+                                               guint           consumer_id,
+                                               gboolean        paused);
+/* Retransmissions in RTX (RFC 4588) with @rtx_payload_type, or 0: plain. */
+void     ms_engine_worker_set_consumer_rtx    (MsEngineWorker *worker,
+                                               guint           consumer_id,
+                                               guint8          rtx_payload_type);
+void     ms_engine_worker_get_router_stats    (MsEngineWorker      *worker,
+                                               MsEngineRouterStats *stats);
 
 /* SDP: what the client's offer says about the transport, read from the
  * first m-line of its BUNDLE group (RFC 8843: later m-lines may carry

@@ -1,0 +1,1128 @@
+/* ms-engine-router.c: producers, consumers, and the RTP/RTCP an SFU does
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Everything here runs on the worker thread. The owner's calls (at the
+ * end of this file) post a command carrying ids; nothing the owner holds
+ * points into the router.
+ *
+ * The hot path: a decrypted RTP packet of a producer is stored in the
+ * producer's history (video) and copied, with the consumer's SSRC,
+ * sequence number, timestamp and payload type written in, into a slot of
+ * the worker's send batch per consumer; the batch leaves in one
+ * sendmmsg(). Nothing is allocated per packet.
+ */
+
+#include "config.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "ms-engine-private.h"
+
+#define HISTORY_SIZE      1024       /* video packets kept for NACKs: ~3 s at 1 Mbit/s */
+#define HISTORY_MAX_AGE   (2 * G_USEC_PER_SEC)
+#define MAX_NACKS         256        /* missing upstream packets tracked */
+#define NACK_RETRY_US     (25 * 1000)
+#define NACK_MAX_TRIES    10
+#define NACK_MAX_AGE_US   (1 * G_USEC_PER_SEC)
+#define PLI_INTERVAL_US   (300 * 1000)   /* keyframe requests merged per producer */
+#define KEYFRAME_RETRY_US (1 * G_USEC_PER_SEC)
+#define REPORT_INTERVAL_US (1 * G_USEC_PER_SEC)
+#define TICK_MS           10
+
+#define RTCP_SR    200
+#define RTCP_RR    201
+#define RTCP_RTPFB 205
+#define RTCP_PSFB  206
+
+typedef struct {
+  guint16 seq;
+  guint16 len;
+  gint64  at;
+  guint8  data[MS_ENGINE_MAX_PACKET];
+} HistoryEntry;
+
+typedef struct {
+  guint16 seq;
+  guint8  tries;
+  gint64  first;
+  gint64  sent;
+} Missing;
+
+typedef struct _Consumer Consumer;
+
+typedef struct {
+  guint          id;
+  MsEngineProducerParams p;
+  GPtrArray     *consumers;      /* of Consumer, borrowed */
+  HistoryEntry  *history;        /* video only */
+
+  /* Reception, for our receiver reports (RFC 3550 A.1, A.3, A.8). */
+  gboolean       started;
+  guint16        max_seq;
+  guint32        cycles;
+  guint32        base_seq;
+  guint64        received;
+  guint32        expected_prior;
+  guint64        received_prior;
+  double         jitter;
+  gint64         last_transit;
+  gboolean       have_transit;
+
+  /* The publisher's latest sender report. */
+  guint64        sr_ntp;
+  guint32        sr_rtp;
+  gint64         sr_at;
+
+  Missing        missing[MAX_NACKS];
+  guint          n_missing;
+
+  gint64         last_pli;
+  gboolean       pli_wanted;
+  gint64         last_report;
+  gboolean       announced;
+} Producer;
+
+struct _Consumer {
+  guint          id;
+  MsEngineConsumerParams p;
+  Producer      *producer;
+  gboolean       paused;
+
+  gboolean       synced;          /* offsets valid for the current source */
+  gboolean       need_keyframe;
+  gint64         keyframe_asked;
+  guint16        seq_offset;
+  guint32        ts_offset;
+  guint16        epoch_seq;       /* our first sequence number from this source */
+  gboolean       sent_any;
+  guint16        last_seq;
+  guint32        last_ts;
+  gint64         last_at;
+  guint16        rtx_seq;
+  guint64        packets;
+  guint64        octets;
+  gint64         last_report;
+};
+
+struct _MsEngineRouter {
+  MsEngineWorker *worker;
+  GHashTable     *producers;     /* id → Producer */
+  GHashTable     *consumers;     /* id → Consumer */
+  GHashTable     *by_ssrc;       /* (transport << 32 | ssrc) → Producer, media and RTX */
+  GHashTable     *by_csrc;       /* (transport << 32 | consumer ssrc) → Consumer */
+  guint32         ssrc;          /* ours, as the sender of RTCP feedback */
+  GSource        *timer;
+  _Atomic guint   next_id;
+  _Atomic guint64 forwarded, bytes, retransmitted, nacks, plis;
+  _Atomic guint   n_producers, n_consumers;
+};
+
+#define COUNT(field, n) atomic_fetch_add_explicit (&(field), (n), memory_order_relaxed)
+
+static inline guint16
+rd16 (const guint8 *p)
+{
+  return (p[0] << 8) | p[1];
+}
+
+static inline guint32
+rd32 (const guint8 *p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+}
+
+static inline void
+wr16 (guint8  *p,
+      guint16  v)
+{
+  p[0] = v >> 8;
+  p[1] = v;
+}
+
+static inline void
+wr32 (guint8  *p,
+      guint32  v)
+{
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
+}
+
+static inline gint64
+key_of (guint   transport_id,
+        guint32 ssrc)
+{
+  return ((gint64) transport_id << 32) | ssrc;
+}
+
+static guint32
+random32 (void)
+{
+  guint32 v = 0;
+
+  RAND_bytes ((guint8 *) &v, sizeof v);
+  return v;
+}
+
+/* NTP time of the wall clock, 32.32 fixed point. */
+static guint64
+ntp_now (void)
+{
+  gint64 us = g_get_real_time ();
+  guint64 secs = us / G_USEC_PER_SEC + 2208988800ULL;
+  guint64 frac = ((guint64) (us % G_USEC_PER_SEC) << 32) / G_USEC_PER_SEC;
+
+  return (secs << 32) | frac;
+}
+
+/* VP8 (RFC 7741): the first packet of a key frame. */
+static gboolean
+vp8_keyframe_start (const guint8 *payload,
+                    gsize         len)
+{
+  gsize at = 1;
+
+  if (len < 1 || !(payload[0] & 0x10) || (payload[0] & 0x07) != 0)
+    return FALSE;   /* not the start of partition 0 */
+  if (payload[0] & 0x80) {
+    guint8 x;
+
+    if (len < 2)
+      return FALSE;
+    x = payload[1];
+    at = 2;
+    if (x & 0x80) {   /* I: picture id, 7 or 15 bits */
+      if (len <= at)
+        return FALSE;
+      at += (payload[at] & 0x80) ? 2 : 1;
+    }
+    if (x & 0x40)     /* L: TL0PICIDX */
+      at++;
+    if (x & 0x30)     /* T or K */
+      at++;
+  }
+  return len > at && (payload[at] & 0x01) == 0;
+}
+
+/* Sending */
+
+/* A compound RTCP packet to @transport_id: an empty receiver report (so
+ * that every receiver takes it as compound) and @body. */
+static void
+send_feedback (MsEngineRouter *r,
+               guint           transport_id,
+               const guint8   *body,
+               gsize           len)
+{
+  guint8 *buf = ms_engine_worker_slot (r->worker);
+
+  if (8 + len > MS_ENGINE_MAX_PACKET)
+    return;
+  buf[0] = 0x80;
+  buf[1] = RTCP_RR;
+  wr16 (buf + 2, 1);
+  wr32 (buf + 4, r->ssrc);
+  memcpy (buf + 8, body, len);
+  ms_engine_worker_queue (r->worker, transport_id, 8 + len);
+}
+
+static void
+send_pli (MsEngineRouter *r,
+          Producer       *p,
+          gint64          now)
+{
+  guint8 pli[12];
+
+  pli[0] = 0x80 | 1;   /* FMT 1: PLI */
+  pli[1] = RTCP_PSFB;
+  wr16 (pli + 2, 2);
+  wr32 (pli + 4, r->ssrc);
+  wr32 (pli + 8, p->p.ssrc);
+  send_feedback (r, p->p.transport_id, pli, sizeof pli);
+  p->last_pli = now;
+  p->pli_wanted = FALSE;
+  COUNT (r->plis, 1);
+}
+
+/* Merged: at most one PLI per PLI_INTERVAL_US, the rest wait for it. */
+static void
+request_keyframe (MsEngineRouter *r,
+                  Producer       *p,
+                  gint64          now)
+{
+  if (!p->p.video)
+    return;
+  if (now - p->last_pli >= PLI_INTERVAL_US)
+    send_pli (r, p, now);
+  else
+    p->pli_wanted = TRUE;
+}
+
+static void
+send_nacks (MsEngineRouter *r,
+            Producer       *p,
+            gint64          now,
+            gboolean        fresh_only)
+{
+  guint8 body[4 + 8 + 4 * 64];
+  guint n_fci = 0;
+  guint i = 0;
+
+  while (i < p->n_missing && n_fci < 64) {
+    Missing *m = &p->missing[i];
+    guint16 pid;
+    guint16 blp = 0;
+
+    if (now - m->first > NACK_MAX_AGE_US || m->tries >= NACK_MAX_TRIES) {
+      p->missing[i] = p->missing[--p->n_missing];
+      continue;
+    }
+    if ((fresh_only && m->tries > 0) || (m->tries > 0 && now - m->sent < NACK_RETRY_US)) {
+      i++;
+      continue;
+    }
+    pid = m->seq;
+    m->tries++;
+    m->sent = now;
+    COUNT (r->nacks, 1);
+    /* Later missing packets within 16 of it go into its bitmask. */
+    for (guint j = 0; j < p->n_missing; j++) {
+      Missing *o = &p->missing[j];
+      guint16 d = o->seq - pid;
+
+      if (j == i || d == 0 || d > 16)
+        continue;
+      if ((o->tries > 0 && now - o->sent < NACK_RETRY_US) || o->tries >= NACK_MAX_TRIES)
+        continue;
+      blp |= 1 << (d - 1);
+      o->tries++;
+      o->sent = now;
+      COUNT (r->nacks, 1);
+    }
+    wr16 (body + 12 + 4 * n_fci, pid);
+    wr16 (body + 14 + 4 * n_fci, blp);
+    n_fci++;
+    i++;
+  }
+  if (n_fci == 0)
+    return;
+  body[0] = 0x80 | 1;   /* FMT 1: generic NACK */
+  body[1] = RTCP_RTPFB;
+  wr16 (body + 2, 2 + n_fci);
+  wr32 (body + 4, r->ssrc);
+  wr32 (body + 8, p->p.ssrc);
+  send_feedback (r, p->p.transport_id, body, 12 + 4 * n_fci);
+}
+
+/* Reception */
+
+static void
+forget_missing (Producer *p,
+                guint16   seq)
+{
+  for (guint i = 0; i < p->n_missing; i++) {
+    if (p->missing[i].seq == seq) {
+      p->missing[i] = p->missing[--p->n_missing];
+      return;
+    }
+  }
+}
+
+/* RFC 3550 A.1, simplified: FALSE for a duplicate or a packet too old. */
+static gboolean
+note_received (MsEngineRouter *r,
+               Producer       *p,
+               guint16         seq,
+               guint32         ts,
+               gint64          now,
+               gboolean        retransmission)
+{
+  gint16 delta;
+
+  if (!p->started) {
+    p->started = TRUE;
+    p->max_seq = seq;
+    p->base_seq = seq;
+    p->received = 1;
+    return TRUE;
+  }
+  delta = (gint16) (seq - p->max_seq);
+  if (delta > 0) {
+    if (seq < p->max_seq)
+      p->cycles += 65536;
+    /* A gap: everything in it is missing, NACKed if the publisher can. */
+    if (p->p.nack && delta > 1 && delta < 200) {
+      for (guint16 s = p->max_seq + 1; s != seq; s++) {
+        if (p->n_missing == MAX_NACKS)
+          memmove (p->missing, p->missing + 1, --p->n_missing * sizeof (Missing));
+        p->missing[p->n_missing].seq = s;
+        p->missing[p->n_missing].tries = 0;
+        p->missing[p->n_missing].first = now;
+        p->missing[p->n_missing].sent = 0;
+        p->n_missing++;
+      }
+    }
+    p->max_seq = seq;
+  } else if (p->history != NULL) {
+    HistoryEntry *e = &p->history[seq % HISTORY_SIZE];
+
+    if (e->len > 0 && e->seq == seq)
+      return FALSE;   /* already here */
+    forget_missing (p, seq);
+  } else if (delta == 0) {
+    return FALSE;
+  }
+  p->received++;
+
+  /* Interarrival jitter, in timestamp units (A.8); not for packets that
+   * were sent again. */
+  if (!retransmission && p->p.clock_rate > 0 && delta > 0) {
+    gint64 arrival = now * p->p.clock_rate / G_USEC_PER_SEC;
+    gint64 transit = arrival - ts;
+
+    if (p->have_transit) {
+      gint64 d = transit - p->last_transit;
+
+      if (d < 0)
+        d = -d;
+      p->jitter += (d - p->jitter) / 16.0;
+    }
+    p->last_transit = transit;
+    p->have_transit = TRUE;
+  }
+  return TRUE;
+}
+
+/* Forwarding */
+
+static void
+forward_one (MsEngineRouter *r,
+             Consumer       *c,
+             const guint8   *data,
+             gsize           len,
+             gsize           header_len,
+             gboolean        keyframe_start,
+             gint64          now)
+{
+  guint16 seq = rd16 (data + 2);
+  guint32 ts = rd32 (data + 4);
+  guint16 out_seq;
+  guint32 out_ts;
+  guint8 *buf;
+
+  if (c->paused || !ms_engine_worker_ready (r->worker, c->p.transport_id))
+    return;
+  if (c->need_keyframe) {
+    if (!keyframe_start) {
+      if (now - c->keyframe_asked >= KEYFRAME_RETRY_US) {
+        c->keyframe_asked = now;
+        request_keyframe (r, c->producer, now);
+      }
+      return;
+    }
+    c->need_keyframe = FALSE;
+  }
+  if (!c->synced) {
+    guint16 first = c->sent_any ? c->last_seq + 1 : (guint16) random32 ();
+    guint32 first_ts;
+
+    if (c->sent_any) {
+      gint64 elapsed = MAX (now - c->last_at, 1000);
+
+      first_ts = c->last_ts + (guint32) (elapsed * c->p.clock_rate / G_USEC_PER_SEC);
+    } else {
+      first_ts = random32 ();
+    }
+    c->seq_offset = first - seq;
+    c->ts_offset = first_ts - ts;
+    c->epoch_seq = first;
+    c->synced = TRUE;
+  }
+  out_seq = seq + c->seq_offset;
+  out_ts = ts + c->ts_offset;
+
+  buf = ms_engine_worker_slot (r->worker);
+  memcpy (buf, data, len);
+  buf[1] = (buf[1] & 0x80) | c->p.payload_type;
+  wr16 (buf + 2, out_seq);
+  wr32 (buf + 4, out_ts);
+  wr32 (buf + 8, c->p.ssrc);
+  if (!ms_engine_worker_queue (r->worker, c->p.transport_id, len))
+    return;
+
+  if (!c->sent_any || (gint16) (out_seq - c->last_seq) > 0) {
+    c->last_seq = out_seq;
+    c->last_ts = out_ts;
+    c->last_at = now;
+  }
+  c->sent_any = TRUE;
+  c->packets++;
+  c->octets += len - header_len;
+  COUNT (r->forwarded, 1);
+  COUNT (r->bytes, len);
+}
+
+static void
+on_producer_rtp (MsEngineRouter *r,
+                 Producer       *p,
+                 guint8         *data,
+                 gsize           len,
+                 gsize           header_len,
+                 gboolean        is_rtx)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean keyframe_start = FALSE;
+  gsize padding = (data[0] & 0x20) ? data[len - 1] : 0;
+  guint16 seq;
+
+  if (padding >= len - header_len && is_rtx)
+    return;   /* a padding-only probe */
+  if (is_rtx) {
+    /* RFC 4588: the original sequence number, then the payload. */
+    if (len < header_len + 2)
+      return;
+    wr16 (data + 2, rd16 (data + header_len));
+    memmove (data + header_len, data + header_len + 2, len - header_len - 2);
+    len -= 2;
+    data[1] = (data[1] & 0x80) | p->p.payload_type;
+    wr32 (data + 8, p->p.ssrc);
+  }
+  if (len > MS_ENGINE_MAX_PACKET)
+    return;
+  seq = rd16 (data + 2);
+  if (!note_received (r, p, seq, rd32 (data + 4), now, is_rtx))
+    return;
+  if (!p->announced) {
+    p->announced = TRUE;
+    ms_engine_worker_post_producer (r->worker, p->id);
+  }
+  if (p->history != NULL) {
+    HistoryEntry *e = &p->history[seq % HISTORY_SIZE];
+
+    e->seq = seq;
+    e->len = len;
+    e->at = now;
+    memcpy (e->data, data, len);
+  }
+  if (p->p.codec == MS_ENGINE_CODEC_VP8)
+    keyframe_start = vp8_keyframe_start (data + header_len, len - header_len - padding);
+  for (guint i = 0; i < p->consumers->len; i++)
+    forward_one (r, g_ptr_array_index (p->consumers, i), data, len, header_len,
+                 keyframe_start, now);
+  /* New gaps are NACKed at once; the timer retries. */
+  if (p->n_missing > 0)
+    send_nacks (r, p, now, TRUE);
+  ms_engine_worker_flush (r->worker);
+}
+
+/* A subscriber's NACK: each packet still in the history goes again. */
+static void
+retransmit (MsEngineRouter *r,
+            Consumer       *c,
+            guint16         out_seq,
+            gint64          now)
+{
+  Producer *p = c->producer;
+  guint16 seq = out_seq - c->seq_offset;
+  HistoryEntry *e;
+  gsize hlen;
+  guint8 *buf;
+
+  if (p == NULL || p->history == NULL || !c->synced ||
+      (gint16) (out_seq - c->epoch_seq) < 0 || (gint16) (out_seq - c->last_seq) > 0)
+    return;
+  e = &p->history[seq % HISTORY_SIZE];
+  if (e->len == 0 || e->seq != seq || now - e->at > HISTORY_MAX_AGE ||
+      !ms_engine_rtp_parse (e->data, e->len, NULL, NULL, &hlen))
+    return;
+
+  buf = ms_engine_worker_slot (r->worker);
+  if (c->p.rtx_payload_type != 0) {
+    if (e->len + 2 > MS_ENGINE_MAX_PACKET)
+      return;
+    memcpy (buf, e->data, hlen);
+    wr16 (buf + hlen, out_seq);
+    memcpy (buf + hlen + 2, e->data + hlen, e->len - hlen);
+    buf[1] = (buf[1] & 0x80) | c->p.rtx_payload_type;
+    wr16 (buf + 2, c->rtx_seq++);
+    wr32 (buf + 4, rd32 (e->data + 4) + c->ts_offset);
+    wr32 (buf + 8, c->p.rtx_ssrc);
+    if (ms_engine_worker_queue (r->worker, c->p.transport_id, e->len + 2))
+      COUNT (r->retransmitted, 1);
+  } else {
+    memcpy (buf, e->data, e->len);
+    buf[1] = (buf[1] & 0x80) | c->p.payload_type;
+    wr16 (buf + 2, out_seq);
+    wr32 (buf + 4, rd32 (e->data + 4) + c->ts_offset);
+    wr32 (buf + 8, c->p.ssrc);
+    if (ms_engine_worker_queue (r->worker, c->p.transport_id, e->len))
+      COUNT (r->retransmitted, 1);
+  }
+}
+
+static Consumer *
+consumer_by_ssrc (MsEngineRouter *r,
+                  guint           transport_id,
+                  guint32         ssrc)
+{
+  gint64 key = key_of (transport_id, ssrc);
+
+  return g_hash_table_lookup (r->by_csrc, &key);
+}
+
+static Producer *
+producer_by_ssrc (MsEngineRouter *r,
+                  guint           transport_id,
+                  guint32         ssrc)
+{
+  gint64 key = key_of (transport_id, ssrc);
+
+  return g_hash_table_lookup (r->by_ssrc, &key);
+}
+
+/* One RTCP packet (of a checked compound) from @transport_id. */
+static void
+on_rtcp (MsEngineRouter *r,
+         guint           transport_id,
+         const guint8   *pkt,
+         gsize           len,
+         gint64          now)
+{
+  guint8 type = pkt[1];
+  guint8 fmt = pkt[0] & 0x1f;
+
+  if (type == RTCP_SR && len >= 28) {
+    Producer *p = producer_by_ssrc (r, transport_id, rd32 (pkt + 4));
+
+    if (p != NULL) {
+      p->sr_ntp = ((guint64) rd32 (pkt + 8) << 32) | rd32 (pkt + 12);
+      p->sr_rtp = rd32 (pkt + 16);
+      p->sr_at = now;
+    }
+    return;
+  }
+  if (type == RTCP_RTPFB && fmt == 1 && len >= 16) {
+    Consumer *c = consumer_by_ssrc (r, transport_id, rd32 (pkt + 8));
+
+    if (c == NULL)
+      return;
+    for (gsize at = 12; at + 4 <= len; at += 4) {
+      guint16 pid = rd16 (pkt + at);
+      guint16 blp = rd16 (pkt + at + 2);
+
+      retransmit (r, c, pid, now);
+      for (guint b = 0; b < 16; b++)
+        if (blp & (1 << b))
+          retransmit (r, c, pid + b + 1, now);
+    }
+    return;
+  }
+  if (type == RTCP_PSFB && fmt == 1 && len >= 12) {
+    Consumer *c = consumer_by_ssrc (r, transport_id, rd32 (pkt + 8));
+
+    if (c != NULL && c->producer != NULL)
+      request_keyframe (r, c->producer, now);
+    return;
+  }
+  if (type == RTCP_PSFB && fmt == 4) {
+    /* FIR: the media SSRCs are in the FCI entries. */
+    for (gsize at = 12; at + 8 <= len; at += 8) {
+      Consumer *c = consumer_by_ssrc (r, transport_id, rd32 (pkt + at));
+
+      if (c != NULL && c->producer != NULL)
+        request_keyframe (r, c->producer, now);
+    }
+  }
+}
+
+gboolean
+ms_engine_router_packet (MsEngineRouter *r,
+                         guint           transport_id,
+                         gboolean        is_rtcp,
+                         guint8         *data,
+                         gsize           len)
+{
+  if (is_rtcp) {
+    gint64 now = g_get_monotonic_time ();
+    gsize at = 0;
+
+    /* ms_engine_rtcp_check() has vouched for the lengths. */
+    while (at + 4 <= len) {
+      gsize plen = 4 * (1 + (gsize) rd16 (data + at + 2));
+
+      if (plen > len - at)
+        break;
+      on_rtcp (r, transport_id, data + at, plen, now);
+      at += plen;
+    }
+    ms_engine_worker_flush (r->worker);
+    return TRUE;
+  } else {
+    guint32 ssrc;
+    gsize hlen;
+    Producer *p;
+
+    if (!ms_engine_rtp_parse (data, len, NULL, &ssrc, &hlen))
+      return FALSE;
+    p = producer_by_ssrc (r, transport_id, ssrc);
+    if (p == NULL)
+      return FALSE;
+    on_producer_rtp (r, p, data, len, hlen, p->p.rtx_ssrc != 0 && ssrc == p->p.rtx_ssrc);
+    return TRUE;
+  }
+}
+
+/* Reports */
+
+static guint32
+middle32 (guint64 ntp)
+{
+  return (guint32) (ntp >> 16);
+}
+
+static void
+send_receiver_report (MsEngineRouter *r,
+                      Producer       *p,
+                      gint64          now)
+{
+  guint8 rr[32];
+  guint32 extended = p->cycles + p->max_seq;
+  guint32 expected = extended - p->base_seq + 1;
+  guint32 expected_interval = expected - p->expected_prior;
+  guint64 received_interval = p->received - p->received_prior;
+  gint64 lost_interval = (gint64) expected_interval - (gint64) received_interval;
+  gint64 lost = (gint64) expected - (gint64) p->received;
+  guint8 fraction = 0;
+
+  p->expected_prior = expected;
+  p->received_prior = p->received;
+  if (expected_interval > 0 && lost_interval > 0)
+    fraction = (lost_interval << 8) / expected_interval;
+  lost = CLAMP (lost, -0x800000, 0x7fffff);
+
+  rr[0] = 0x80 | 1;
+  rr[1] = RTCP_RR;
+  wr16 (rr + 2, 7);
+  wr32 (rr + 4, r->ssrc);
+  wr32 (rr + 8, p->p.ssrc);
+  rr[12] = fraction;
+  rr[13] = (lost >> 16) & 0xff;
+  rr[14] = (lost >> 8) & 0xff;
+  rr[15] = lost & 0xff;
+  wr32 (rr + 16, extended);
+  wr32 (rr + 20, (guint32) p->jitter);
+  if (p->sr_at != 0) {
+    wr32 (rr + 24, middle32 (p->sr_ntp));
+    wr32 (rr + 28, (guint32) ((now - p->sr_at) * 65536 / G_USEC_PER_SEC));
+  } else {
+    wr32 (rr + 24, 0);
+    wr32 (rr + 28, 0);
+  }
+  memcpy (ms_engine_worker_slot (r->worker), rr, sizeof rr);
+  ms_engine_worker_queue (r->worker, p->p.transport_id, sizeof rr);
+}
+
+/* A sender report for @c: its RTP time now is that of its source's
+ * latest sender report (or packet) moved on by the time since. */
+static void
+send_sender_report (MsEngineRouter *r,
+                    Consumer       *c,
+                    gint64          now)
+{
+  guint8 sr[28];
+  guint64 ntp = ntp_now ();
+  guint32 rtp;
+  Producer *p = c->producer;
+
+  if (p != NULL && p->sr_at != 0 && c->synced) {
+    rtp = p->sr_rtp + c->ts_offset +
+          (guint32) ((now - p->sr_at) * c->p.clock_rate / G_USEC_PER_SEC);
+  } else {
+    rtp = c->last_ts + (guint32) ((now - c->last_at) * c->p.clock_rate / G_USEC_PER_SEC);
+  }
+  sr[0] = 0x80;
+  sr[1] = RTCP_SR;
+  wr16 (sr + 2, 6);
+  wr32 (sr + 4, c->p.ssrc);
+  wr32 (sr + 8, ntp >> 32);
+  wr32 (sr + 12, (guint32) ntp);
+  wr32 (sr + 16, rtp);
+  wr32 (sr + 20, (guint32) c->packets);
+  wr32 (sr + 24, (guint32) c->octets);
+  memcpy (ms_engine_worker_slot (r->worker), sr, sizeof sr);
+  ms_engine_worker_queue (r->worker, c->p.transport_id, sizeof sr);
+}
+
+void
+ms_engine_router_tick (MsEngineRouter *r)
+{
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, r->producers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Producer *p = value;
+
+    if (p->n_missing > 0)
+      send_nacks (r, p, now, FALSE);
+    if (p->pli_wanted && now - p->last_pli >= PLI_INTERVAL_US)
+      send_pli (r, p, now);
+    if (p->started && now - p->last_report >= REPORT_INTERVAL_US &&
+        ms_engine_worker_ready (r->worker, p->p.transport_id)) {
+      p->last_report = now;
+      send_receiver_report (r, p, now);
+    }
+  }
+  g_hash_table_iter_init (&iter, r->consumers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Consumer *c = value;
+
+    if (c->sent_any && now - c->last_report >= REPORT_INTERVAL_US &&
+        ms_engine_worker_ready (r->worker, c->p.transport_id)) {
+      c->last_report = now;
+      send_sender_report (r, c, now);
+    }
+  }
+  ms_engine_worker_flush (r->worker);
+}
+
+static gboolean
+on_timer (gpointer data)
+{
+  ms_engine_router_tick (data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Lifetime (worker thread) */
+
+static void
+producer_free (gpointer data)
+{
+  Producer *p = data;
+
+  for (guint i = 0; i < p->consumers->len; i++)
+    ((Consumer *) g_ptr_array_index (p->consumers, i))->producer = NULL;
+  g_ptr_array_unref (p->consumers);
+  g_free (p->history);
+  g_free (p);
+}
+
+MsEngineRouter *
+ms_engine_router_new (MsEngineWorker *worker)
+{
+  MsEngineRouter *r = g_new0 (MsEngineRouter, 1);
+
+  r->worker = worker;
+  r->producers = g_hash_table_new_full (NULL, NULL, NULL, producer_free);
+  r->consumers = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  r->by_ssrc = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  r->by_csrc = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  r->ssrc = random32 ();
+  return r;
+}
+
+/* Worker thread, when its loop starts. */
+static void
+router_start (MsEngineRouter *r)
+{
+  r->timer = g_timeout_source_new (TICK_MS);
+  g_source_set_callback (r->timer, on_timer, r, NULL);
+  g_source_attach (r->timer, g_main_context_get_thread_default ());
+}
+
+void
+ms_engine_router_free (MsEngineRouter *r)
+{
+  if (r == NULL)
+    return;
+  if (r->timer != NULL) {
+    g_source_destroy (r->timer);
+    g_source_unref (r->timer);
+  }
+  g_hash_table_unref (r->by_ssrc);
+  g_hash_table_unref (r->by_csrc);
+  g_hash_table_unref (r->consumers);
+  g_hash_table_unref (r->producers);
+  g_free (r);
+}
+
+static gint64 *
+new_key (guint   transport_id,
+         guint32 ssrc)
+{
+  gint64 *key = g_new (gint64, 1);
+
+  *key = key_of (transport_id, ssrc);
+  return key;
+}
+
+static void
+detach_consumer (Consumer *c)
+{
+  if (c->producer != NULL)
+    g_ptr_array_remove_fast (c->producer->consumers, c);
+  c->producer = NULL;
+}
+
+/* Commands (posted by the owner, run on the worker) */
+
+typedef enum {
+  OP_ADD_PRODUCER,
+  OP_REMOVE_PRODUCER,
+  OP_ADD_CONSUMER,
+  OP_REMOVE_CONSUMER,
+  OP_SOURCE,
+  OP_PAUSE,
+  OP_RTX,
+  OP_START,
+} Op;
+
+typedef struct {
+  MsEngineRouter *router;
+  Op              op;
+  guint           id;
+  guint           arg;
+  MsEngineProducerParams producer;
+  MsEngineConsumerParams consumer;
+} Command;
+
+static void
+set_source (MsEngineRouter *r,
+            Consumer       *c,
+            Producer       *p)
+{
+  if (c->producer == p)
+    return;
+  detach_consumer (c);
+  c->producer = p;
+  c->synced = FALSE;
+  if (p == NULL)
+    return;
+  g_ptr_array_add (p->consumers, c);
+  c->need_keyframe = p->p.video && p->p.codec == MS_ENGINE_CODEC_VP8;
+  if (c->need_keyframe) {
+    gint64 now = g_get_monotonic_time ();
+
+    c->keyframe_asked = now;
+    request_keyframe (r, p, now);
+    ms_engine_worker_flush (r->worker);
+  }
+}
+
+static gboolean
+run (gpointer data)
+{
+  Command *cmd = data;
+  MsEngineRouter *r = cmd->router;
+  Producer *p;
+  Consumer *c;
+
+  switch (cmd->op) {
+  case OP_START:
+    router_start (r);
+    break;
+  case OP_ADD_PRODUCER:
+    p = g_new0 (Producer, 1);
+    p->id = cmd->id;
+    p->p = cmd->producer;
+    p->consumers = g_ptr_array_new ();
+    if (p->p.video)
+      p->history = g_new0 (HistoryEntry, HISTORY_SIZE);
+    g_hash_table_insert (r->producers, GUINT_TO_POINTER (p->id), p);
+    g_hash_table_replace (r->by_ssrc, new_key (p->p.transport_id, p->p.ssrc), p);
+    if (p->p.rtx_ssrc != 0)
+      g_hash_table_replace (r->by_ssrc, new_key (p->p.transport_id, p->p.rtx_ssrc), p);
+    break;
+  case OP_REMOVE_PRODUCER:
+    p = g_hash_table_lookup (r->producers, GUINT_TO_POINTER (cmd->id));
+    if (p == NULL)
+      break;
+    if (producer_by_ssrc (r, p->p.transport_id, p->p.ssrc) == p) {
+      gint64 key = key_of (p->p.transport_id, p->p.ssrc);
+
+      g_hash_table_remove (r->by_ssrc, &key);
+    }
+    if (p->p.rtx_ssrc != 0 && producer_by_ssrc (r, p->p.transport_id, p->p.rtx_ssrc) == p) {
+      gint64 key = key_of (p->p.transport_id, p->p.rtx_ssrc);
+
+      g_hash_table_remove (r->by_ssrc, &key);
+    }
+    g_hash_table_remove (r->producers, GUINT_TO_POINTER (cmd->id));
+    break;
+  case OP_ADD_CONSUMER:
+    c = g_new0 (Consumer, 1);
+    c->id = cmd->id;
+    c->p = cmd->consumer;
+    c->rtx_seq = random32 ();
+    g_hash_table_insert (r->consumers, GUINT_TO_POINTER (c->id), c);
+    g_hash_table_replace (r->by_csrc, new_key (c->p.transport_id, c->p.ssrc), c);
+    break;
+  case OP_REMOVE_CONSUMER:
+    c = g_hash_table_lookup (r->consumers, GUINT_TO_POINTER (cmd->id));
+    if (c == NULL)
+      break;
+    detach_consumer (c);
+    if (consumer_by_ssrc (r, c->p.transport_id, c->p.ssrc) == c) {
+      gint64 key = key_of (c->p.transport_id, c->p.ssrc);
+
+      g_hash_table_remove (r->by_csrc, &key);
+    }
+    g_hash_table_remove (r->consumers, GUINT_TO_POINTER (cmd->id));
+    break;
+  case OP_SOURCE:
+    c = g_hash_table_lookup (r->consumers, GUINT_TO_POINTER (cmd->id));
+    p = cmd->arg ? g_hash_table_lookup (r->producers, GUINT_TO_POINTER (cmd->arg)) : NULL;
+    if (c != NULL)
+      set_source (r, c, p);
+    break;
+  case OP_PAUSE:
+    c = g_hash_table_lookup (r->consumers, GUINT_TO_POINTER (cmd->id));
+    if (c == NULL || c->paused == (gboolean) cmd->arg)
+      break;
+    c->paused = cmd->arg;
+    if (!c->paused && c->producer != NULL) {
+      /* Continuous output: the gap is closed, and video waits for a
+       * keyframe, asked for now. */
+      Producer *source = c->producer;
+
+      c->producer = NULL;
+      g_ptr_array_remove_fast (source->consumers, c);
+      set_source (r, c, source);
+    }
+    break;
+  case OP_RTX:
+    c = g_hash_table_lookup (r->consumers, GUINT_TO_POINTER (cmd->id));
+    if (c != NULL)
+      c->p.rtx_payload_type = cmd->arg;
+    break;
+  default:
+    g_assert_not_reached ();
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_command (MsEngineWorker *worker,
+              Command        *cmd)
+{
+  cmd->router = ms_engine_worker_router (worker);
+  ms_engine_worker_invoke (worker, run, cmd, g_free);
+}
+
+static void
+post_op (MsEngineWorker *worker,
+         Op              op,
+         guint           id,
+         guint           arg)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  cmd->op = op;
+  cmd->id = id;
+  cmd->arg = arg;
+  post_command (worker, cmd);
+}
+
+/* Owner side */
+
+void
+ms_engine_router_post_start (MsEngineWorker *worker)
+{
+  post_op (worker, OP_START, 0, 0);
+}
+
+guint
+ms_engine_worker_add_producer (MsEngineWorker               *worker,
+                               const MsEngineProducerParams *params)
+{
+  MsEngineRouter *r = ms_engine_worker_router (worker);
+  Command *cmd = g_new0 (Command, 1);
+
+  cmd->op = OP_ADD_PRODUCER;
+  cmd->id = atomic_fetch_add (&r->next_id, 1) + 1;
+  cmd->producer = *params;
+  atomic_fetch_add (&r->n_producers, 1);
+  post_command (worker, cmd);
+  return cmd->id;
+}
+
+void
+ms_engine_worker_remove_producer (MsEngineWorker *worker,
+                                  guint           producer_id)
+{
+  if (producer_id == 0)
+    return;
+  atomic_fetch_sub (&ms_engine_worker_router (worker)->n_producers, 1);
+  post_op (worker, OP_REMOVE_PRODUCER, producer_id, 0);
+}
+
+guint
+ms_engine_worker_add_consumer (MsEngineWorker               *worker,
+                               const MsEngineConsumerParams *params)
+{
+  MsEngineRouter *r = ms_engine_worker_router (worker);
+  Command *cmd = g_new0 (Command, 1);
+  guint id = atomic_fetch_add (&r->next_id, 1) + 1;
+
+  cmd->op = OP_ADD_CONSUMER;
+  cmd->id = id;
+  cmd->consumer = *params;
+  atomic_fetch_add (&r->n_consumers, 1);
+  post_command (worker, cmd);
+  return id;
+}
+
+void
+ms_engine_worker_remove_consumer (MsEngineWorker *worker,
+                                  guint           consumer_id)
+{
+  if (consumer_id == 0)
+    return;
+  atomic_fetch_sub (&ms_engine_worker_router (worker)->n_consumers, 1);
+  post_op (worker, OP_REMOVE_CONSUMER, consumer_id, 0);
+}
+
+void
+ms_engine_worker_set_consumer_source (MsEngineWorker *worker,
+                                      guint           consumer_id,
+                                      guint           producer_id)
+{
+  post_op (worker, OP_SOURCE, consumer_id, producer_id);
+}
+
+void
+ms_engine_worker_set_consumer_paused (MsEngineWorker *worker,
+                                      guint           consumer_id,
+                                      gboolean        paused)
+{
+  post_op (worker, OP_PAUSE, consumer_id, paused ? 1 : 0);
+}
+
+void
+ms_engine_worker_set_consumer_rtx (MsEngineWorker *worker,
+                                   guint           consumer_id,
+                                   guint8          rtx_payload_type)
+{
+  post_op (worker, OP_RTX, consumer_id, rtx_payload_type);
+}
+
+void
+ms_engine_worker_get_router_stats (MsEngineWorker      *worker,
+                                   MsEngineRouterStats *stats)
+{
+  MsEngineRouter *r = ms_engine_worker_router (worker);
+
+  stats->packets_forwarded = atomic_load (&r->forwarded);
+  stats->bytes_forwarded = atomic_load (&r->bytes);
+  stats->retransmitted = atomic_load (&r->retransmitted);
+  stats->nacks_sent = atomic_load (&r->nacks);
+  stats->keyframe_requests = atomic_load (&r->plis);
+  stats->producers = atomic_load (&r->n_producers);
+  stats->consumers = atomic_load (&r->n_consumers);
+}
