@@ -459,7 +459,7 @@ test_killed_peer (void)
     test_server_wait_metric (server, "mediastore_peers", 1);
     test_server_wait_metric (server, "mediastore_producers", 1);
     test_server_wait_metric (server, "mediastore_consumers", 0);
-    elements[round] = test_server_metric (server, "mediastore_media_elements");
+    elements[round] = test_server_metric (server, "mediastore_media_transports");
   }
 
   g_assert_cmpuint (elements[1], ==, elements[0]);

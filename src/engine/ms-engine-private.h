@@ -51,5 +51,8 @@ gboolean        ms_engine_router_packet (MsEngineRouter *router,
                                          guint8         *data,
                                          gsize           len);
 void            ms_engine_router_tick   (MsEngineRouter *router);
+/* Worker: @transport_id started again; its consumers wait for a keyframe. */
+void            ms_engine_router_transport_reset (MsEngineRouter *router,
+                                                  guint           transport_id);
 /* Owner side: starts the router's timer on the worker. */
 void            ms_engine_router_post_start (MsEngineWorker *worker);

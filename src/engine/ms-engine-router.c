@@ -779,6 +779,20 @@ ms_engine_router_tick (MsEngineRouter *r)
       send_receiver_report (r, p, now);
     }
   }
+  if (g_getenv ("MS_ENGINE_DEBUG") && now / G_USEC_PER_SEC != (now - TICK_MS * 1000) / G_USEC_PER_SEC) {
+    g_hash_table_iter_init (&iter, r->consumers);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      Consumer *c = value;
+      g_printerr ("consumer %u t%u src %u paused %d kf %d synced %d ready %d packets %" G_GUINT64_FORMAT "\n",
+                  c->id, c->p.transport_id, c->producer ? c->producer->id : 0, c->paused, c->need_keyframe, c->synced,
+                  ms_engine_worker_ready (r->worker, c->p.transport_id), c->packets);
+    }
+    g_hash_table_iter_init (&iter, r->producers);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      Producer *p = value;
+      g_printerr ("producer %u t%u received %" G_GUINT64_FORMAT " consumers %u\n", p->id, p->p.transport_id, p->received, p->consumers->len);
+    }
+  }
   g_hash_table_iter_init (&iter, r->consumers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Consumer *c = value;
@@ -790,6 +804,26 @@ ms_engine_router_tick (MsEngineRouter *r)
     }
   }
   ms_engine_worker_flush (r->worker);
+}
+
+void
+ms_engine_router_transport_reset (MsEngineRouter *r,
+                                  guint           transport_id)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, r->consumers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Consumer *c = value;
+
+    if (c->p.transport_id != transport_id)
+      continue;
+    c->synced = FALSE;
+    c->sent_any = FALSE;
+    c->need_keyframe = c->producer != NULL && c->producer->p.video &&
+                       c->producer->p.codec == MS_ENGINE_CODEC_VP8;
+  }
 }
 
 static gboolean
@@ -1043,13 +1077,15 @@ ms_engine_worker_add_producer (MsEngineWorker               *worker,
 {
   MsEngineRouter *r = ms_engine_worker_router (worker);
   Command *cmd = g_new0 (Command, 1);
+  guint id = atomic_fetch_add (&r->next_id, 1) + 1;
 
   cmd->op = OP_ADD_PRODUCER;
-  cmd->id = atomic_fetch_add (&r->next_id, 1) + 1;
+  cmd->id = id;
   cmd->producer = *params;
   atomic_fetch_add (&r->n_producers, 1);
+  /* The worker may run and free the command before this returns. */
   post_command (worker, cmd);
-  return cmd->id;
+  return id;
 }
 
 void

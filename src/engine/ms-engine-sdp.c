@@ -132,24 +132,35 @@ ms_engine_sdp_read_offer (const GstSDPMessage *offer,
   return TRUE;
 }
 
-void
-ms_engine_sdp_fill_answer (GstSDPMessage *answer,
-                           const char    *ufrag,
-                           const char    *pwd,
-                           MsEngineSetup  setup,
-                           const char    *address,
-                           guint16        port)
+static void
+fill (GstSDPMessage *sdp,
+      const char    *ufrag,
+      const char    *pwd,
+      const char    *setup,
+      const char    *address,
+      guint16        port)
 {
   g_autofree char *fingerprint = g_strdup_printf ("sha-256 %s", ms_engine_certificate_fingerprint ());
   g_autofree char *candidate = g_strdup_printf ("1 1 udp 2130706431 %s %u typ host", address, port);
   const char *addrtype = strchr (address, ':') != NULL ? "IP6" : "IP4";
   g_autoptr (GString) bundle = g_string_new ("BUNDLE");
 
-  gst_sdp_message_add_attribute (answer, "ice-lite", "");
-  for (guint i = 0; i < gst_sdp_message_medias_len (answer); i++) {
-    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (answer, i);
+  gst_sdp_message_add_attribute (sdp, "ice-lite", "");
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
     const char *mid = gst_sdp_media_get_attribute_val (media, "mid");
 
+    const GstSDPAttribute *first = gst_sdp_media_attributes_len (media) > 0 ?
+                                   gst_sdp_media_get_attribute (media, 0) : NULL;
+
+    /* A rejected m-line (port 0) is in no bundle. */
+    if (first != NULL && g_strcmp0 (first->key, "rejected") == 0) {
+      gst_sdp_media_remove_attribute (media, 0);
+      gst_sdp_media_set_port_info (media, 0, 1);
+      if (gst_sdp_media_connections_len (media) == 0)
+        gst_sdp_media_add_connection (media, "IN", addrtype, "0.0.0.0", 0, 0);
+      continue;
+    }
     if (mid != NULL)
       g_string_append_printf (bundle, " %s", mid);
     gst_sdp_media_set_port_info (media, port, 1);
@@ -158,12 +169,33 @@ ms_engine_sdp_fill_answer (GstSDPMessage *answer,
     gst_sdp_media_add_attribute (media, "ice-ufrag", ufrag);
     gst_sdp_media_add_attribute (media, "ice-pwd", pwd);
     gst_sdp_media_add_attribute (media, "fingerprint", fingerprint);
-    gst_sdp_media_add_attribute (media, "setup",
-                                 setup == MS_ENGINE_SETUP_ACTIVE ? "active" : "passive");
+    gst_sdp_media_add_attribute (media, "setup", setup);
     gst_sdp_media_add_attribute (media, "rtcp-mux", "");
     gst_sdp_media_add_attribute (media, "candidate", candidate);
     gst_sdp_media_add_attribute (media, "end-of-candidates", "");
   }
-  if (gst_sdp_message_get_attribute_val (answer, "group") == NULL)
-    gst_sdp_message_add_attribute (answer, "group", bundle->str);
+  if (gst_sdp_message_get_attribute_val (sdp, "group") == NULL)
+    gst_sdp_message_add_attribute (sdp, "group", bundle->str);
+}
+
+void
+ms_engine_sdp_fill_answer (GstSDPMessage *answer,
+                           const char    *ufrag,
+                           const char    *pwd,
+                           MsEngineSetup  setup,
+                           const char    *address,
+                           guint16        port)
+{
+  fill (answer, ufrag, pwd, setup == MS_ENGINE_SETUP_ACTIVE ? "active" : "passive",
+        address, port);
+}
+
+void
+ms_engine_sdp_fill_offer (GstSDPMessage *offer,
+                          const char    *ufrag,
+                          const char    *pwd,
+                          const char    *address,
+                          guint16        port)
+{
+  fill (offer, ufrag, pwd, "actpass", address, port);
 }

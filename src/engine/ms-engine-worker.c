@@ -364,6 +364,8 @@ select_address (Transport                     *t,
 }
 
 static void arm_dtls_timer (Transport *t);
+static void restart_dtls (MsEngineWorker *w,
+                          Transport      *t);
 
 static const EVP_MD *
 digest_for (const char *fingerprint,
@@ -752,6 +754,11 @@ handle_packet (MsEngineWorker                *w,
       drop (w, MS_ENGINE_DROP_DTLS_ERROR);
       return;
     }
+    /* A ClientHello (handshake record of epoch 0) after our handshake is
+     * done: the peer's new PeerConnection, on the same ICE pair. */
+    if (t->setup == MS_ENGINE_SETUP_PASSIVE && SSL_is_init_finished (t->ssl) &&
+        len > 13 && data[0] == 22 && data[3] == 0 && data[4] == 0 && data[13] == 1)
+      restart_dtls (w, t);
     BIO_write (SSL_get_rbio (t->ssl), data, len);
     dtls_step (t);
     return;
@@ -968,6 +975,7 @@ typedef enum {
   COMMAND_SEND,
   COMMAND_SEND_RAW,
   COMMAND_SET_REMOTE,
+  COMMAND_RESET,
   COMMAND_QUIT,
 } CommandType;
 
@@ -993,10 +1001,9 @@ command_free (gpointer data)
 }
 
 static void
-add_transport (MsEngineWorker *w,
-               Transport      *t)
+new_ssl (MsEngineWorker *w,
+         Transport      *t)
 {
-  t->last_valid = g_get_monotonic_time ();
   t->ssl = SSL_new (w->ssl_ctx);
   SSL_set_bio (t->ssl, BIO_new (BIO_s_mem ()), BIO_new (BIO_s_mem ()));
   BIO_set_mem_eof_return (SSL_get_rbio (t->ssl), -1);
@@ -1006,6 +1013,74 @@ add_transport (MsEngineWorker *w,
     SSL_set_connect_state (t->ssl);
   else
     SSL_set_accept_state (t->ssl);
+}
+
+/* A new DTLS session on the same ICE pair (the peer's new
+ * PeerConnection took our offer): its fingerprint comes with its answer. */
+static void
+restart_dtls (MsEngineWorker *w,
+              Transport      *t)
+{
+  if (t->dtls_timer != NULL) {
+    g_source_destroy (t->dtls_timer);
+    g_clear_pointer (&t->dtls_timer, g_source_unref);
+  }
+  g_clear_pointer (&t->ssl, SSL_free);
+  g_clear_pointer (&t->srtp_in, srtp_dealloc);
+  g_clear_pointer (&t->srtp_out, srtp_dealloc);
+  t->srtp_ready = FALSE;
+  t->dtls_started = FALSE;
+  t->verify_pending = FALSE;
+  g_clear_pointer (&t->remote_fingerprint, g_free);
+  if (t->state == MS_ENGINE_STATE_CONNECTED) {
+    t->state = MS_ENGINE_STATE_CHECKING;
+    atomic_store (&t->shared->state, MS_ENGINE_STATE_CHECKING);
+  }
+  new_ssl (w, t);
+  ms_engine_router_transport_reset (w->router, t->id);
+}
+
+static void
+reset_transport (MsEngineWorker *w,
+                 Transport      *t,
+                 char           *fingerprint,
+                 MsEngineSetup   setup)
+{
+  if (t->remote_fingerprint != NULL && g_ascii_strcasecmp (t->remote_fingerprint,
+                                                           fingerprint) == 0) {
+    g_free (fingerprint);
+    return;
+  }
+  if (t->remote_fingerprint != NULL || t->state == MS_ENGINE_STATE_FAILED) {
+    restart_dtls (w, t);
+    if (t->state == MS_ENGINE_STATE_FAILED) {
+      /* Alive again: found by its ufrag, checked from NEW. */
+      g_hash_table_insert (w->by_ufrag, t->local_ufrag, t);
+      t->state = MS_ENGINE_STATE_NEW;
+      atomic_store (&t->shared->state, MS_ENGINE_STATE_NEW);
+      t->last_valid = g_get_monotonic_time ();
+    }
+  }
+  t->remote_fingerprint = fingerprint;
+  if (!t->dtls_started && t->setup != setup) {
+    t->setup = setup;
+    if (setup == MS_ENGINE_SETUP_ACTIVE)
+      SSL_set_connect_state (t->ssl);
+    else
+      SSL_set_accept_state (t->ssl);
+  }
+  if (t->verify_pending)
+    finish_dtls (t);
+  else if (t->setup == MS_ENGINE_SETUP_ACTIVE && t->has_addr && !t->dtls_started)
+    dtls_step (t);
+}
+
+static void
+add_transport (MsEngineWorker *w,
+               Transport      *t)
+{
+  t->last_valid = g_get_monotonic_time ();
+  new_ssl (w, t);
   g_hash_table_insert (w->by_id, GUINT_TO_POINTER (t->id), t);
   g_hash_table_insert (w->by_ufrag, t->local_ufrag, t);
   if (t->controlling) {
@@ -1073,6 +1148,11 @@ run_command (gpointer data)
     }
     if (t->verify_pending)
       finish_dtls (t);
+    break;
+  case COMMAND_RESET:
+    t = g_hash_table_lookup (w->by_id, GUINT_TO_POINTER (cmd->id));
+    if (t != NULL)
+      reset_transport (w, t, g_steal_pointer (&cmd->fingerprint), cmd->setup);
     break;
   case COMMAND_QUIT:
     g_main_loop_quit (w->loop);
@@ -1447,4 +1527,19 @@ ms_engine_worker_post_producer (MsEngineWorker *worker,
   g_source_set_callback (source, deliver_producer, msg, producer_message_free);
   g_source_attach (source, worker->owner);
   g_source_unref (source);
+}
+
+void
+ms_engine_worker_reset_transport (MsEngineWorker *worker,
+                                  guint           transport_id,
+                                  const char     *remote_fingerprint,
+                                  MsEngineSetup   setup)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  cmd->type = COMMAND_RESET;
+  cmd->id = transport_id;
+  cmd->fingerprint = g_strdup (remote_fingerprint);
+  cmd->setup = setup;
+  post (worker, cmd);
 }

@@ -196,6 +196,14 @@ void     ms_engine_worker_set_remote       (MsEngineWorker *worker,
                                             const char     *remote_fingerprint,
                                             MsEngineSetup   setup);
 
+/* The peer took our offer into a new PeerConnection (new ICE and DTLS
+ * on its side): the transport keeps its id and local credentials and
+ * starts again from NEW; its consumers start again at a keyframe. */
+void     ms_engine_worker_reset_transport  (MsEngineWorker *worker,
+                                            guint           transport_id,
+                                            const char     *remote_fingerprint,
+                                            MsEngineSetup   setup);
+
 /* The router: producers (RTP streams received on a transport) and
  * consumers (one copy of a producer sent on another transport, with
  * SSRC, sequence numbers and timestamps of its own). Forwarding,
@@ -281,13 +289,24 @@ gboolean ms_engine_sdp_read_offer (const GstSDPMessage *offer,
                                    GError             **error);
 void     ms_engine_offer_clear    (MsEngineOffer *offer);
 
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MsEngineOffer, ms_engine_offer_clear)
+
 /* Adds the transport attributes to every m-line of @answer (whose media
  * part the caller wrote): ice-lite, BUNDLE of its mids, ice-ufrag/pwd,
- * fingerprint, setup, rtcp-mux, a host candidate of @address:@port. */
+ * fingerprint, setup, rtcp-mux, a host candidate of @address:@port.
+ * An m-line whose first attribute is "rejected" (a marker the caller
+ * adds, removed here) stays at port 0, outside the bundle. */
 void     ms_engine_sdp_fill_answer (GstSDPMessage *answer,
                                     const char    *ufrag,
                                     const char    *pwd,
                                     MsEngineSetup  setup,
+                                    const char    *address,
+                                    guint16        port);
+/* The same for an offer of ours: setup actpass. An m-line whose first
+ * attribute is "rejected" (removed here) is left out: port 0. */
+void     ms_engine_sdp_fill_offer  (GstSDPMessage *offer,
+                                    const char    *ufrag,
+                                    const char    *pwd,
                                     const char    *address,
                                     guint16        port);
 

@@ -104,6 +104,14 @@ static const KeyInfo keys[] = {
     N_("Local addresses used for media, comma-separated"), N_("ADDR,…") },
   { "media", "media-announced", KEY_STRING, OFF (media_announced), 0, 0,
     N_("Address announced to clients for media (behind NAT)"), N_("ADDR") },
+  { "media", "media-workers", KEY_UINT, OFF (media_workers), 0, 256,
+    N_("Media worker threads, each with a UDP socket (0: one per core)"), N_("N") },
+  { "media", "media-port-min", KEY_UINT, OFF (media_port_min), 0, 65535,
+    N_("First UDP port for media (0: any free ports)"), N_("PORT") },
+  { "media", "media-port-max", KEY_UINT, OFF (media_port_max), 0, 65535,
+    N_("Last UDP port for media"), N_("PORT") },
+  { "media", "media-consent-timeout", KEY_UINT, OFF (media_consent_timeout), 1, 600,
+    N_("Seconds without a sign of life before a media connection is dropped"), N_("SECONDS") },
 };
 
 #undef OFF
@@ -141,6 +149,7 @@ ms_config_new (void)
   config->redeem_failure_cost = 5;
   config->ice_urls = g_new0 (char *, 1);
   config->media_listen = g_strsplit ("127.0.0.1", ",", -1);
+  config->media_consent_timeout = 30;
 
   return config;
 }
@@ -374,6 +383,20 @@ ms_config_validate (MsConfig  *config,
     g_set_error (error, MS_CONFIG_ERROR, MS_CONFIG_ERROR_INVALID,
                  _("TLS needs both “tls-certificate” and “tls-key”"));
     return FALSE;
+  }
+
+  if (config->media_port_min > 0 && config->media_port_max < config->media_port_min) {
+    g_set_error (error, MS_CONFIG_ERROR, MS_CONFIG_ERROR_INVALID,
+                 _("“media-port-max” must not be below “media-port-min”"));
+    return FALSE;
+  }
+
+  for (guint i = 0; config->media_listen != NULL && config->media_listen[i] != NULL; i++) {
+    if (!g_hostname_is_ip_address (config->media_listen[i])) {
+      g_set_error (error, MS_CONFIG_ERROR, MS_CONFIG_ERROR_INVALID,
+                   _("“%s” is not an IP address"), config->media_listen[i]);
+      return FALSE;
+    }
   }
 
   return TRUE;

@@ -46,6 +46,10 @@ typedef struct {
   /* [media] */
   GStrv     media_listen;         /* addresses ICE may use */
   char     *media_announced;      /* address announced instead (NAT) */
+  guint     media_workers;        /* 0: one per core */
+  guint     media_port_min;       /* 0: any free port per worker */
+  guint     media_port_max;
+  guint     media_consent_timeout; /* seconds (RFC 7675 says 30) */
 } MsConfig;
 
 #define MS_CONFIG_ERROR (ms_config_error_quark ())

@@ -1,223 +1,189 @@
-/* ms-media.c: the SFU's PeerConnections, with webrtcbin
+/* ms-media.c: who receives what, on the engine's transports
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * webrtcbin calls back on its own threads. Those callbacks only post a
- * Hop (room name, peer id, which PeerConnection and its generation) to the
- * main context, where the participant is looked up again: a callback for
- * a PeerConnection that was replaced, or a peer that left, finds nothing.
+ * Policy lives here, mechanism in src/engine: this file reads the
+ * clients' SDP, writes ours, and tells the room's worker which producer
+ * each consumer copies. It holds engine ids only; the engine's events
+ * (a transport's state, a producer's first packet) come back on the main
+ * context and are looked up again by room name and peer id, so an event
+ * for a participant that left finds nothing.
+ *
+ * Subscribe m-lines are slots: made when a receiver needs one more,
+ * reassigned to another producer of the same codec when their own went
+ * (the consumer keeps its SSRC and sequence, the client keeps its
+ * transceiver), inactive while unassigned.
  */
 
 #define G_LOG_DOMAIN "MsMedia"
 
 #include "config.h"
 
-#include <gst/sdp/sdp.h>
-#define GST_USE_UNSTABLE_API
-#include <gst/webrtc/webrtc.h>
+#include <stdio.h>
+#include <string.h>
 
-#include "ms-forward.h"
+#include <gst/sdp/sdp.h>
+
+#include "ms-engine.h"
 #include "ms-media.h"
 #include "ms-sdp.h"
 
-/* Low, but enough to put reordered packets back in order on loopback
- * and LANs; webrtcbin's default is 200 ms. */
-#define JITTER_LATENCY_MS 50
+/* Dynamic payload types, two per subscribe m-line (media and RTX): each
+ * m-line of a bundle has types of its own, as GStreamer 1.22 needs to
+ * tell the streams apart. 96-127, then 35-63 (RFC 7983 leaves 64-95 to
+ * RTCP). */
+#define MAX_SLOTS 30
 
-/* Dynamic RTP payload types: one per m-line of a subscribe offer. */
-#define FIRST_PAYLOAD 96
-#define LAST_PAYLOAD  127
+typedef struct {
+  MsMediaEngine  *engine;
+  guint           index;
+  MsEngineWorker *worker;
+  guint           rooms;
+} Worker;
 
-struct _MsRoomMedia {
+struct _MsMediaEngine {
   MsServer   *server;
-  char       *room;
-  GstElement *pipeline;
-  guint       bus_watch_id;
-  guint       update_id;
+  Worker     *workers;
+  guint       n_workers;
+  char       *address;       /* announced in candidates */
+  GHashTable *owners;        /* (worker << 32 | transport) → Owner */
 };
 
 typedef struct {
+  char    *room;
+  char    *peer_id;
+  MsPcKind pc;
+} Owner;
+
+struct _MsRoomMedia {
+  MsServer *server;
+  char     *room;
+  Worker   *worker;
+  guint     update_id;
+};
+
+typedef struct {
+  char        *mid;
   char        *tag;
   MsTrackKind  kind;
-  MsProducer  *producer;
+  guint        id;           /* the engine's */
+  guint32      ssrc;
+  guint32      rtx_ssrc;
+  guint8       pt;
+  guint8       rtx_pt;
+  char        *encoding;
+  guint        clock_rate;
+  guint        channels;
+  char        *fmtp;
+  gboolean     nack;
+  gboolean     flowing;
 } Producer;
 
 typedef struct {
-  char        *peer_id;    /* the publisher */
-  char        *tag;
+  char        *mid;
   MsTrackKind  kind;
-  MsProducer  *producer;   /* borrowed from the publisher's Producer */
-  MsConsumer  *consumer;
-  GstWebRTCRTPTransceiver *transceiver;
-} Consumer;
+  char        *encoding;
+  guint        clock_rate;
+  guint        channels;
+  char        *fmtp;
+  guint8       pt;
+  guint8       rtx_pt;
+  guint32      ssrc;
+  guint32      rtx_ssrc;
+  guint        consumer_id;
+  /* The assignment, if any. */
+  char        *peer_id;
+  char        *tag;
+  guint        producer_id;
+  guint        offered_id;   /* the producer of the latest offer */
+  guint        live_id;      /* the engine's current source */
+  gboolean     paused;
+} Slot;
 
 struct _MsPeerMedia {
   MsRoomMedia *room;
 
-  GstElement  *publish;
-  guint        publish_gen;
-  GHashTable  *mid_tags;     /* mid → tag, of the current publish offer */
+  guint        pub_id;
+  char        *pub_ufrag;
+  char        *pub_pwd;
+  char        *pub_remote_ufrag;
+  char        *pub_remote_pwd;
   GPtrArray   *producers;    /* of Producer */
+  guint        pub_version;
 
-  GstElement  *subscribe;
-  guint        subscribe_gen;
-  GPtrArray   *consumers;    /* of Consumer */
+  guint        sub_id;
+  char        *sub_ufrag;
+  char        *sub_pwd;
+  char        *sub_remote_ufrag;   /* of the latest answer */
+  char        *sub_remote_fingerprint;
+  GPtrArray   *slots;        /* of Slot */
   gboolean     offer_pending;
-  /* The subscribe PeerConnection's DTLS is up. Until then its consumers
-   * stay paused: webrtcbin blocks what is pushed into it before DTLS, and
-   * a producer pushing into it would hold the producer's lock, which
-   * removing a consumer waits for, for as long as that lasts (forever
-   * for a connection replaced before it connected: the server froze). */
-  gboolean     connected;
+  guint        sub_version;
+  guint64      session_id;
 };
 
-typedef enum {
-  HOP_PRODUCER,
-  HOP_READY,
-  HOP_ANSWER_READY,
-  HOP_OFFER_READY,
-  HOP_REMOTE_SET,
-  HOP_CANDIDATE,
-  HOP_CONNECTED,
-} HopKind;
+static const guint8 payload_types[] = {
+  96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+  112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127,
+  35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50,
+  51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+};
 
-typedef struct {
-  MsServer    *server;
-  char        *room;
-  char        *peer_id;
-  MsPcKind     pc;
-  guint        gen;
-} PcRef;
+G_STATIC_ASSERT (G_N_ELEMENTS (payload_types) >= 2 * MAX_SLOTS);
 
-typedef struct {
-  HopKind      kind;
-  PcRef        ref;
-  char        *text;        /* SDP or candidate */
-  guint        mline;
-  char        *mid;
-  MsProducer  *producer;
-} Hop;
-
-static guint next_gen = 1;
-
-static void
-pc_ref_clear (PcRef *ref)
+static gint64
+owner_key (Worker *worker,
+           guint   transport_id)
 {
-  g_free (ref->room);
-  g_free (ref->peer_id);
-}
-
-static PcRef *
-pc_ref_new (MsServer      *server,
-            MsParticipant *p,
-            MsPcKind       pc,
-            guint          gen)
-{
-  PcRef *ref = g_new0 (PcRef, 1);
-
-  ref->server = server;
-  ref->room = g_strdup (p->room->name);
-  ref->peer_id = g_strdup (p->id);
-  ref->pc = pc;
-  ref->gen = gen;
-
-  return ref;
-}
-
-static PcRef *
-pc_ref_copy (const PcRef *ref)
-{
-  PcRef *copy = g_new0 (PcRef, 1);
-
-  *copy = *ref;
-  copy->room = g_strdup (ref->room);
-  copy->peer_id = g_strdup (ref->peer_id);
-
-  return copy;
+  return ((gint64) worker->index << 32) | transport_id;
 }
 
 static void
-pc_ref_free (gpointer data)
+owner_free (gpointer data)
 {
-  PcRef *ref = data;
+  Owner *owner = data;
 
-  pc_ref_clear (ref);
-  g_free (ref);
+  g_free (owner->room);
+  g_free (owner->peer_id);
+  g_free (owner);
+}
+
+static guint32
+new_ssrc (void)
+{
+  return g_random_int_range (1, G_MAXINT32);
 }
 
 static void
-pc_ref_closure_free (gpointer  data,
-                     GClosure *closure)
-{
-  pc_ref_free (data);
-}
-
-static void
-hop_free (gpointer data)
-{
-  Hop *hop = data;
-
-  /* A producer that never reached its participant goes with the hop. */
-  ms_producer_free (hop->producer);
-  pc_ref_clear (&hop->ref);
-  g_free (hop->text);
-  g_free (hop->mid);
-  g_free (hop);
-}
-
-static void
-producer_clear (gpointer data)
+producer_free (gpointer data)
 {
   Producer *producer = data;
 
-  ms_producer_free (producer->producer);
+  g_free (producer->mid);
   g_free (producer->tag);
+  g_free (producer->encoding);
+  g_free (producer->fmtp);
   g_free (producer);
 }
 
 static void
-consumer_clear (gpointer data)
+slot_unassign (Slot *slot)
 {
-  Consumer *consumer = data;
-
-  g_clear_pointer (&consumer->consumer, ms_consumer_free);
-  gst_clear_object (&consumer->transceiver);
-  g_free (consumer->peer_id);
-  g_free (consumer->tag);
-  g_free (consumer);
+  g_clear_pointer (&slot->peer_id, g_free);
+  g_clear_pointer (&slot->tag, g_free);
+  slot->producer_id = 0;
 }
 
 static void
-drop_element (MsRoomMedia  *room,
-              GstElement  **element)
+slot_free (gpointer data)
 {
-  if (*element == NULL)
-    return;
+  Slot *slot = data;
 
-  /* Locked first: a state change of the pipeline on another thread that
-   * still holds it would start it again, and the last reference would go
-   * with it running (seen in the clients, which do the same). */
-  gst_element_set_locked_state (*element, TRUE);
-  gst_element_set_state (*element, GST_STATE_NULL);
-  gst_bin_remove (GST_BIN (room->pipeline), *element);
-  *element = NULL;
-}
-
-/* The participant a hop is for, if it still has that PeerConnection. */
-static MsParticipant *
-resolve (const PcRef *ref)
-{
-  MsRoom *room = g_hash_table_lookup (ref->server->rooms, ref->room);
-  MsParticipant *p = room ? ms_room_lookup (room, ref->peer_id) : NULL;
-
-  if (p == NULL || p->media == NULL)
-    return NULL;
-  if (ref->pc == MS_PC_PUBLISH && p->media->publish_gen != ref->gen)
-    return NULL;
-  if (ref->pc == MS_PC_SUBSCRIBE && p->media->subscribe_gen != ref->gen)
-    return NULL;
-
-  return p;
+  slot_unassign (slot);
+  g_free (slot->mid);
+  g_free (slot->encoding);
+  g_free (slot->fmtp);
+  g_free (slot);
 }
 
 static void
@@ -228,59 +194,278 @@ send_to (MsParticipant *p,
     ms_client_send (p->client, msg);
 }
 
-static gboolean
-on_bus_message (GstBus     *bus,
-                GstMessage *message,
-                gpointer    user_data)
+static MsParticipant *
+lookup (MsServer   *server,
+        const char *room_name,
+        const char *peer_id)
 {
-  MsRoomMedia *room = user_data;
+  MsRoom *room = g_hash_table_lookup (server->rooms, room_name);
 
-  switch (GST_MESSAGE_TYPE (message)) {
-  case GST_MESSAGE_LATENCY:
-    gst_bin_recalculate_latency (GST_BIN (room->pipeline));
-    break;
-  case GST_MESSAGE_ERROR: {
-    g_autoptr (GError) error = NULL;
-    g_autofree char *debug = NULL;
-
-    gst_message_parse_error (message, &error, &debug);
-    ms_server_log (G_LOG_LEVEL_INFO, room->room, NULL, "media error from %s: %s (%s)",
-                   GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), error->message,
-                   debug ? debug : "");
-    break;
-  }
-  default:
-    break;
-  }
-
-  return G_SOURCE_CONTINUE;
+  return room != NULL ? ms_room_lookup (room, peer_id) : NULL;
 }
 
-guint
-ms_media_room_elements (MsRoom *room)
+/* ---- the engine ---- */
+
+static void
+drop_subscribe (MsParticipant *p);
+static void
+stop_publish (MsParticipant *p);
+
+static void
+on_transport_state (MsEngineWorker *engine_worker,
+                    guint           transport_id,
+                    MsEngineState   state,
+                    gpointer        user_data)
 {
-  return room->media != NULL ? GST_BIN (room->media->pipeline)->numchildren : 0;
+  Worker *worker = user_data;
+  MsMediaEngine *engine = worker->engine;
+  gint64 key = owner_key (worker, transport_id);
+  Owner *owner = g_hash_table_lookup (engine->owners, &key);
+  MsParticipant *p = owner ? lookup (engine->server, owner->room, owner->peer_id) : NULL;
+  guint current;
+
+  if (p == NULL || p->media == NULL)
+    return;
+  current = owner->pc == MS_PC_PUBLISH ? p->media->pub_id : p->media->sub_id;
+  if (current != transport_id)
+    return;
+
+  if (state == MS_ENGINE_STATE_CONNECTED) {
+    ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "%s transport connected",
+                   ms_pc_kind_to_string (owner->pc));
+  } else if (state == MS_ENGINE_STATE_FAILED) {
+    /* Consent lost (RFC 7675): the transport goes. A subscribe side is
+     * offered again on a new one, which the client takes as a new
+     * PeerConnection (new ICE credentials); a publish side waits for the
+     * client's next offer. */
+    ms_server_log (G_LOG_LEVEL_INFO, p->room->name, p->id, "%s transport failed",
+                   ms_pc_kind_to_string (owner->pc));
+    if (owner->pc == MS_PC_PUBLISH)
+      stop_publish (p);
+    else
+      drop_subscribe (p);
+    ms_media_update_room (engine->server, p->room);
+  }
 }
+
+static void
+on_producer_flowing (MsEngineWorker *engine_worker,
+                     guint           producer_id,
+                     gpointer        user_data)
+{
+  Worker *worker = user_data;
+  GHashTableIter iter;
+  gpointer value;
+
+  /* Rare (once per producer): a walk is fine. */
+  g_hash_table_iter_init (&iter, worker->engine->server->rooms);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    MsRoom *room = value;
+
+    if (room->media == NULL || room->media->worker != worker)
+      continue;
+    for (guint i = 0; i < room->participants->len; i++) {
+      MsParticipant *p = g_ptr_array_index (room->participants, i);
+
+      for (guint j = 0; p->media != NULL && j < p->media->producers->len; j++) {
+        Producer *producer = g_ptr_array_index (p->media->producers, j);
+
+        if (producer->id == producer_id) {
+          producer->flowing = TRUE;
+          ms_server_log (G_LOG_LEVEL_INFO, room->name, p->id, "media flowing for %s",
+                         producer->tag);
+          return;
+        }
+      }
+    }
+  }
+}
+
+MsMediaEngine *
+ms_media_engine_new (MsServer  *server,
+                     GError   **error)
+{
+  MsConfig *config = server->config;
+  MsMediaEngine *engine = g_new0 (MsMediaEngine, 1);
+  guint n = config->media_workers > 0 ? config->media_workers : g_get_num_processors ();
+  const char *bind = NULL;
+
+  engine->server = server;
+  engine->owners = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, owner_free);
+  engine->workers = g_new0 (Worker, n);
+  /* One address: bound as it is. Several: every address, each announced. */
+  if (config->media_listen != NULL && g_strv_length (config->media_listen) == 1)
+    bind = config->media_listen[0];
+  if (config->media_announced != NULL && config->media_announced[0] != '\0')
+    engine->address = g_strdup (config->media_announced);
+  else
+    engine->address = g_strdup (config->media_listen && config->media_listen[0] ?
+                                config->media_listen[0] : "127.0.0.1");
+  if (bind == NULL)
+    bind = strchr (engine->address, ':') != NULL ? "::" : "0.0.0.0";
+
+  for (guint i = 0; i < n; i++) {
+    MsEngineWorkerConfig wc = {
+      .bind_address = bind,
+      .port = config->media_port_min > 0 ? config->media_port_min + i : 0,
+      .consent_timeout_ms = config->media_consent_timeout * 1000,
+      .state_func = on_transport_state,
+      .producer_func = on_producer_flowing,
+      .user_data = &engine->workers[i],
+    };
+
+    if (config->media_port_min > 0 && config->media_port_min + i > config->media_port_max) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "media-ports %u-%u has room for %u workers, not %u",
+                   config->media_port_min, config->media_port_max,
+                   config->media_port_max - config->media_port_min + 1, n);
+      engine->n_workers = i;
+      ms_media_engine_free (engine);
+      return NULL;
+    }
+    engine->workers[i].engine = engine;
+    engine->workers[i].index = i;
+    engine->workers[i].worker = ms_engine_worker_new (&wc, error);
+    if (engine->workers[i].worker == NULL) {
+      g_prefix_error (error, "Media port %u: ", wc.port);
+      engine->n_workers = i;
+      ms_media_engine_free (engine);
+      return NULL;
+    }
+    engine->n_workers = i + 1;
+  }
+
+  return engine;
+}
+
+void
+ms_media_engine_free (MsMediaEngine *engine)
+{
+  if (engine == NULL)
+    return;
+
+  for (guint i = 0; i < engine->n_workers; i++)
+    ms_engine_worker_free (engine->workers[i].worker);
+  g_free (engine->workers);
+  g_hash_table_unref (engine->owners);
+  g_free (engine->address);
+  g_free (engine);
+}
+
+void
+ms_media_get_totals (MsServer      *server,
+                     MsMediaTotals *totals)
+{
+  MsMediaEngine *engine = server->media;
+
+  memset (totals, 0, sizeof *totals);
+  if (engine == NULL)
+    return;
+  totals->workers = engine->n_workers;
+  totals->transports = g_hash_table_size (engine->owners);
+  /* Producers and the consumers that have one (m-lines without a source
+   * wait for reuse and count as neither). */
+  {
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init (&iter, server->rooms);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      MsRoom *room = value;
+
+      for (guint i = 0; i < room->participants->len; i++) {
+        MsParticipant *p = g_ptr_array_index (room->participants, i);
+
+        if (p->media == NULL)
+          continue;
+        totals->producers += p->media->producers->len;
+        for (guint j = 0; j < p->media->slots->len; j++)
+          totals->consumers += ((Slot *) g_ptr_array_index (p->media->slots, j))->live_id != 0;
+      }
+    }
+  }
+  for (guint i = 0; i < engine->n_workers; i++) {
+    MsEngineRouterStats stats;
+
+    ms_engine_worker_get_router_stats (engine->workers[i].worker, &stats);
+    totals->packets_forwarded += stats.packets_forwarded;
+    totals->bytes_forwarded += stats.bytes_forwarded;
+    totals->retransmitted += stats.retransmitted;
+    totals->nacks_sent += stats.nacks_sent;
+    totals->keyframe_requests += stats.keyframe_requests;
+  }
+}
+
+static guint
+add_transport (MsParticipant *p,
+               MsPcKind       pc,
+               const char    *ufrag,
+               const char    *pwd,
+               const char    *remote_ufrag,
+               const char    *remote_pwd,
+               const char    *remote_fingerprint,
+               MsEngineSetup  setup)
+{
+  Worker *worker = p->media->room->worker;
+  MsEngineTransportParams params = {
+    .local_ufrag = ufrag,
+    .local_pwd = pwd,
+    .remote_ufrag = remote_ufrag,
+    .remote_pwd = remote_pwd,
+    .remote_fingerprint = remote_fingerprint,
+    .setup = setup,
+  };
+  guint id = ms_engine_worker_add_transport (worker->worker, &params);
+  Owner *owner = g_new0 (Owner, 1);
+  gint64 *key = g_new (gint64, 1);
+
+  owner->room = g_strdup (p->room->name);
+  owner->peer_id = g_strdup (p->id);
+  owner->pc = pc;
+  *key = owner_key (worker, id);
+  g_hash_table_insert (worker->engine->owners, key, owner);
+  return id;
+}
+
+static void
+remove_transport (MsPeerMedia *media,
+                  guint       *id)
+{
+  Worker *worker = media->room->worker;
+  gint64 key;
+
+  if (*id == 0)
+    return;
+  key = owner_key (worker, *id);
+  g_hash_table_remove (worker->engine->owners, &key);
+  ms_engine_worker_remove_transport (worker->worker, *id);
+  *id = 0;
+}
+
+/* ---- rooms and participants ---- */
 
 static MsRoomMedia *
 room_media (MsServer *server,
             MsRoom   *room)
 {
-  g_autoptr (GstBus) bus = NULL;
+  MsMediaEngine *engine = server->media;
   MsRoomMedia *media;
+  Worker *least = &engine->workers[0];
 
   if (room->media != NULL)
     return room->media;
 
+  /* A room lives on one worker: the one with the fewest rooms. */
+  for (guint i = 1; i < engine->n_workers; i++)
+    if (engine->workers[i].rooms < least->rooms)
+      least = &engine->workers[i];
+  least->rooms++;
+
   media = g_new0 (MsRoomMedia, 1);
   media->server = server;
   media->room = g_strdup (room->name);
-  media->pipeline = gst_pipeline_new (room->name);
-  bus = gst_pipeline_get_bus (GST_PIPELINE (media->pipeline));
-  media->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, media);
-  gst_element_set_state (media->pipeline, GST_STATE_PLAYING);
+  media->worker = least;
   room->media = media;
-
   return media;
 }
 
@@ -291,335 +476,56 @@ peer_media (MsServer      *server,
   if (p->media == NULL) {
     p->media = g_new0 (MsPeerMedia, 1);
     p->media->room = room_media (server, p->room);
-    p->media->mid_tags = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-    p->media->producers = g_ptr_array_new_with_free_func (producer_clear);
-    p->media->consumers = g_ptr_array_new_with_free_func (consumer_clear);
+    p->media->producers = g_ptr_array_new_with_free_func (producer_free);
+    p->media->slots = g_ptr_array_new_with_free_func (slot_free);
+    p->media->session_id = g_random_int ();
   }
-
   return p->media;
-}
-
-static gboolean
-on_hop (gpointer data);
-
-/* A source on the main context, never run in place on the calling
- * streaming thread (g_main_context_invoke() does that whenever the
- * context happens to be free). */
-static void
-post (Hop *hop)
-{
-  GSource *source = g_idle_source_new ();
-
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, on_hop, hop, hop_free);
-  g_source_attach (source, NULL);
-  g_source_unref (source);
-}
-
-static Hop *
-hop_new (HopKind      kind,
-         const PcRef *ref)
-{
-  Hop *hop = g_new0 (Hop, 1);
-
-  hop->kind = kind;
-  hop->ref = *ref;
-  hop->ref.room = g_strdup (ref->room);
-  hop->ref.peer_id = g_strdup (ref->peer_id);
-
-  return hop;
-}
-
-static void
-on_ice_candidate (GstElement *webrtc,
-                  guint       mline,
-                  const char *candidate,
-                  PcRef      *ref)
-{
-  Hop *hop = hop_new (HOP_CANDIDATE, ref);
-
-  hop->mline = mline;
-  hop->text = g_strdup (candidate);
-  post (hop);
-}
-
-static void
-on_connection_state (GstElement *webrtc,
-                     GParamSpec *pspec,
-                     PcRef      *ref)
-{
-  GstWebRTCPeerConnectionState state;
-
-  g_object_get (webrtc, "connection-state", &state, NULL);
-  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
-    post (hop_new (HOP_CONNECTED, ref));
-}
-
-static void
-on_producer_ready (MsProducer *producer,
-                   gpointer    user_data)
-{
-  post (hop_new (HOP_READY, user_data));
-}
-
-static void
-on_pad_added (GstElement *webrtc,
-              GstPad     *pad,
-              PcRef      *ref)
-{
-  g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
-  Hop *hop;
-
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
-
-  /* Linked here, at once: an unlinked pad stops the whole bundle. */
-  hop = hop_new (HOP_PRODUCER, ref);
-  g_object_get (pad, "transceiver", &transceiver, NULL);
-  if (transceiver != NULL)
-    g_object_get (transceiver, "mid", &hop->mid, NULL);
-  hop->producer = ms_producer_new (GST_BIN (GST_ELEMENT_PARENT (webrtc)), pad,
-                                   on_producer_ready,
-                                   pc_ref_copy (ref), pc_ref_free);
-  post (hop);
-}
-
-static GstElement *
-new_webrtcbin (MsServer      *server,
-               MsParticipant *p,
-               MsPcKind       pc,
-               guint          gen)
-{
-  GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
-  g_autoptr (GObject) ice = NULL;
-  g_autoptr (GObject) agent = NULL;   /* NiceAgent */
-
-  g_object_set (webrtc,
-                "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
-                "latency", JITTER_LATENCY_MS,
-                NULL);
-
-  /* libnice leaves out loopback interfaces unless told about them. Media
-   * goes over UDP only: ICE-TCP adds candidates clients rarely need, and
-   * its passive ports may collide and fail to bind. A server asks no
-   * router to map ports for it: no UPnP, and so no gupnp-igd thread per
-   * agent, whose SSDP client (gssdp 1.6.2) leaks an address each time. */
-  g_object_get (webrtc, "ice-agent", &ice, NULL);
-  g_object_get (ice, "agent", &agent, NULL);
-  g_object_set (ice, "ice-tcp", FALSE, NULL);
-  g_object_set (agent, "upnp", FALSE, NULL);
-  for (guint i = 0; server->config->media_listen && server->config->media_listen[i]; i++) {
-    gboolean added = FALSE;
-
-    g_signal_emit_by_name (ice, "add-local-ip-address", server->config->media_listen[i], &added);
-  }
-
-  g_signal_connect_data (webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
-                         pc_ref_new (server, p, pc, gen), pc_ref_closure_free, 0);
-  if (pc == MS_PC_PUBLISH) {
-    g_signal_connect_data (webrtc, "pad-added", G_CALLBACK (on_pad_added),
-                           pc_ref_new (server, p, pc, gen), pc_ref_closure_free, 0);
-  } else {
-    g_signal_connect_data (webrtc, "notify::connection-state", G_CALLBACK (on_connection_state),
-                           pc_ref_new (server, p, pc, gen), pc_ref_closure_free, 0);
-  }
-
-  gst_bin_add (GST_BIN (p->media->room->pipeline), webrtc);
-  gst_element_sync_state_with_parent (webrtc);
-
-  return webrtc;
-}
-
-static void
-on_local_set (GstPromise *promise,
-              gpointer    user_data)
-{
-  gst_promise_unref (promise);
-  post (user_data);
-}
-
-/* Sets @desc as the local description and posts its text once it is set
- * (only then are the transceivers' mids known). */
-static void
-publish_local (GstElement                  *webrtc,
-               GstWebRTCSessionDescription *desc,
-               HopKind                      kind,
-               const PcRef                 *ref)
-{
-  Hop *hop = hop_new (kind, ref);
-
-  hop->text = gst_sdp_message_as_text (desc->sdp);
-  g_signal_emit_by_name (webrtc, "set-local-description", desc,
-                         gst_promise_new_with_change_func (on_local_set, hop, NULL));
-}
-
-typedef struct {
-  GstElement *webrtc;
-  PcRef      *ref;
-} PromiseData;
-
-static void
-promise_data_free (gpointer data)
-{
-  PromiseData *pd = data;
-
-  gst_object_unref (pd->webrtc);
-  pc_ref_free (pd->ref);
-  g_free (pd);
-}
-
-static PromiseData *
-promise_data_new (GstElement  *webrtc,
-                  const PcRef *ref)
-{
-  PromiseData *pd = g_new0 (PromiseData, 1);
-
-  pd->webrtc = gst_object_ref (webrtc);
-  pd->ref = pc_ref_copy (ref);
-
-  return pd;
-}
-
-/* A client's SDP webrtcbin cannot work with: it is the client's problem,
- * logged, and the PeerConnection just stays silent. */
-static void
-promise_failed (const PcRef        *ref,
-                const char         *what,
-                const GstStructure *reply)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (reply != NULL && gst_structure_has_field (reply, "error"))
-    gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
-  ms_server_log (G_LOG_LEVEL_INFO, ref->room, ref->peer_id, "webrtcbin made no %s: %s", what,
-                 error ? error->message : "no reason given");
-}
-
-static void
-on_answer_created (GstPromise *promise,
-                   gpointer    user_data)
-{
-  PromiseData *pd = user_data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
-  g_autoptr (GstWebRTCSessionDescription) answer = NULL;
-
-  if (reply != NULL)
-    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
-  if (answer == NULL)
-    promise_failed (pd->ref, "answer", reply);
-  gst_promise_unref (promise);
-  if (answer == NULL)
-    return;
-
-  publish_local (pd->webrtc, answer, HOP_ANSWER_READY, pd->ref);
-}
-
-static void
-on_offer_set (GstPromise *promise,
-              gpointer    user_data)
-{
-  PromiseData *pd = user_data;
-
-  gst_promise_unref (promise);
-  g_signal_emit_by_name (pd->webrtc, "create-answer", NULL,
-                         gst_promise_new_with_change_func (on_answer_created,
-                                                           promise_data_new (pd->webrtc, pd->ref),
-                                                           promise_data_free));
-}
-
-static void
-on_offer_created (GstPromise *promise,
-                  gpointer    user_data)
-{
-  PromiseData *pd = user_data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
-  g_autoptr (GstWebRTCSessionDescription) offer = NULL;
-
-  if (reply != NULL)
-    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
-  if (offer == NULL)
-    promise_failed (pd->ref, "offer", reply);
-  gst_promise_unref (promise);
-  if (offer == NULL)
-    return;
-
-  publish_local (pd->webrtc, offer, HOP_OFFER_READY, pd->ref);
-}
-
-static void
-on_remote_set (GstPromise *promise,
-               gpointer    user_data)
-{
-  PromiseData *pd = user_data;
-
-  gst_promise_unref (promise);
-  post (hop_new (HOP_REMOTE_SET, pd->ref));
-}
-
-/* Frees the consumers, anywhere in the room, that read from @producer. */
-static void
-drop_consumers_of (MsParticipant *publisher,
-                   MsProducer    *producer)
-{
-  MsRoom *room = publisher->room;
-
-  for (guint i = 0; i < room->participants->len; i++) {
-    MsParticipant *s = g_ptr_array_index (room->participants, i);
-
-    if (s->media == NULL)
-      continue;
-    for (guint j = s->media->consumers->len; j > 0; j--) {
-      Consumer *c = g_ptr_array_index (s->media->consumers, j - 1);
-
-      if (c->producer != producer)
-        continue;
-      if (s->media->offer_pending) {
-        /* The offer being made (or answered) lists the consumers by
-         * m-line: its entry stays, fed by nothing, until the answer is
-         * in and the next offer leaves it out. Removed, the offer went
-         * out with the wrong tracks (or none) and was never answered. */
-        g_clear_pointer (&c->consumer, ms_consumer_free);
-        c->producer = NULL;
-      } else {
-        g_ptr_array_remove_index (s->media->consumers, j - 1);
-      }
-    }
-  }
 }
 
 static void
 stop_publish (MsParticipant *p)
 {
   MsPeerMedia *media = p->media;
+  MsEngineWorker *worker = media->room->worker->worker;
 
   for (guint i = 0; i < media->producers->len; i++)
-    drop_consumers_of (p, ((Producer *) g_ptr_array_index (media->producers, i))->producer);
+    ms_engine_worker_remove_producer (worker, ((Producer *) g_ptr_array_index (media->producers,
+                                                                               i))->id);
   g_ptr_array_set_size (media->producers, 0);
-  g_hash_table_remove_all (media->mid_tags);
-  drop_element (media->room, &media->publish);
-  media->publish_gen = 0;
+  remove_transport (media, &media->pub_id);
+  g_clear_pointer (&media->pub_ufrag, g_free);
+  g_clear_pointer (&media->pub_pwd, g_free);
+  g_clear_pointer (&media->pub_remote_ufrag, g_free);
+  g_clear_pointer (&media->pub_remote_pwd, g_free);
 }
 
 static void
-stop_subscribe (MsParticipant *p)
+drop_subscribe (MsParticipant *p)
 {
   MsPeerMedia *media = p->media;
+  MsEngineWorker *worker = media->room->worker->worker;
 
-  g_ptr_array_set_size (media->consumers, 0);
-  drop_element (media->room, &media->subscribe);
-  media->subscribe_gen = 0;
+  for (guint i = 0; i < media->slots->len; i++)
+    ms_engine_worker_remove_consumer (worker, ((Slot *) g_ptr_array_index (media->slots,
+                                                                           i))->consumer_id);
+  g_ptr_array_set_size (media->slots, 0);
+  remove_transport (media, &media->sub_id);
+  g_clear_pointer (&media->sub_ufrag, g_free);
+  g_clear_pointer (&media->sub_pwd, g_free);
+  g_clear_pointer (&media->sub_remote_ufrag, g_free);
+  g_clear_pointer (&media->sub_remote_fingerprint, g_free);
   media->offer_pending = FALSE;
-  media->connected = FALSE;
+  media->sub_version = 0;
 }
 
 static void
 peer_media_free (MsParticipant *p)
 {
+  drop_subscribe (p);
   stop_publish (p);
-  stop_subscribe (p);
   g_ptr_array_unref (p->media->producers);
-  g_ptr_array_unref (p->media->consumers);
-  g_hash_table_unref (p->media->mid_tags);
+  g_ptr_array_unref (p->media->slots);
   g_clear_pointer (&p->media, g_free);
 }
 
@@ -631,27 +537,395 @@ ms_room_media_free (MsRoom *room)
   if (media == NULL)
     return;
 
-  /* Consumers first (any participant's may read anyone's producer). */
-  for (guint i = 0; i < room->participants->len; i++) {
-    MsParticipant *p = g_ptr_array_index (room->participants, i);
-
-    if (p->media != NULL)
-      stop_subscribe (p);
-  }
   for (guint i = 0; i < room->participants->len; i++) {
     MsParticipant *p = g_ptr_array_index (room->participants, i);
 
     if (p->media != NULL)
       peer_media_free (p);
   }
-
   g_clear_handle_id (&media->update_id, g_source_remove);
-  g_clear_handle_id (&media->bus_watch_id, g_source_remove);
-  gst_element_set_state (media->pipeline, GST_STATE_NULL);
-  gst_clear_object (&media->pipeline);
+  media->worker->rooms--;
   g_free (media->room);
   g_free (media);
   room->media = NULL;
+}
+
+guint
+ms_media_room_transports (MsRoom *room)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < room->participants->len; i++) {
+    MsParticipant *p = g_ptr_array_index (room->participants, i);
+
+    if (p->media != NULL)
+      n += (p->media->pub_id != 0) + (p->media->sub_id != 0);
+  }
+  return n;
+}
+
+/* ---- publish: the client's offer, our answer ---- */
+
+typedef struct {
+  const GstSDPMedia *media;
+  const char        *mid;
+  const MsTrackDesc *track;
+  Producer          *spec;    /* NULL: rejected */
+} Line;
+
+static const char *
+rtpmap_of (const GstSDPMedia *media,
+           guint              pt)
+{
+  g_autofree char *prefix = g_strdup_printf ("%u ", pt);
+
+  for (guint i = 0;; i++) {
+    const char *value = gst_sdp_media_get_attribute_val_n (media, "rtpmap", i);
+
+    if (value == NULL)
+      return NULL;
+    if (g_str_has_prefix (value, prefix))
+      return value + strlen (prefix);
+  }
+}
+
+static const char *
+fmtp_of (const GstSDPMedia *media,
+         guint              pt)
+{
+  g_autofree char *prefix = g_strdup_printf ("%u ", pt);
+
+  for (guint i = 0;; i++) {
+    const char *value = gst_sdp_media_get_attribute_val_n (media, "fmtp", i);
+
+    if (value == NULL)
+      return NULL;
+    if (g_str_has_prefix (value, prefix))
+      return value + strlen (prefix);
+  }
+}
+
+static gboolean
+has_feedback (const GstSDPMedia *media,
+              guint              pt,
+              const char        *kind)
+{
+  g_autofree char *exact = g_strdup_printf ("%u %s", pt, kind);
+  g_autofree char *any = g_strdup_printf ("* %s", kind);
+
+  for (guint i = 0;; i++) {
+    const char *value = gst_sdp_media_get_attribute_val_n (media, "rtcp-fb", i);
+
+    if (value == NULL)
+      return FALSE;
+    if (g_str_equal (value, exact) || g_str_equal (value, any))
+      return TRUE;
+  }
+}
+
+/* The codec we take from an offered m-line: VP8 for video, Opus for
+ * audio (docs/protocol.md), with its RTX type if there is one. */
+static gboolean
+choose_codec (const GstSDPMedia *media,
+              MsTrackKind        kind,
+              Producer          *spec)
+{
+  const char *want = kind == MS_TRACK_KIND_VIDEO ? "VP8/90000" : "opus/48000";
+
+  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    guint pt = atoi (gst_sdp_media_get_format (media, i));
+    const char *map = rtpmap_of (media, pt);
+    g_auto (GStrv) parts = NULL;
+
+    if (map == NULL || g_ascii_strncasecmp (map, want, strlen (want)) != 0 || pt > 127)
+      continue;
+    parts = g_strsplit (map, "/", 3);
+    spec->pt = pt;
+    spec->encoding = g_strdup (parts[0]);
+    spec->clock_rate = atoi (parts[1]);
+    spec->channels = parts[2] ? atoi (parts[2]) : 0;
+    spec->fmtp = g_strdup (fmtp_of (media, pt));
+    spec->nack = kind == MS_TRACK_KIND_VIDEO && has_feedback (media, pt, "nack");
+    break;
+  }
+  if (spec->encoding == NULL)
+    return FALSE;
+
+  /* RTX for it: rtx/90000 with apt=<pt>. */
+  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    guint pt = atoi (gst_sdp_media_get_format (media, i));
+    const char *map = rtpmap_of (media, pt);
+    const char *fmtp = fmtp_of (media, pt);
+    g_autofree char *apt = g_strdup_printf ("apt=%u", spec->pt);
+
+    if (map != NULL && g_ascii_strncasecmp (map, "rtx/", 4) == 0 && fmtp != NULL &&
+        strstr (fmtp, apt) != NULL && pt <= 127) {
+      spec->rtx_pt = pt;
+      break;
+    }
+  }
+  return TRUE;
+}
+
+/* The SSRCs the m-line sends: a=ssrc-group:FID MEDIA RTX, or the first
+ * a=ssrc. */
+static gboolean
+read_ssrcs (const GstSDPMedia *media,
+            Producer          *spec)
+{
+  for (guint i = 0;; i++) {
+    const char *group = gst_sdp_media_get_attribute_val_n (media, "ssrc-group", i);
+    guint32 a, b;
+
+    if (group == NULL)
+      break;
+    if (sscanf (group, "FID %u %u", &a, &b) == 2 && a != 0 && b != 0) {
+      spec->ssrc = a;
+      spec->rtx_ssrc = spec->rtx_pt != 0 ? b : 0;
+      return TRUE;
+    }
+  }
+  {
+    const char *value = gst_sdp_media_get_attribute_val (media, "ssrc");
+    guint32 a;
+
+    if (value != NULL && sscanf (value, "%u", &a) == 1 && a != 0) {
+      spec->ssrc = a;
+      spec->rtx_pt = 0;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static const char *
+direction_of (const GstSDPMedia *media)
+{
+  static const char * const directions[] = { "sendonly", "recvonly", "sendrecv", "inactive" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (directions); i++)
+    if (gst_sdp_media_get_attribute_val (media, directions[i]) != NULL)
+      return directions[i];
+  return "sendrecv";
+}
+
+static void
+add_codec (GstSDPMedia *out,
+           guint8       pt,
+           const char  *encoding,
+           guint        clock_rate,
+           guint        channels,
+           const char  *fmtp,
+           gboolean     video,
+           guint8       rtx_pt)
+{
+  g_autofree char *pt_text = g_strdup_printf ("%u", pt);
+  g_autofree char *map = channels > 1 ?
+    g_strdup_printf ("%u %s/%u/%u", pt, encoding, clock_rate, channels) :
+    g_strdup_printf ("%u %s/%u", pt, encoding, clock_rate);
+
+  gst_sdp_media_add_format (out, pt_text);
+  gst_sdp_media_add_attribute (out, "rtpmap", map);
+  if (fmtp != NULL && fmtp[0] != '\0') {
+    g_autofree char *line = g_strdup_printf ("%u %s", pt, fmtp);
+
+    gst_sdp_media_add_attribute (out, "fmtp", line);
+  }
+  if (video) {
+    static const char * const feedback[] = { "nack", "nack pli", "ccm fir" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (feedback); i++) {
+      g_autofree char *line = g_strdup_printf ("%u %s", pt, feedback[i]);
+
+      gst_sdp_media_add_attribute (out, "rtcp-fb", line);
+    }
+  }
+  if (rtx_pt != 0) {
+    g_autofree char *rtx_text = g_strdup_printf ("%u", rtx_pt);
+    g_autofree char *rtx_map = g_strdup_printf ("%u rtx/%u", rtx_pt, clock_rate);
+    g_autofree char *rtx_fmtp = g_strdup_printf ("%u apt=%u", rtx_pt, pt);
+
+    gst_sdp_media_add_format (out, rtx_text);
+    gst_sdp_media_add_attribute (out, "rtpmap", rtx_map);
+    gst_sdp_media_add_attribute (out, "fmtp", rtx_fmtp);
+  }
+}
+
+static GstSDPMessage *
+new_session (guint64 session_id,
+             guint   version)
+{
+  GstSDPMessage *sdp = NULL;
+  g_autofree char *sess = g_strdup_printf ("%" G_GUINT64_FORMAT, session_id);
+  g_autofree char *ver = g_strdup_printf ("%u", version);
+
+  gst_sdp_message_new (&sdp);
+  gst_sdp_message_set_version (sdp, "0");
+  gst_sdp_message_set_origin (sdp, "-", sess, ver, "IN", "IP4", "0.0.0.0");
+  gst_sdp_message_set_session_name (sdp, "-");
+  gst_sdp_message_add_time (sdp, "0", "0", NULL);
+  gst_sdp_message_add_attribute (sdp, "msid-semantic", " WMS *");
+  return sdp;
+}
+
+static char *
+publish_answer (MsPeerMedia *media,
+                GArray      *lines,
+                guint16      port,
+                const char  *address,
+                MsEngineSetup setup)
+{
+  GstSDPMessage *answer = new_session (media->session_id, ++media->pub_version);
+  char *text;
+
+  for (guint i = 0; i < lines->len; i++) {
+    Line *line = &g_array_index (lines, Line, i);
+    const char *direction = direction_of (line->media);
+    GstSDPMedia *out = NULL;
+
+    gst_sdp_media_new (&out);
+    gst_sdp_media_set_media (out, gst_sdp_media_get_media (line->media));
+    gst_sdp_media_set_proto (out, gst_sdp_media_get_proto (line->media));
+    gst_sdp_media_set_port_info (out, 9, 1);
+    if (line->spec == NULL) {
+      gst_sdp_media_add_attribute (out, "rejected", "");
+      gst_sdp_media_add_format (out, gst_sdp_media_formats_len (line->media) > 0 ?
+                                gst_sdp_media_get_format (line->media, 0) : "0");
+      if (line->mid != NULL)
+        gst_sdp_media_add_attribute (out, "mid", line->mid);
+      gst_sdp_media_add_attribute (out, "inactive", "");
+    } else {
+      Producer *spec = line->spec;
+
+      gst_sdp_media_add_attribute (out, "mid", line->mid);
+      gst_sdp_media_add_attribute (out, g_str_equal (direction, "sendonly") ||
+                                   g_str_equal (direction, "sendrecv") ? "recvonly" : "inactive",
+                                   "");
+      add_codec (out, spec->pt, spec->encoding, spec->clock_rate, spec->channels, spec->fmtp,
+                 spec->kind == MS_TRACK_KIND_VIDEO, spec->rtx_pt);
+    }
+    gst_sdp_message_add_media (answer, out);
+    gst_sdp_media_free (out);
+  }
+  ms_engine_sdp_fill_answer (answer, media->pub_ufrag, media->pub_pwd, setup, address, port);
+  text = gst_sdp_message_as_text (answer);
+  gst_sdp_message_free (answer);
+  return text;
+}
+
+typedef struct {
+  MsServer *server;
+  char     *room;
+  char     *peer_id;
+  MsPcKind  pc;
+  char     *sdp;
+  char     *candidate;
+  GPtrArray *tracks;
+} Outgoing;
+
+static void
+outgoing_free (gpointer data)
+{
+  Outgoing *out = data;
+
+  g_free (out->room);
+  g_free (out->peer_id);
+  g_free (out->sdp);
+  g_free (out->candidate);
+  g_clear_pointer (&out->tracks, g_ptr_array_unref);
+  g_free (out);
+}
+
+static gboolean
+send_outgoing (gpointer data)
+{
+  Outgoing *out = data;
+  MsParticipant *p = lookup (out->server, out->room, out->peer_id);
+  g_autoptr (MsMessage) candidate = ms_message_new (MS_MSG_CANDIDATE);
+  g_autoptr (MsMessage) msg = NULL;
+
+  if (p == NULL)
+    return G_SOURCE_REMOVE;
+  if (g_getenv ("MS_SDP_DEBUG")) g_printerr ("OUT %s:\n%s\n", ms_pc_kind_to_string (out->pc), out->sdp);
+  if (out->pc == MS_PC_PUBLISH) {
+    msg = ms_message_new (MS_MSG_ANSWER);
+    msg->u.answer.pc = MS_PC_PUBLISH;
+    msg->u.answer.sdp = g_steal_pointer (&out->sdp);
+  } else {
+    msg = ms_message_new (MS_MSG_OFFER);
+    msg->u.offer.pc = MS_PC_SUBSCRIBE;
+    msg->u.offer.sdp = g_steal_pointer (&out->sdp);
+    msg->u.offer.tracks = g_steal_pointer (&out->tracks);
+  }
+  send_to (p, msg);
+  /* The candidate is in the SDP too; webrtcbin 1.22 reads none from a
+   * remote answer, so it is trickled as well. */
+  candidate->u.candidate.pc = out->pc;
+  candidate->u.candidate.candidate = g_steal_pointer (&out->candidate);
+  candidate->u.candidate.sdp_mline_index = 0;
+  send_to (p, candidate);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_outgoing (MsServer      *server,
+               MsParticipant *p,
+               MsPcKind       pc,
+               char          *sdp,
+               GPtrArray     *tracks)
+{
+  MsMediaEngine *engine = server->media;
+  Outgoing *out = g_new0 (Outgoing, 1);
+  GSource *source = g_idle_source_new ();
+
+  out->server = server;
+  out->room = g_strdup (p->room->name);
+  out->peer_id = g_strdup (p->id);
+  out->pc = pc;
+  out->sdp = sdp;
+  out->tracks = tracks;
+  out->candidate = g_strdup_printf ("candidate:1 1 udp 2130706431 %s %u typ host",
+                                    engine->address,
+                                    ms_engine_worker_get_port (p->media->room->worker->worker));
+  /* After the reply to the request that caused it (ok comes first). */
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, send_outgoing, out, outgoing_free);
+  g_source_attach (source, NULL);
+  g_source_unref (source);
+}
+
+static const MsTrackDesc *
+track_of_mid (GPtrArray  *tracks,
+              const char *mid)
+{
+  for (guint i = 0; mid != NULL && i < tracks->len; i++) {
+    const MsTrackDesc *track = g_ptr_array_index (tracks, i);
+
+    if (g_strcmp0 (track->mid, mid) == 0)
+      return track;
+  }
+  return NULL;
+}
+
+static Producer *
+find_producer (MsPeerMedia *media,
+               const char  *tag)
+{
+  for (guint i = 0; i < media->producers->len; i++) {
+    Producer *producer = g_ptr_array_index (media->producers, i);
+
+    if (g_str_equal (producer->tag, tag))
+      return producer;
+  }
+  return NULL;
+}
+
+static void
+line_clear (gpointer data)
+{
+  Line *line = data;
+
+  g_clear_pointer (&line->spec, producer_free);
 }
 
 gboolean
@@ -660,12 +934,15 @@ ms_media_publish (MsServer        *server,
                   const MsMessage *offer,
                   GError         **error)
 {
-  g_autoptr (GstWebRTCSessionDescription) desc = NULL;
   GPtrArray *tracks = offer->u.offer.tracks;
+  g_autoptr (GArray) lines = NULL;
+  g_auto (MsEngineOffer) transport = { 0 };
+  g_autoptr (GError) local_error = NULL;
+  MsEngineWorker *worker;
   GstSDPMessage *sdp;
   MsPeerMedia *media;
-  PromiseData *pd;
-  PcRef ref = { 0 };
+  gboolean in_place;
+  char *answer;
 
   if (tracks == NULL || tracks->len == 0) {
     if (p->media != NULL)
@@ -674,66 +951,132 @@ ms_media_publish (MsServer        *server,
     return TRUE;
   }
 
+  if (g_getenv ("MS_SDP_DEBUG")) g_printerr ("IN publish:\n%s\n", offer->u.offer.sdp);
   sdp = ms_sdp_check_offer (offer->u.offer.sdp, tracks, error);
   if (sdp == NULL)
     return FALSE;
+  if (!ms_engine_sdp_read_offer (sdp, MS_ENGINE_SETUP_PASSIVE, &transport, &local_error)) {
+    g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                 "The offer cannot be used: %s", local_error->message);
+    gst_sdp_message_free (sdp);
+    return FALSE;
+  }
+
+  /* Every track needs its m-line, of its kind, with our codec and an SSRC. */
+  lines = g_array_new (FALSE, TRUE, sizeof (Line));
+  g_array_set_clear_func (lines, line_clear);
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    Line line = { 0 };
+
+    line.media = gst_sdp_message_get_media (sdp, i);
+    line.mid = gst_sdp_media_get_attribute_val (line.media, "mid");
+    line.track = track_of_mid (tracks, line.mid);
+    if (line.track != NULL) {
+      const char *type = gst_sdp_media_get_media (line.media);
+      Producer *spec = g_new0 (Producer, 1);
+
+      spec->kind = line.track->kind;
+      line.spec = spec;
+      g_array_append_val (lines, line);
+      if (g_strcmp0 (type, ms_track_kind_to_string (line.track->kind)) != 0) {
+        g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                     "The track '%s' is %s, but its m-line is %s", line.track->tag,
+                     ms_track_kind_to_string (line.track->kind), type);
+        break;
+      }
+      if (!choose_codec (line.media, line.track->kind, spec)) {
+        g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                     "The track '%s' offers no %s", line.track->tag,
+                     line.track->kind == MS_TRACK_KIND_VIDEO ? "VP8" : "Opus");
+        break;
+      }
+      if (!read_ssrcs (line.media, spec)) {
+        g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                     "The track '%s' states no SSRC (a=ssrc)", line.track->tag);
+        break;
+      }
+      spec->mid = g_strdup (line.mid);
+      spec->tag = g_strdup (line.track->tag);
+    } else {
+      g_array_append_val (lines, line);
+    }
+  }
+  if (error != NULL && *error != NULL) {
+    g_clear_pointer (&lines, g_array_unref);
+    gst_sdp_message_free (sdp);
+    return FALSE;
+  }
 
   media = peer_media (server, p);
-  stop_publish (p);
-  for (guint i = 0; i < tracks->len; i++) {
-    const MsTrackDesc *track = g_ptr_array_index (tracks, i);
-
-    g_hash_table_insert (media->mid_tags, g_strdup (track->mid), g_strdup (track->tag));
+  worker = media->room->worker->worker;
+  in_place = media->pub_id != 0 && g_strcmp0 (media->pub_remote_ufrag, transport.ufrag) == 0 &&
+             g_strcmp0 (media->pub_remote_pwd, transport.pwd) == 0;
+  if (!in_place) {
+    stop_publish (p);
+    ms_engine_ice_credentials_new (&media->pub_ufrag, &media->pub_pwd);
+    media->pub_remote_ufrag = g_strdup (transport.ufrag);
+    media->pub_remote_pwd = g_strdup (transport.pwd);
+    media->pub_id = add_transport (p, MS_PC_PUBLISH, media->pub_ufrag, media->pub_pwd,
+                                   transport.ufrag, transport.pwd, transport.fingerprint,
+                                   transport.setup);
   }
 
-  media->publish_gen = next_gen++;
-  media->publish = new_webrtcbin (server, p, MS_PC_PUBLISH, media->publish_gen);
+  /* Producers: kept when the same stream goes on under the same tag. */
+  for (guint i = media->producers->len; i > 0; i--) {
+    Producer *old = g_ptr_array_index (media->producers, i - 1);
+    gboolean kept = FALSE;
 
-  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-  ref.server = server;
-  ref.room = p->room->name;
-  ref.peer_id = p->id;
-  ref.pc = MS_PC_PUBLISH;
-  ref.gen = media->publish_gen;
-  pd = promise_data_new (media->publish, &ref);
-  g_signal_emit_by_name (media->publish, "set-remote-description", desc,
-                         gst_promise_new_with_change_func (on_offer_set, pd, promise_data_free));
+    for (guint j = 0; j < lines->len && !kept; j++) {
+      Line *line = &g_array_index (lines, Line, j);
 
+      kept = line->spec != NULL && g_str_equal (line->spec->tag, old->tag) &&
+             line->spec->ssrc == old->ssrc && line->spec->pt == old->pt &&
+             line->spec->rtx_ssrc == old->rtx_ssrc;
+    }
+    if (!kept) {
+      ms_engine_worker_remove_producer (worker, old->id);
+      g_ptr_array_remove_index (media->producers, i - 1);
+    }
+  }
+  for (guint j = 0; j < lines->len; j++) {
+    Line *line = &g_array_index (lines, Line, j);
+    Producer *spec = line->spec;
+    MsEngineProducerParams params = { 0 };
+
+    if (spec == NULL || find_producer (media, spec->tag) != NULL)
+      continue;
+    params.transport_id = media->pub_id;
+    params.ssrc = spec->ssrc;
+    params.rtx_ssrc = spec->rtx_ssrc;
+    params.payload_type = spec->pt;
+    params.rtx_payload_type = spec->rtx_pt;
+    params.clock_rate = spec->clock_rate;
+    params.codec = spec->kind == MS_TRACK_KIND_VIDEO ? MS_ENGINE_CODEC_VP8 : MS_ENGINE_CODEC_OPUS;
+    params.video = spec->kind == MS_TRACK_KIND_VIDEO;
+    params.nack = spec->nack;
+    spec->id = ms_engine_worker_add_producer (worker, &params);
+    g_ptr_array_add (media->producers, g_memdup2 (spec, sizeof *spec));
+    /* The copy owns the strings now. */
+    memset (spec, 0, sizeof *spec);
+    g_free (line->spec);
+    line->spec = g_ptr_array_index (media->producers, media->producers->len - 1);
+  }
+
+  answer = publish_answer (media, lines, ms_engine_worker_get_port (worker),
+                           server->media->address, transport.setup);
+  /* The lines borrow the producers now: they must not free them. */
+  for (guint j = 0; j < lines->len; j++) {
+    Line *line = &g_array_index (lines, Line, j);
+
+    if (line->spec != NULL && g_ptr_array_find (media->producers, line->spec, NULL))
+      line->spec = NULL;
+  }
+  g_clear_pointer (&lines, g_array_unref);
+  gst_sdp_message_free (sdp);
+  ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "publish answer (%s), %u producers",
+                 in_place ? "same transport" : "new transport", media->producers->len);
+  post_outgoing (server, p, MS_PC_PUBLISH, answer, NULL);
   ms_media_update_room (server, p->room);
-  return TRUE;
-}
-
-gboolean
-ms_media_subscribe_answer (MsServer      *server,
-                           MsParticipant *p,
-                           const char    *text,
-                           GError       **error)
-{
-  g_autoptr (GstWebRTCSessionDescription) desc = NULL;
-  GstSDPMessage *sdp;
-  PromiseData *pd;
-  PcRef ref = { 0 };
-
-  if (p->media == NULL || p->media->subscribe == NULL || !p->media->offer_pending) {
-    g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
-                 "There is no subscribe offer to answer");
-    return FALSE;
-  }
-
-  sdp = ms_sdp_check_offer (text, NULL, error);
-  if (sdp == NULL)
-    return FALSE;
-
-  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
-  ref.server = server;
-  ref.room = p->room->name;
-  ref.peer_id = p->id;
-  ref.pc = MS_PC_SUBSCRIBE;
-  ref.gen = p->media->subscribe_gen;
-  pd = promise_data_new (p->media->subscribe, &ref);
-  g_signal_emit_by_name (p->media->subscribe, "set-remote-description", desc,
-                         gst_promise_new_with_change_func (on_remote_set, pd, promise_data_free));
-
   return TRUE;
 }
 
@@ -743,31 +1086,23 @@ ms_media_add_candidate (MsParticipant *p,
                         const char    *candidate,
                         guint          mline_index)
 {
-  GstElement *webrtc;
-
-  if (p->media == NULL || candidate == NULL || candidate[0] == '\0')
-    return;
-
-  webrtc = pc == MS_PC_PUBLISH ? p->media->publish : p->media->subscribe;
-  if (webrtc != NULL)
-    g_signal_emit_by_name (webrtc, "add-ice-candidate", mline_index, candidate);
+  /* ICE-lite (RFC 8445 2.5): the client's checks tell us its addresses. */
 }
 
 void
 ms_media_close_track (MsParticipant *p,
                       const char    *tag)
 {
+  Producer *producer;
+
   if (p->media == NULL)
     return;
-
-  for (guint i = p->media->producers->len; i > 0; i--) {
-    Producer *producer = g_ptr_array_index (p->media->producers, i - 1);
-
-    if (g_str_equal (producer->tag, tag)) {
-      drop_consumers_of (p, producer->producer);
-      g_ptr_array_remove_index (p->media->producers, i - 1);
-    }
-  }
+  producer = find_producer (p->media, tag);
+  if (producer == NULL)
+    return;
+  ms_engine_worker_remove_producer (p->media->room->worker->worker, producer->id);
+  g_ptr_array_remove (p->media->producers, producer);
+  ms_media_update_room (p->media->room->server, p->room);
 }
 
 void
@@ -781,33 +1116,207 @@ ms_media_peer_stop (MsServer      *server,
   ms_media_update_room (server, p->room);
 }
 
-/* Whether @s should get @publisher's @track at all (not whether it is paused). */
+/* ---- subscribe: our offers, the client's answers ---- */
+
 static gboolean
 should_consume (MsParticipant *s,
                 MsParticipant *publisher,
                 const char    *tag)
 {
   return s != publisher && !publisher->hidden && s->client != NULL &&
-         ms_grant_allows ((const char * const *) s->grants.recv_tracks, tag);
+         ms_grant_allows ((const char * const *) s->grants.recv_tracks, tag) &&
+         ms_participant_find_track (publisher, tag) != NULL;
 }
 
 static gboolean
-consumer_paused (MsParticipant *s,
-                 MsParticipant *publisher,
-                 const char    *tag)
+slot_paused (MsParticipant *s,
+             Slot          *slot)
 {
-  MsTrackDesc *track = ms_participant_find_track (publisher, tag);
+  MsParticipant *q = slot->peer_id ? ms_room_lookup (s->room, slot->peer_id) : NULL;
+  MsTrackDesc *track = q ? ms_participant_find_track (q, slot->tag) : NULL;
 
-  return !s->media->connected || track == NULL || track->paused ||
-         !ms_participant_receives (s, publisher->id, tag);
+  return track == NULL || track->paused || !ms_participant_receives (s, q->id, slot->tag);
 }
 
-/* The consumers @s should have, as (publisher, Producer) pairs. */
-static GPtrArray *
-wanted_consumers (MsParticipant *s)
+static void
+apply_pauses (MsParticipant *s)
 {
-  GPtrArray *wanted = g_ptr_array_new ();
+  MsEngineWorker *worker = s->media->room->worker->worker;
+
+  for (guint i = 0; i < s->media->slots->len; i++) {
+    Slot *slot = g_ptr_array_index (s->media->slots, i);
+    gboolean paused = slot->live_id == 0 || slot_paused (s, slot);
+
+    if (paused != slot->paused) {
+      slot->paused = paused;
+      ms_engine_worker_set_consumer_paused (worker, slot->consumer_id, paused);
+    }
+  }
+}
+
+static gboolean
+slot_fits (Slot     *slot,
+           Producer *producer)
+{
+  return slot->kind == producer->kind && g_str_equal (slot->encoding, producer->encoding) &&
+         slot->clock_rate == producer->clock_rate && slot->channels == producer->channels;
+}
+
+/* The publisher's fmtp without what only describes its own sending
+ * (Opus's sprop-*). */
+static char *
+receiver_fmtp (const char *fmtp)
+{
+  g_auto (GStrv) params = g_strsplit (fmtp ? fmtp : "", ";", -1);
+  g_autoptr (GStrvBuilder) kept = g_strv_builder_new ();
+  g_auto (GStrv) out = NULL;
+
+  for (guint i = 0; params[i] != NULL; i++) {
+    const char *param = g_strstrip (params[i]);
+
+    if (param[0] != '\0' && !g_str_has_prefix (param, "sprop-"))
+      g_strv_builder_add (kept, param);
+  }
+  out = g_strv_builder_end (kept);
+  return out[0] != NULL ? g_strjoinv (";", out) : NULL;
+}
+
+static Slot *
+new_slot (MsParticipant *s,
+          Producer      *producer)
+{
+  MsPeerMedia *media = s->media;
+  guint index = media->slots->len;
+  Slot *slot;
+  MsEngineConsumerParams params = { 0 };
+
+  if (index >= MAX_SLOTS)
+    return NULL;
+  slot = g_new0 (Slot, 1);
+  slot->mid = g_strdup_printf ("%u", index);
+  slot->kind = producer->kind;
+  slot->encoding = g_strdup (producer->encoding);
+  slot->clock_rate = producer->clock_rate;
+  slot->channels = producer->channels;
+  slot->fmtp = receiver_fmtp (producer->fmtp);
+  slot->pt = payload_types[2 * index];
+  slot->rtx_pt = producer->kind == MS_TRACK_KIND_VIDEO ? payload_types[2 * index + 1] : 0;
+  slot->ssrc = new_ssrc ();
+  slot->rtx_ssrc = slot->rtx_pt ? new_ssrc () : 0;
+  slot->paused = TRUE;
+
+  params.transport_id = media->sub_id;
+  params.ssrc = slot->ssrc;
+  params.rtx_ssrc = slot->rtx_ssrc;
+  params.payload_type = slot->pt;
+  params.rtx_payload_type = slot->rtx_pt;
+  params.clock_rate = slot->clock_rate;
+  params.video = slot->kind == MS_TRACK_KIND_VIDEO;
+  slot->consumer_id = ms_engine_worker_add_consumer (media->room->worker->worker, &params);
+  ms_engine_worker_set_consumer_paused (media->room->worker->worker, slot->consumer_id, TRUE);
+  g_ptr_array_add (media->slots, slot);
+  return slot;
+}
+
+static char *
+subscribe_offer (MsServer      *server,
+                 MsParticipant *s,
+                 GPtrArray    **tracks)
+{
+  MsPeerMedia *media = s->media;
+  GstSDPMessage *offer = new_session (media->session_id, ++media->sub_version);
+  g_autofree char *cname = g_strdup_printf ("mediastore-%s", s->id);
+  char *text;
+
+  *tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_track_desc_free);
+  for (guint i = 0; i < media->slots->len; i++) {
+    Slot *slot = g_ptr_array_index (media->slots, i);
+    GstSDPMedia *out = NULL;
+
+    gst_sdp_media_new (&out);
+    gst_sdp_media_set_media (out, ms_track_kind_to_string (slot->kind));
+    gst_sdp_media_set_proto (out, "UDP/TLS/RTP/SAVPF");
+    gst_sdp_media_set_port_info (out, 9, 1);
+    gst_sdp_media_add_attribute (out, "mid", slot->mid);
+    add_codec (out, slot->pt, slot->encoding, slot->clock_rate, slot->channels, slot->fmtp,
+               slot->kind == MS_TRACK_KIND_VIDEO, slot->rtx_pt);
+    slot->offered_id = slot->producer_id;
+    /* An m-line never changes once offered: webrtcbin 1.22 ends the
+     * stream of one made inactive and refuses it back. A free one stays
+     * sendonly, with its SSRCs and no packets, until it is reused. */
+    gst_sdp_media_add_attribute (out, "sendonly", "");
+    {
+      g_autofree char *msid = g_strdup_printf ("mediastore slot-%s", slot->mid);
+      guint32 ssrcs[2] = { slot->ssrc, slot->rtx_ssrc };
+
+      if (slot->rtx_ssrc != 0) {
+        g_autofree char *group = g_strdup_printf ("FID %u %u", slot->ssrc, slot->rtx_ssrc);
+
+        gst_sdp_media_add_attribute (out, "ssrc-group", group);
+      }
+      for (guint k = 0; k < 2 && ssrcs[k] != 0; k++) {
+        g_autofree char *line_cname = g_strdup_printf ("%u cname:%s", ssrcs[k], cname);
+        g_autofree char *line_msid = g_strdup_printf ("%u msid:%s", ssrcs[k], msid);
+
+        gst_sdp_media_add_attribute (out, "ssrc", line_cname);
+        gst_sdp_media_add_attribute (out, "ssrc", line_msid);
+      }
+    }
+    if (slot->producer_id != 0) {
+      MsParticipant *q = ms_room_lookup (s->room, slot->peer_id);
+      MsTrackDesc *track = q ? ms_participant_find_track (q, slot->tag) : NULL;
+      MsTrackDesc *desc;
+
+      desc = ms_track_desc_new (slot->tag, slot->kind, track ? track->paused : FALSE);
+      desc->mid = g_strdup (slot->mid);
+      desc->peer_id = g_strdup (slot->peer_id);
+      g_ptr_array_add (*tracks, desc);
+    }
+    gst_sdp_message_add_media (offer, out);
+    gst_sdp_media_free (out);
+  }
+  ms_engine_sdp_fill_offer (offer, media->sub_ufrag, media->sub_pwd, server->media->address,
+                            ms_engine_worker_get_port (media->room->worker->worker));
+  text = gst_sdp_message_as_text (offer);
+  gst_sdp_message_free (offer);
+  return text;
+}
+
+/* Brings @s's slots in line with what it should receive; TRUE if an
+ * offer has to say so. While an offer is out, slots only lose their
+ * producers (the answer must not start one the client was not told
+ * of); the rest waits for the next offer. */
+static gboolean
+update_slots (MsParticipant *s)
+{
+  MsPeerMedia *media = s->media;
+  MsEngineWorker *worker = media->room->worker->worker;
   MsRoom *room = s->room;
+  gboolean changed = FALSE;
+
+  for (guint i = 0; i < media->slots->len; i++) {
+    Slot *slot = g_ptr_array_index (media->slots, i);
+    MsParticipant *q = slot->peer_id ? ms_room_lookup (room, slot->peer_id) : NULL;
+    gboolean keep = FALSE;
+
+    if (slot->producer_id == 0)
+      continue;
+    if (q != NULL && q->media != NULL && should_consume (s, q, slot->tag)) {
+      Producer *producer = find_producer (q->media, slot->tag);
+
+      keep = producer != NULL && producer->id == slot->producer_id;
+    }
+    if (!keep) {
+      slot_unassign (slot);
+      if (slot->live_id != 0) {
+        ms_engine_worker_set_consumer_source (worker, slot->consumer_id, 0);
+        slot->live_id = 0;
+      }
+      changed = TRUE;
+    }
+  }
+  if (media->offer_pending)
+    return FALSE;
 
   for (guint i = 0; i < room->participants->len; i++) {
     MsParticipant *q = g_ptr_array_index (room->participants, i);
@@ -816,108 +1325,47 @@ wanted_consumers (MsParticipant *s)
       continue;
     for (guint j = 0; j < q->media->producers->len; j++) {
       Producer *producer = g_ptr_array_index (q->media->producers, j);
-      g_autoptr (GstCaps) caps = ms_producer_get_caps (producer->producer);
+      Slot *slot = NULL;
 
-      if (wanted->len / 2 > LAST_PAYLOAD - FIRST_PAYLOAD)
-        break;
-      if (caps != NULL && should_consume (s, q, producer->tag)) {
-        g_ptr_array_add (wanted, q);
-        g_ptr_array_add (wanted, producer);
+      if (!should_consume (s, q, producer->tag))
+        continue;
+      for (guint k = 0; k < media->slots->len && slot == NULL; k++) {
+        Slot *candidate = g_ptr_array_index (media->slots, k);
+
+        if (candidate->producer_id == producer->id)
+          slot = candidate;
       }
+      if (slot != NULL)
+        continue;
+      /* A free slot of the same codec, else a new one. */
+      for (guint k = 0; k < media->slots->len && slot == NULL; k++) {
+        Slot *candidate = g_ptr_array_index (media->slots, k);
+
+        if (candidate->producer_id == 0 && candidate->live_id == 0 && slot_fits (candidate,
+                                                                                  producer))
+          slot = candidate;
+      }
+      if (slot == NULL) {
+        if (media->sub_id == 0) {
+          ms_engine_ice_credentials_new (&media->sub_ufrag, &media->sub_pwd);
+          media->sub_id = add_transport (s, MS_PC_SUBSCRIBE, media->sub_ufrag, media->sub_pwd,
+                                         NULL, NULL, NULL, MS_ENGINE_SETUP_PASSIVE);
+        }
+        slot = new_slot (s, producer);
+      }
+      if (slot == NULL) {
+        ms_server_log (G_LOG_LEVEL_INFO, room->name, s->id,
+                       "no m-line left for %s of %s (at most %u)", producer->tag, q->id,
+                       MAX_SLOTS);
+        continue;
+      }
+      slot->peer_id = g_strdup (q->id);
+      slot->tag = g_strdup (producer->tag);
+      slot->producer_id = producer->id;
+      changed = TRUE;
     }
   }
-
-  return wanted;
-}
-
-static gboolean
-same_consumers (MsPeerMedia *media,
-                GPtrArray   *wanted)
-{
-  if (media->consumers->len * 2 != wanted->len)
-    return FALSE;
-
-  for (guint i = 0; i < media->consumers->len; i++) {
-    Consumer *c = g_ptr_array_index (media->consumers, i);
-    gboolean found = FALSE;
-
-    for (guint j = 0; j < wanted->len && !found; j += 2)
-      found = ((Producer *) g_ptr_array_index (wanted, j + 1))->producer == c->producer;
-    if (!found)
-      return FALSE;
-  }
-
-  return TRUE;
-}
-
-static void
-offer_subscribe (MsServer      *server,
-                 MsParticipant *s,
-                 GPtrArray     *wanted)
-{
-  MsPeerMedia *media = s->media;
-  GstPadTemplate *templ;
-  PcRef ref = { 0 };
-
-  stop_subscribe (s);
-  if (wanted->len == 0)
-    return;
-
-  media->subscribe_gen = next_gen++;
-  media->subscribe = new_webrtcbin (server, s, MS_PC_SUBSCRIBE, media->subscribe_gen);
-  templ = gst_element_get_pad_template (media->subscribe, "sink_%u");
-
-  for (guint i = 0; i < wanted->len; i += 2) {
-    MsParticipant *q = g_ptr_array_index (wanted, i);
-    Producer *producer = g_ptr_array_index (wanted, i + 1);
-    guint payload = FIRST_PAYLOAD + i / 2;
-    g_autoptr (GstCaps) caps = NULL;
-    GstPad *sink;
-    Consumer *c;
-
-    caps = ms_consumer_caps_for (producer->producer, payload);
-    sink = gst_element_request_pad (media->subscribe, templ, NULL, caps);
-    c = g_new0 (Consumer, 1);
-
-    /* Requesting with caps does not reuse a transceiver (1.22): set the
-     * direction of the one the pad made. */
-    g_object_get (sink, "transceiver", &c->transceiver, NULL);
-    g_object_set (c->transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                  NULL);
-    c->peer_id = g_strdup (q->id);
-    c->tag = g_strdup (producer->tag);
-    c->kind = producer->kind;
-    c->producer = producer->producer;
-    c->consumer = ms_consumer_new (producer->producer, sink, payload);
-    g_ptr_array_add (media->consumers, c);
-    gst_object_unref (sink);
-  }
-
-  media->offer_pending = TRUE;
-  ref.server = server;
-  ref.room = s->room->name;
-  ref.peer_id = s->id;
-  ref.pc = MS_PC_SUBSCRIBE;
-  ref.gen = media->subscribe_gen;
-  g_signal_emit_by_name (media->subscribe, "create-offer", NULL,
-                         gst_promise_new_with_change_func (on_offer_created,
-                                                           promise_data_new (media->subscribe,
-                                                                             &ref),
-                                                           promise_data_free));
-}
-
-static void
-apply_pauses (MsParticipant *s)
-{
-  MsRoom *room = s->room;
-
-  for (guint i = 0; i < s->media->consumers->len; i++) {
-    Consumer *c = g_ptr_array_index (s->media->consumers, i);
-    MsParticipant *q = ms_room_lookup (room, c->peer_id);
-
-    if (c->consumer != NULL)
-      ms_consumer_set_paused (c->consumer, q == NULL || consumer_paused (s, q, c->tag));
-  }
+  return changed;
 }
 
 static gboolean
@@ -932,26 +1380,30 @@ on_update (gpointer user_data)
 
   for (guint i = 0; i < room->participants->len; i++) {
     MsParticipant *s = g_ptr_array_index (room->participants, i);
-    g_autoptr (GPtrArray) wanted = NULL;
+    GPtrArray *tracks = NULL;
+    char *offer;
 
-    if (s->client == NULL && s->media != NULL) {
-      stop_publish (s);
-      stop_subscribe (s);
+    if (s->client == NULL) {
+      /* Reconnecting: its transports go; it offers again when back. */
+      if (s->media != NULL) {
+        stop_publish (s);
+        drop_subscribe (s);
+      }
       continue;
     }
-
-    wanted = wanted_consumers (s);
-    if (s->media == NULL && wanted->len == 0)
-      continue;
     peer_media (media->server, s);
-
-    ms_server_log (G_LOG_LEVEL_DEBUG, room->name, s->id, "consumers: %u wanted, %u now%s",
-                   wanted->len / 2, s->media->consumers->len,
-                   s->media->offer_pending ? ", offer pending" : "");
-    if (!same_consumers (s->media, wanted) && !s->media->offer_pending)
-      offer_subscribe (media->server, s, wanted);
-    else
+    if (!update_slots (s)) {
       apply_pauses (s);
+      continue;
+    }
+    apply_pauses (s);
+    if (s->media->slots->len == 0)
+      continue;
+    offer = subscribe_offer (media->server, s, &tracks);
+    s->media->offer_pending = TRUE;
+    ms_server_log (G_LOG_LEVEL_DEBUG, room->name, s->id, "subscribe offer %u with %u tracks",
+                   s->media->sub_version, tracks->len);
+    post_outgoing (media->server, s, MS_PC_SUBSCRIBE, offer, tracks);
   }
 
   return G_SOURCE_REMOVE;
@@ -976,178 +1428,86 @@ ms_media_update_room (MsServer *server,
     media->update_id = g_idle_add (on_update, media);
 }
 
-static void
-hop_producer (MsParticipant *p,
-              Hop           *hop)
+static const GstSDPMedia *
+media_of_mid (const GstSDPMessage *sdp,
+              const char          *mid)
 {
-  const char *tag = hop->mid ? g_hash_table_lookup (p->media->mid_tags, hop->mid) : NULL;
-  MsTrackDesc *track = tag ? ms_participant_find_track (p, tag) : NULL;
-  Producer *producer;
-
-  if (track == NULL) {
-    ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "media on unknown mid %s",
-                   hop->mid ? hop->mid : "(none)");
-    return;   /* hop_free() frees the producer */
-  }
-
-  /* A new stream for a tag (webrtcbin announces a new pad when the
-   * sender's SSRC changes) replaces the old one. */
-  ms_media_close_track (p, tag);
-
-  producer = g_new0 (Producer, 1);
-  producer->tag = g_strdup (tag);
-  producer->kind = track->kind;
-  producer->producer = g_steal_pointer (&hop->producer);
-  g_ptr_array_add (p->media->producers, producer);
-  ms_server_log (G_LOG_LEVEL_INFO, p->room->name, p->id, "media flowing for %s", tag);
-  ms_media_update_room (hop->ref.server, p->room);
-}
-
-/* The mid of the m-line webrtcbin made for @transceiver: its a=ssrc
- * lines name the transceiver in their msid. By name, not by index: a
- * transceiver whose pad went away while the offer was being made (its
- * producer left) gets no m-line at all, and every index after it moves. */
-static char *
-mid_of_transceiver (const GstSDPMessage *sdp,
-                    GObject             *transceiver)
-{
-  g_autofree char *name = transceiver ? gst_object_get_name (GST_OBJECT (transceiver)) : NULL;
-
-  if (name == NULL)
-    return NULL;
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
 
-    for (guint j = 0; j < gst_sdp_media_attributes_len (media); j++) {
-      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, j);
-      const char *space;
-
-      if (g_strcmp0 (attr->key, "ssrc") != 0 || attr->value == NULL ||
-          strstr (attr->value, " msid:") == NULL)
-        continue;
-      space = strrchr (attr->value, ' ');
-      if (space != NULL && g_str_equal (space + 1, name))
-        return g_strdup (gst_sdp_media_get_attribute_val (media, "mid"));
-    }
+    if (g_strcmp0 (gst_sdp_media_get_attribute_val (media, "mid"), mid) == 0)
+      return media;
   }
-
   return NULL;
 }
 
-static void
-hop_offer_ready (MsParticipant *s,
-                 Hop           *hop)
+gboolean
+ms_media_subscribe_answer (MsServer      *server,
+                           MsParticipant *p,
+                           const char    *text,
+                           GError       **error)
 {
-  g_autoptr (MsMessage) offer = ms_message_new (MS_MSG_OFFER);
-  GstSDPMessage *sdp = ms_sdp_parse (hop->text);
+  g_auto (MsEngineOffer) transport = { 0 };
+  g_autoptr (GError) local_error = NULL;
+  MsEngineWorker *worker;
+  GstSDPMessage *sdp;
+  MsPeerMedia *media = p->media;
 
-  offer->u.offer.pc = MS_PC_SUBSCRIBE;
-  offer->u.offer.sdp = g_strdup (hop->text);
-  offer->u.offer.tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_track_desc_free);
-  for (guint i = 0; sdp != NULL && i < s->media->consumers->len; i++) {
-    Consumer *c = g_ptr_array_index (s->media->consumers, i);
-    MsParticipant *q = ms_room_lookup (s->room, c->peer_id);
-    MsTrackDesc *track = q ? ms_participant_find_track (q, c->tag) : NULL;
-    g_autofree char *mid = mid_of_transceiver (sdp, G_OBJECT (c->transceiver));
-    MsTrackDesc *desc;
-
-    /* No m-line: a consumer whose producer left meanwhile. Its entry
-     * stays until the answer is in; the next offer leaves it out. */
-    if (mid == NULL) {
-      ms_server_log (G_LOG_LEVEL_DEBUG, s->room->name, s->id,
-                     "subscribe offer: no m-line for %s of %s", c->tag, c->peer_id);
-      continue;
-    }
-    desc = ms_track_desc_new (c->tag, c->kind, track ? track->paused : FALSE);
-    desc->mid = g_steal_pointer (&mid);
-    desc->peer_id = g_strdup (c->peer_id);
-    g_ptr_array_add (offer->u.offer.tracks, desc);
+  if (media == NULL || media->sub_id == 0 || !media->offer_pending) {
+    g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                 "There is no subscribe offer to answer");
+    return FALSE;
   }
-  if (sdp != NULL)
+
+  if (g_getenv ("MS_SDP_DEBUG")) g_printerr ("IN answer:\n%s\n", text);
+  sdp = ms_sdp_check_offer (text, NULL, error);
+  if (sdp == NULL)
+    return FALSE;
+  if (!ms_engine_sdp_read_offer (sdp, MS_ENGINE_SETUP_PASSIVE, &transport, &local_error)) {
+    g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                 "The answer cannot be used: %s", local_error->message);
     gst_sdp_message_free (sdp);
+    return FALSE;
+  }
 
-  ms_server_log (G_LOG_LEVEL_DEBUG, s->room->name, s->id, "subscribe offer with %u tracks",
-                 offer->u.offer.tracks->len);
-  send_to (s, offer);
-}
+  worker = media->room->worker->worker;
+  if (media->sub_remote_ufrag == NULL) {
+    ms_engine_worker_set_remote (worker, media->sub_id, transport.fingerprint, transport.setup);
+  } else if (g_strcmp0 (media->sub_remote_ufrag, transport.ufrag) != 0 ||
+             g_strcmp0 (media->sub_remote_fingerprint, transport.fingerprint) != 0) {
+    /* The client answered from a new PeerConnection. */
+    ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id,
+                   "subscribe answer from a new PeerConnection");
+    ms_engine_worker_reset_transport (worker, media->sub_id, transport.fingerprint,
+                                      transport.setup);
+  }
+  g_free (media->sub_remote_ufrag);
+  media->sub_remote_ufrag = g_strdup (transport.ufrag);
+  g_free (media->sub_remote_fingerprint);
+  media->sub_remote_fingerprint = g_strdup (transport.fingerprint);
+  for (guint i = 0; i < media->slots->len; i++) {
+    Slot *slot = g_ptr_array_index (media->slots, i);
+    const GstSDPMedia *line = media_of_mid (sdp, slot->mid);
+    gboolean rtx = FALSE;
 
-static void
-hop_candidate (MsParticipant *p,
-               Hop           *hop)
-{
-  g_autoptr (MsMessage) msg = ms_message_new (MS_MSG_CANDIDATE);
-  const char *announced = hop->ref.server->config->media_announced;
+    /* RTX only if the answer kept our type for it. */
+    if (line != NULL && slot->rtx_pt != 0) {
+      const char *map = rtpmap_of (line, slot->rtx_pt);
 
-  msg->u.candidate.pc = hop->ref.pc;
-  msg->u.candidate.sdp_mline_index = hop->mline;
-  /* Behind NAT, the address clients reach is not the one we bind. */
-  if (announced != NULL && announced[0] != '\0') {
-    g_auto (GStrv) fields = g_strsplit (hop->text, " ", -1);
-
-    if (g_strv_length (fields) > 5) {
-      g_free (fields[4]);
-      fields[4] = g_strdup (announced);
+      rtx = map != NULL && g_ascii_strncasecmp (map, "rtx/", 4) == 0;
     }
-    msg->u.candidate.candidate = g_strjoinv (" ", fields);
-  } else {
-    msg->u.candidate.candidate = g_steal_pointer (&hop->text);
+    ms_engine_worker_set_consumer_rtx (worker, slot->consumer_id, rtx ? slot->rtx_pt : 0);
+    if (slot->producer_id != 0 && slot->producer_id == slot->offered_id &&
+        slot->live_id != slot->producer_id && line != NULL && gst_sdp_media_get_port (line) != 0) {
+      ms_engine_worker_set_consumer_source (worker, slot->consumer_id, slot->producer_id);
+      slot->live_id = slot->producer_id;
+    }
   }
-
-  send_to (p, msg);
-}
-
-static gboolean
-on_hop (gpointer data)
-{
-  Hop *hop = data;
-  MsParticipant *p = resolve (&hop->ref);
-
-  if (hop->kind == HOP_READY) {
-    MsRoom *room = g_hash_table_lookup (hop->ref.server->rooms, hop->ref.room);
-
-    if (room != NULL)
-      ms_media_update_room (hop->ref.server, room);
-    return G_SOURCE_REMOVE;
-  }
-
-  if (p == NULL)
-    return G_SOURCE_REMOVE;
-
-  switch (hop->kind) {
-  case HOP_PRODUCER:
-    hop_producer (p, hop);
-    break;
-  case HOP_ANSWER_READY: {
-    g_autoptr (MsMessage) answer = ms_message_new (MS_MSG_ANSWER);
-
-    answer->u.answer.pc = MS_PC_PUBLISH;
-    answer->u.answer.sdp = g_steal_pointer (&hop->text);
-    send_to (p, answer);
-    break;
-  }
-  case HOP_OFFER_READY:
-    hop_offer_ready (p, hop);
-    break;
-  case HOP_REMOTE_SET:
-    ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "subscribe answer applied");
-    p->media->offer_pending = FALSE;
-    apply_pauses (p);
-    ms_media_update_room (hop->ref.server, p->room);
-    break;
-  case HOP_CANDIDATE:
-    hop_candidate (p, hop);
-    break;
-  case HOP_CONNECTED:
-    /* Unpausing asks each video publisher for a keyframe, now that it can
-     * reach the subscriber. */
-    ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "subscribe connected");
-    p->media->connected = TRUE;
-    apply_pauses (p);
-    break;
-  case HOP_READY:
-  default:
-    break;
-  }
-
-  return G_SOURCE_REMOVE;
+  gst_sdp_message_free (sdp);
+  media->offer_pending = FALSE;
+  ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "subscribe answer %u applied",
+                 media->sub_version);
+  apply_pauses (p);
+  ms_media_update_room (server, p->room);
+  return TRUE;
 }

@@ -1,13 +1,14 @@
-/* ms-media.h: the SFU: PeerConnections per participant, producers and consumers
+/* ms-media.h: the SFU's policy: who receives what, and the SDP for it
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Signaling calls these on the main context. Each room has one
- * GstPipeline; each participant a publish and a subscribe webrtcbin in it.
- * Which consumers a participant should have is worked out again, for the
- * whole room, after anything that may change it (ms_media_update_room);
- * a changed set is a new subscribe PeerConnection (docs/protocol.md,
- * "Media negotiation").
+ * Signaling calls these on the main context. The packets themselves are
+ * the engine's (src/engine): a fixed pool of workers, each with its own
+ * UDP socket; every room lives on one worker. Each participant has a
+ * publish transport (the client offers) and a subscribe transport (we
+ * offer), both kept for as long as they work: a new, closed or paused
+ * track changes only its own m-lines, in a new offer on the same
+ * PeerConnection (docs/protocol.md, "Media negotiation").
  */
 
 #pragma once
@@ -16,10 +17,32 @@
 
 G_BEGIN_DECLS
 
-/* Frees the room's pipeline and every participant's media in it. */
+typedef struct _MsMediaEngine MsMediaEngine;
+
+typedef struct {
+  guint64 packets_forwarded;
+  guint64 bytes_forwarded;
+  guint64 retransmitted;
+  guint64 nacks_sent;
+  guint64 keyframe_requests;
+  guint   producers;
+  guint   consumers;
+  guint   transports;
+  guint   workers;
+} MsMediaTotals;
+
+/* The workers and their sockets, as the configuration says. */
+MsMediaEngine *ms_media_engine_new      (MsServer        *server,
+                                         GError         **error);
+void           ms_media_engine_free     (MsMediaEngine   *engine);
+void           ms_media_get_totals      (MsServer        *server,
+                                         MsMediaTotals   *totals);
+
+/* Frees every participant's media in @room. */
 void     ms_room_media_free         (MsRoom          *room);
 
-/* A publish offer: the old publish PeerConnection goes, a new one answers. */
+/* A publish offer: answered on the publish transport it names, which is
+ * the current one when its ICE credentials are, else a new one. */
 gboolean ms_media_publish           (MsServer        *server,
                                      MsParticipant   *p,
                                      const MsMessage *offer,
@@ -29,6 +52,7 @@ gboolean ms_media_subscribe_answer  (MsServer        *server,
                                      MsParticipant   *p,
                                      const char      *sdp,
                                      GError         **error);
+/* The server is ICE-lite: the client's candidates are not needed. */
 void     ms_media_add_candidate     (MsParticipant   *p,
                                      MsPcKind         pc,
                                      const char      *candidate,
@@ -36,13 +60,13 @@ void     ms_media_add_candidate     (MsParticipant   *p,
 /* Stops forwarding @p's track @tag (it closed it). */
 void     ms_media_close_track       (MsParticipant   *p,
                                      const char      *tag);
-/* Tears down both PeerConnections of @p (it left, or lost its socket). */
+/* Frees both transports of @p (it left, or lost its socket). */
 void     ms_media_peer_stop         (MsServer        *server,
                                      MsParticipant   *p);
+/* The transports @room's participants hold: what a peer that left must
+ * not leave behind. */
+guint    ms_media_room_transports   (MsRoom          *room);
 /* Works out every participant's consumers again, soon. */
-/* How many elements the room's pipeline holds: what a peer that left
- * must not leave behind. */
-guint    ms_media_room_elements     (MsRoom          *room);
 void     ms_media_update_room       (MsServer        *server,
                                      MsRoom          *room);
 

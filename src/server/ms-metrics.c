@@ -49,9 +49,11 @@ ms_metrics_render (const MsMetrics *m,
   metric (out, "mediastore_tracks", "gauge", "Published tracks.", g->tracks);
   metric (out, "mediastore_producers", "gauge", "Media producers.", g->producers);
   metric (out, "mediastore_consumers", "gauge", "Media consumers.", g->consumers);
-  metric (out, "mediastore_media_elements", "gauge",
-          "GStreamer elements in the rooms' pipelines (PeerConnections and their sinks).",
-          g->media_elements);
+  metric (out, "mediastore_media_transports", "gauge",
+          "Media transports (ICE, DTLS, SRTP), two per peer with media.", g->media_transports);
+  metric (out, "mediastore_media_workers", "gauge",
+          "Media worker threads, each with its own UDP socket.", g->media_workers);
+  metric (out, "mediastore_threads", "gauge", "Threads of the server process.", g->threads);
   metric (out, "mediastore_connections_total", "counter", "Signaling connections accepted.",
           m->connections_total);
   metric (out, "mediastore_joins_total", "counter", "Successful joins, resumes included.",
@@ -72,6 +74,12 @@ ms_metrics_render (const MsMetrics *m,
           m->forwarded_packets_total);
   metric (out, "mediastore_forwarded_bytes_total", "counter", "RTP bytes forwarded.",
           m->forwarded_bytes_total);
+  metric (out, "mediastore_retransmitted_packets_total", "counter",
+          "RTP packets sent again for subscribers' NACKs.", m->retransmitted_packets_total);
+  metric (out, "mediastore_nacks_sent_total", "counter",
+          "Lost packets asked again of publishers.", m->nacks_sent_total);
+  metric (out, "mediastore_keyframe_requests_total", "counter",
+          "Keyframe requests (PLI) sent to publishers.", m->keyframe_requests_total);
 
   metric (out, "mediastore_invitations", "gauge",
           "Invitations the server knows, revoked and recently expired ones included.",

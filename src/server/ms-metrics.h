@@ -35,6 +35,9 @@ typedef struct {
   guint64 errors_total[MS_N_PROTOCOL_ERRORS];
   guint64 forwarded_packets_total;
   guint64 forwarded_bytes_total;
+  guint64 retransmitted_packets_total;
+  guint64 nacks_sent_total;
+  guint64 keyframe_requests_total;
   guint64 invitations_created_total;
   guint64 invitations_revoked_total;
   guint64 invitations_redeemed_total;
@@ -49,7 +52,9 @@ typedef struct {
   guint tracks;
   guint producers;
   guint consumers;
-  guint media_elements;
+  guint media_transports;
+  guint media_workers;
+  guint threads;
   guint invitations;
 } MsGauges;
 

@@ -21,6 +21,7 @@ struct _MsServer {
   MsKeyring  *keyring;
   SoupServer *soup;
   MsMetrics   metrics;
+  struct _MsMediaEngine *media;   /* ms-media.c: the workers */
   GHashTable *rooms;         /* name → MsRoom */
   GHashTable *resume_keys;   /* key → MsParticipant (borrowed) */
   GPtrArray  *clients;       /* every open MsClient */

@@ -13,7 +13,6 @@
 
 #include <sys/random.h>
 
-#include "ms-forward.h"
 #include "ms-media.h"
 #include "ms-server-private.h"
 
@@ -50,6 +49,18 @@ ms_server_log (GLogLevelFlags  level,
                     "MESSAGE", "%s", line);
 }
 
+/* The process's threads, as /proc lists them (0 where there is none). */
+static guint
+count_threads (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  while (dir != NULL && g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
 static void
 gauges_collect (MsServer *self,
                 MsGauges *gauges)
@@ -60,15 +71,14 @@ gauges_collect (MsServer *self,
   memset (gauges, 0, sizeof *gauges);
   gauges->connections = self->clients->len;
   gauges->rooms = g_hash_table_size (self->rooms);
-  gauges->producers = ms_forward_get_n_producers ();
-  gauges->consumers = ms_forward_get_n_consumers ();
   gauges->invitations = ms_invitations_count (self);
+  gauges->threads = count_threads ();
 
   g_hash_table_iter_init (&iter, self->rooms);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     MsRoom *room = value;
 
-    gauges->media_elements += ms_media_room_elements (room);
+    gauges->media_transports += ms_media_room_transports (room);
     for (guint i = 0; i < room->participants->len; i++) {
       MsParticipant *p = g_ptr_array_index (room->participants, i);
 
@@ -131,13 +141,19 @@ on_metrics (SoupServer        *soup,
 {
   MsServer *self = user_data;
   g_autofree char *text = NULL;
-  MsForwardTotals totals;
+  MsMediaTotals totals;
   MsGauges gauges;
 
   gauges_collect (self, &gauges);
-  ms_forward_get_totals (&totals);
-  self->metrics.forwarded_packets_total = totals.packets;
-  self->metrics.forwarded_bytes_total = totals.bytes;
+  ms_media_get_totals (self, &totals);
+  gauges.producers = totals.producers;
+  gauges.consumers = totals.consumers;
+  gauges.media_workers = totals.workers;
+  self->metrics.forwarded_packets_total = totals.packets_forwarded;
+  self->metrics.forwarded_bytes_total = totals.bytes_forwarded;
+  self->metrics.retransmitted_packets_total = totals.retransmitted;
+  self->metrics.nacks_sent_total = totals.nacks_sent;
+  self->metrics.keyframe_requests_total = totals.keyframe_requests;
   text = ms_metrics_render (&self->metrics, &gauges);
   respond (msg, SOUP_STATUS_OK, "text/plain; version=0.0.4", text);
 }
@@ -523,6 +539,7 @@ ms_server_dispose (GObject *object)
   /* Rooms first: participants hold references to their clients. */
   g_clear_pointer (&self->resume_keys, g_hash_table_unref);
   g_clear_pointer (&self->rooms, g_hash_table_unref);
+  g_clear_pointer (&self->media, ms_media_engine_free);
   ms_invitations_dispose (self);
 
   if (self->clients != NULL) {
@@ -618,6 +635,10 @@ ms_server_listen (MsServer  *self,
     soup_server_set_tls_certificate (self->soup, certificate);
     options |= SOUP_SERVER_LISTEN_HTTPS;
   }
+
+  self->media = ms_media_engine_new (self, error);
+  if (self->media == NULL)
+    return FALSE;
 
   soup_server_add_handler (self->soup, NULL, on_not_found, self, NULL);
   soup_server_add_handler (self->soup, "/healthz", on_healthz, self, NULL);
