@@ -779,20 +779,6 @@ ms_engine_router_tick (MsEngineRouter *r)
       send_receiver_report (r, p, now);
     }
   }
-  if (g_getenv ("MS_ENGINE_DEBUG") && now / G_USEC_PER_SEC != (now - TICK_MS * 1000) / G_USEC_PER_SEC) {
-    g_hash_table_iter_init (&iter, r->consumers);
-    while (g_hash_table_iter_next (&iter, NULL, &value)) {
-      Consumer *c = value;
-      g_printerr ("consumer %u t%u src %u paused %d kf %d synced %d ready %d packets %" G_GUINT64_FORMAT "\n",
-                  c->id, c->p.transport_id, c->producer ? c->producer->id : 0, c->paused, c->need_keyframe, c->synced,
-                  ms_engine_worker_ready (r->worker, c->p.transport_id), c->packets);
-    }
-    g_hash_table_iter_init (&iter, r->producers);
-    while (g_hash_table_iter_next (&iter, NULL, &value)) {
-      Producer *p = value;
-      g_printerr ("producer %u t%u received %" G_GUINT64_FORMAT " consumers %u\n", p->id, p->p.transport_id, p->received, p->consumers->len);
-    }
-  }
   g_hash_table_iter_init (&iter, r->consumers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Consumer *c = value;

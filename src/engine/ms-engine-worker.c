@@ -72,6 +72,7 @@ typedef struct {
   srtp_t                   srtp_out;
   gboolean                 srtp_ready;
   gboolean                 verify_pending;  /* DTLS done before the fingerprint came */
+  gboolean                 keyed;           /* tests: no ICE, no DTLS */
 
   gboolean                 sent_check;
   StunTransactionId        check_id;
@@ -829,7 +830,7 @@ on_tick (gpointer data)
 
   g_hash_table_iter_init (&iter, w->by_id);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &t)) {
-    if (t->state == MS_ENGINE_STATE_FAILED)
+    if (t->state == MS_ENGINE_STATE_FAILED || t->keyed)
       continue;
     if (now - t->last_valid > (gint64) w->config.consent_timeout_ms * 1000) {
       fail (t);
@@ -976,6 +977,7 @@ typedef enum {
   COMMAND_SEND_RAW,
   COMMAND_SET_REMOTE,
   COMMAND_RESET,
+  COMMAND_KEY,
   COMMAND_QUIT,
 } CommandType;
 
@@ -1075,6 +1077,34 @@ reset_transport (MsEngineWorker *w,
     dtls_step (t);
 }
 
+/* Tests and fuzzing: SRTP keyed with @key both ways, no ICE or DTLS. */
+static void
+key_directly (Transport    *t,
+              const guint8 *key)
+{
+  srtp_policy_t policy;
+  guint8 copy[30];
+
+  memcpy (copy, key, sizeof copy);
+  memset (&policy, 0, sizeof policy);
+  srtp_crypto_policy_set_rtp_default (&policy.rtp);
+  srtp_crypto_policy_set_rtcp_default (&policy.rtcp);
+  policy.window_size = 1024;
+  policy.allow_repeat_tx = 1;
+  policy.key = copy;
+  policy.ssrc.type = ssrc_any_inbound;
+  if (srtp_create (&t->srtp_in, &policy) != srtp_err_status_ok)
+    return;
+  policy.ssrc.type = ssrc_any_outbound;
+  if (srtp_create (&t->srtp_out, &policy) != srtp_err_status_ok)
+    return;
+  t->srtp_ready = TRUE;
+  select_address (t, &t->addr, t->addr_len);
+  t->state = MS_ENGINE_STATE_CONNECTED;
+  atomic_store (&t->shared->state, MS_ENGINE_STATE_CONNECTED);
+  atomic_store (&t->shared->profile, MS_ENGINE_SRTP_AES128_CM_SHA1_80);
+}
+
 static void
 add_transport (MsEngineWorker *w,
                Transport      *t)
@@ -1083,7 +1113,7 @@ add_transport (MsEngineWorker *w,
   new_ssl (w, t);
   g_hash_table_insert (w->by_id, GUINT_TO_POINTER (t->id), t);
   g_hash_table_insert (w->by_ufrag, t->local_ufrag, t);
-  if (t->controlling) {
+  if (t->controlling && !t->keyed) {
     AddrKey key;
 
     if (addr_key_from_sockaddr (&t->addr, &key)) {
@@ -1153,6 +1183,15 @@ run_command (gpointer data)
     t = g_hash_table_lookup (w->by_id, GUINT_TO_POINTER (cmd->id));
     if (t != NULL)
       reset_transport (w, t, g_steal_pointer (&cmd->fingerprint), cmd->setup);
+    break;
+  case COMMAND_KEY:
+    t = g_hash_table_lookup (w->by_id, GUINT_TO_POINTER (cmd->id));
+    if (t != NULL) {
+      gsize len;
+      const guint8 *key = g_bytes_get_data (cmd->data, &len);
+
+      key_directly (t, key);
+    }
     break;
   case COMMAND_QUIT:
     g_main_loop_quit (w->loop);
@@ -1334,9 +1373,10 @@ ms_engine_worker_get_port (MsEngineWorker *worker)
   return worker->port;
 }
 
-guint
-ms_engine_worker_add_transport (MsEngineWorker                *worker,
-                                const MsEngineTransportParams *params)
+static guint
+add_transport_params (MsEngineWorker                *worker,
+                      const MsEngineTransportParams *params,
+                      gboolean                       keyed)
 {
   Transport *t;
   Command *cmd;
@@ -1355,6 +1395,7 @@ ms_engine_worker_add_transport (MsEngineWorker                *worker,
   t->remote_pwd = g_strdup (params->remote_pwd);
   t->remote_fingerprint = g_strdup (params->remote_fingerprint);
   t->setup = params->setup;
+  t->keyed = keyed;
   RAND_bytes ((guint8 *) &t->tie, sizeof t->tie);
   t->shared = g_new0 (Shared, 1);
   t->shared->ref = 2;
@@ -1379,6 +1420,13 @@ ms_engine_worker_add_transport (MsEngineWorker                *worker,
   /* The worker may run and free the command before post() returns. */
   post (worker, cmd);
   return id;
+}
+
+guint
+ms_engine_worker_add_transport (MsEngineWorker                *worker,
+                                const MsEngineTransportParams *params)
+{
+  return add_transport_params (worker, params, FALSE);
 }
 
 void
@@ -1542,4 +1590,30 @@ ms_engine_worker_reset_transport (MsEngineWorker *worker,
   cmd->fingerprint = g_strdup (remote_fingerprint);
   cmd->setup = setup;
   post (worker, cmd);
+}
+
+guint
+ms_engine_worker_add_keyed_transport (MsEngineWorker     *worker,
+                                      GInetSocketAddress *remote,
+                                      const guint8        key[30])
+{
+  g_autofree char *ufrag = NULL, *pwd = NULL;
+  MsEngineTransportParams params = { 0 };
+  Command *cmd;
+  guint id;
+
+  ms_engine_ice_credentials_new (&ufrag, &pwd);
+  params.local_ufrag = ufrag;
+  params.local_pwd = pwd;
+  params.remote_ufrag = "keyed";
+  params.remote_pwd = "keyed";
+  params.remote_fingerprint = "sha-256 00";
+  params.remote_address = remote;
+  id = add_transport_params (worker, &params, TRUE);
+  cmd = g_new0 (Command, 1);
+  cmd->type = COMMAND_KEY;
+  cmd->id = id;
+  cmd->data = g_bytes_new (key, 30);
+  post (worker, cmd);
+  return id;
 }

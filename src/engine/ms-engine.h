@@ -204,6 +204,13 @@ void     ms_engine_worker_reset_transport  (MsEngineWorker *worker,
                                             const char     *remote_fingerprint,
                                             MsEngineSetup   setup);
 
+/* Tests and fuzzing only: a transport to @remote with no ICE or DTLS,
+ * SRTP keyed with @key (AES_CM_128_HMAC_SHA1_80: 16 bytes of key, 14 of
+ * salt) in both directions. */
+guint    ms_engine_worker_add_keyed_transport (MsEngineWorker     *worker,
+                                               GInetSocketAddress *remote,
+                                               const guint8        key[30]);
+
 /* The router: producers (RTP streams received on a transport) and
  * consumers (one copy of a producer sent on another transport, with
  * SSRC, sequence numbers and timestamps of its own). Forwarding,

@@ -1,0 +1,489 @@
+/* test-router.c: the engine's router, packet by packet
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A real worker with two transports keyed directly (no ICE, no DTLS):
+ * the test plays the publisher on one UDP socket and the subscriber on
+ * another, with libsrtp2 sessions of its own under the same key. What the
+ * router must do is checked on the wire: the consumer's own SSRC,
+ * sequence numbers and timestamps, continuous across a pause and a change
+ * of source; video starting at a keyframe; NACKs answered with RTX;
+ * upstream gaps NACKed; keyframe requests merged.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+#include <srtp2/srtp.h>
+
+#include "ms-engine.h"
+
+#define PUB_SSRC   0x1111u
+#define PUB_RTX    0x2222u
+#define PUB2_SSRC  0x3333u
+#define SUB_SSRC   0x5555u
+#define SUB_RTX    0x6666u
+#define PUB_PT     96
+#define PUB_RTX_PT 97
+#define SUB_PT     100
+#define SUB_RTX_PT 101
+
+static const guint8 key[30] = {
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+  17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+};
+
+typedef struct {
+  GSocket *socket;
+  srtp_t   out;   /* what we send to the worker */
+  srtp_t   in;    /* what the worker sends us */
+} Peer;
+
+typedef struct {
+  MsEngineWorker     *worker;
+  GInetSocketAddress *worker_address;
+  Peer                pub;
+  Peer                sub;
+  guint               pub_id;
+  guint               sub_id;
+} Fixture;
+
+static void
+peer_init (Peer *peer)
+{
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GError) error = NULL;
+  srtp_policy_t policy;
+  guint8 copy[30];
+
+  peer->socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                               G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (peer->socket, address, FALSE, &error));
+  g_assert_no_error (error);
+  g_socket_set_timeout (peer->socket, 2);
+
+  memcpy (copy, key, sizeof copy);
+  memset (&policy, 0, sizeof policy);
+  srtp_crypto_policy_set_rtp_default (&policy.rtp);
+  srtp_crypto_policy_set_rtcp_default (&policy.rtcp);
+  policy.window_size = 1024;
+  policy.allow_repeat_tx = 1;
+  policy.key = copy;
+  policy.ssrc.type = ssrc_any_outbound;
+  g_assert_cmpint (srtp_create (&peer->out, &policy), ==, srtp_err_status_ok);
+  policy.ssrc.type = ssrc_any_inbound;
+  g_assert_cmpint (srtp_create (&peer->in, &policy), ==, srtp_err_status_ok);
+}
+
+static void
+peer_clear (Peer *peer)
+{
+  srtp_dealloc (peer->out);
+  srtp_dealloc (peer->in);
+  g_object_unref (peer->socket);
+}
+
+static GInetSocketAddress *
+local_address (GSocket *socket)
+{
+  return G_INET_SOCKET_ADDRESS (g_socket_get_local_address (socket, NULL));
+}
+
+static void
+fixture_init (Fixture *f)
+{
+  MsEngineWorkerConfig config = { .bind_address = "127.0.0.1" };
+  g_autoptr (GInetSocketAddress) pub_address = NULL;
+  g_autoptr (GInetSocketAddress) sub_address = NULL;
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GError) error = NULL;
+
+  f->worker = ms_engine_worker_new (&config, &error);
+  g_assert_no_error (error);
+  f->worker_address = G_INET_SOCKET_ADDRESS (
+    g_inet_socket_address_new (loopback, ms_engine_worker_get_port (f->worker)));
+  peer_init (&f->pub);
+  peer_init (&f->sub);
+  pub_address = local_address (f->pub.socket);
+  sub_address = local_address (f->sub.socket);
+  f->pub_id = ms_engine_worker_add_keyed_transport (f->worker, pub_address, key);
+  f->sub_id = ms_engine_worker_add_keyed_transport (f->worker, sub_address, key);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  ms_engine_worker_free (f->worker);
+  g_object_unref (f->worker_address);
+  peer_clear (&f->pub);
+  peer_clear (&f->sub);
+}
+
+static void
+put16 (guint8  *p,
+       guint16  v)
+{
+  p[0] = v >> 8;
+  p[1] = v;
+}
+
+static void
+put32 (guint8  *p,
+       guint32  v)
+{
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
+}
+
+static guint16
+get16 (const guint8 *p)
+{
+  return (p[0] << 8) | p[1];
+}
+
+static guint32
+get32 (const guint8 *p)
+{
+  return ((guint32) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+
+static void
+send_protected (Fixture  *f,
+                Peer     *peer,
+                guint8   *buf,
+                gsize     len,
+                gboolean  rtcp)
+{
+  int n = len;
+  g_autoptr (GError) error = NULL;
+
+  if (rtcp)
+    g_assert_cmpint (srtp_protect_rtcp (peer->out, buf, &n), ==, srtp_err_status_ok);
+  else
+    g_assert_cmpint (srtp_protect (peer->out, buf, &n), ==, srtp_err_status_ok);
+  g_assert_cmpint (g_socket_send_to (peer->socket, G_SOCKET_ADDRESS (f->worker_address),
+                                     (const char *) buf, n, NULL, &error), ==, n);
+  g_assert_no_error (error);
+}
+
+/* A VP8 packet: a keyframe's first when @key, else a later partition. */
+static void
+send_vp8 (Fixture  *f,
+          guint32   ssrc,
+          guint8    pt,
+          guint16   seq,
+          guint32   ts,
+          gboolean  keyframe)
+{
+  guint8 buf[256] = { 0 };
+
+  buf[0] = 0x80;
+  buf[1] = pt;
+  put16 (buf + 2, seq);
+  put32 (buf + 4, ts);
+  put32 (buf + 8, ssrc);
+  buf[12] = keyframe ? 0x10 : 0x00;     /* S bit, partition 0 */
+  buf[13] = keyframe ? 0x00 : 0x01;     /* P bit clear: a key frame */
+  for (guint i = 14; i < 100; i++)
+    buf[i] = seq + i;
+  send_protected (f, &f->pub, buf, 100, FALSE);
+}
+
+/* Waits (at most 2 s) for an RTP packet (@want_rtcp FALSE) or an RTCP
+ * packet on @peer; returns its decrypted length, 0 on timeout. */
+static gsize
+receive (Peer     *peer,
+         guint8   *buf,
+         gboolean  want_rtcp)
+{
+  for (;;) {
+    g_autoptr (GError) error = NULL;
+    gssize len = g_socket_receive (peer->socket, (char *) buf, 2048, NULL, &error);
+    gboolean rtcp;
+    int n;
+
+    if (len <= 0)
+      return 0;
+    n = len;
+    rtcp = len >= 2 && buf[1] >= 192 && buf[1] <= 223;
+    if (rtcp) {
+      if (srtp_unprotect_rtcp (peer->in, buf, &n) != srtp_err_status_ok)
+        continue;
+    } else if (srtp_unprotect (peer->in, buf, &n) != srtp_err_status_ok) {
+      continue;
+    }
+    if (rtcp == want_rtcp)
+      return n;
+  }
+}
+
+/* The next RTCP packet of @type (and feedback @fmt) within a compound. */
+static const guint8 *
+find_rtcp (const guint8 *buf,
+           gsize         len,
+           guint8        type,
+           guint8        fmt)
+{
+  gsize at = 0;
+
+  while (at + 4 <= len) {
+    gsize plen = 4 * (1 + (gsize) get16 (buf + at + 2));
+
+    if (buf[at + 1] == type && (fmt == 0 || (buf[at] & 0x1f) == fmt))
+      return buf + at;
+    at += plen;
+  }
+  return NULL;
+}
+
+static const guint8 *
+wait_rtcp (Peer   *peer,
+           guint8 *buf,
+           guint8  type,
+           guint8  fmt)
+{
+  for (guint i = 0; i < 50; i++) {
+    gsize len = receive (peer, buf, TRUE);
+    const guint8 *found = len ? find_rtcp (buf, len, type, fmt) : NULL;
+
+    if (found != NULL)
+      return found;
+    if (len == 0)
+      return NULL;
+  }
+  return NULL;
+}
+
+static guint
+add_producer (Fixture *f,
+              guint32  ssrc,
+              guint32  rtx_ssrc)
+{
+  MsEngineProducerParams params = {
+    .transport_id = f->pub_id,
+    .ssrc = ssrc,
+    .rtx_ssrc = rtx_ssrc,
+    .payload_type = PUB_PT,
+    .rtx_payload_type = rtx_ssrc ? PUB_RTX_PT : 0,
+    .clock_rate = 90000,
+    .codec = MS_ENGINE_CODEC_VP8,
+    .video = TRUE,
+    .nack = TRUE,
+  };
+
+  return ms_engine_worker_add_producer (f->worker, &params);
+}
+
+static guint
+add_consumer (Fixture *f)
+{
+  MsEngineConsumerParams params = {
+    .transport_id = f->sub_id,
+    .ssrc = SUB_SSRC,
+    .rtx_ssrc = SUB_RTX,
+    .payload_type = SUB_PT,
+    .rtx_payload_type = SUB_RTX_PT,
+    .clock_rate = 90000,
+    .video = TRUE,
+  };
+
+  return ms_engine_worker_add_consumer (f->worker, &params);
+}
+
+static void
+test_forwarding (void)
+{
+  Fixture f = { 0 };
+  guint8 buf[2048];
+  guint16 first_seq = 0, last_seq = 0;
+  guint32 first_ts = 0, last_ts = 0;
+  guint producer, producer2, consumer;
+  guint8 nack[64];
+  const guint8 *fb;
+  gsize len;
+
+  fixture_init (&f);
+  producer = add_producer (&f, PUB_SSRC, PUB_RTX);
+  consumer = add_consumer (&f);
+  ms_engine_worker_set_consumer_source (f.worker, consumer, producer);
+
+  /* The source asks for a keyframe: video starts at one. */
+  g_assert_nonnull ((fb = wait_rtcp (&f.pub, buf, 206, 1)));
+  g_assert_cmphex (get32 (fb + 8), ==, PUB_SSRC);
+
+  /* A delta frame first: not forwarded. Then a keyframe and deltas. */
+  send_vp8 (&f, PUB_SSRC, PUB_PT, 999, 90000, FALSE);
+  for (guint i = 0; i < 10; i++)
+    send_vp8 (&f, PUB_SSRC, PUB_PT, 1000 + i, 93000 + 3000 * i, i == 0);
+  for (guint i = 0; i < 10; i++) {
+    len = receive (&f.sub, buf, FALSE);
+    g_assert_cmpuint (len, ==, 100);
+    g_assert_cmphex (get32 (buf + 8), ==, SUB_SSRC);
+    g_assert_cmpuint (buf[1] & 0x7f, ==, SUB_PT);
+    g_assert_cmpuint (buf[20], ==, (guint8) ((1000 + i + 20) & 0xff));   /* payload kept */
+    if (i == 0) {
+      g_assert_cmpuint (buf[12], ==, 0x10);   /* the keyframe, not the delta before it */
+      first_seq = get16 (buf + 2);
+      first_ts = get32 (buf + 4);
+    } else {
+      g_assert_cmpuint (get16 (buf + 2), ==, (guint16) (first_seq + i));
+      g_assert_cmpuint (get32 (buf + 4), ==, first_ts + 3000 * i);
+    }
+    last_seq = get16 (buf + 2);
+    last_ts = get32 (buf + 4);
+  }
+
+  /* The subscriber NACKs its packet first_seq + 3: RTX, its own SSRC
+   * and type, the original sequence number, then the payload. */
+  nack[0] = 0x81;
+  nack[1] = 205;
+  put16 (nack + 2, 3);
+  put32 (nack + 4, 0xabcd);
+  put32 (nack + 8, SUB_SSRC);
+  put16 (nack + 12, first_seq + 3);
+  put16 (nack + 14, 0);
+  send_protected (&f, &f.sub, nack, 16, TRUE);
+  len = receive (&f.sub, buf, FALSE);
+  g_assert_cmpuint (len, ==, 102);
+  g_assert_cmphex (get32 (buf + 8), ==, SUB_RTX);
+  g_assert_cmpuint (buf[1] & 0x7f, ==, SUB_RTX_PT);
+  g_assert_cmpuint (get16 (buf + 12), ==, (guint16) (first_seq + 3));
+  g_assert_cmpuint (get32 (buf + 4), ==, first_ts + 9000);
+  g_assert_cmpuint (buf[22], ==, (guint8) ((1003 + 20) & 0xff));
+
+  /* A gap upstream (1011 lost): NACKed to the publisher. */
+  send_vp8 (&f, PUB_SSRC, PUB_PT, 1010, 123000, FALSE);
+  send_vp8 (&f, PUB_SSRC, PUB_PT, 1012, 129000, FALSE);
+  g_assert_nonnull ((fb = wait_rtcp (&f.pub, buf, 205, 1)));
+  g_assert_cmphex (get32 (fb + 8), ==, PUB_SSRC);
+  g_assert_cmpuint (get16 (fb + 12), ==, 1011);
+  /* ...and its RTX comes back (original 1011 inside): forwarded as media. */
+  {
+    guint8 rtx[256] = { 0 };
+
+    rtx[0] = 0x80;
+    rtx[1] = PUB_RTX_PT;
+    put16 (rtx + 2, 7);
+    put32 (rtx + 4, 126000);
+    put32 (rtx + 8, PUB_RTX);
+    put16 (rtx + 12, 1011);
+    rtx[14] = 0x00;
+    rtx[15] = 0x01;
+    send_protected (&f, &f.pub, rtx, 102, FALSE);
+  }
+  for (guint i = 0; i < 3; i++) {
+    len = receive (&f.sub, buf, FALSE);
+    g_assert_cmpuint (len, ==, 100);
+    g_assert_cmphex (get32 (buf + 8), ==, SUB_SSRC);
+    if (get16 (buf + 2) == (guint16) (last_seq + 2))
+      g_assert_cmpuint (get32 (buf + 4), ==, last_ts + 6000);   /* 1011, late */
+  }
+  last_seq += 3;
+  last_ts += 9000;
+
+  /* Paused and resumed: our sequence goes on where it stopped, at the
+   * next keyframe. */
+  ms_engine_worker_set_consumer_paused (f.worker, consumer, TRUE);
+  for (guint i = 0; i < 5; i++)
+    send_vp8 (&f, PUB_SSRC, PUB_PT, 1013 + i, 132000 + 3000 * i, i == 0);
+  ms_engine_worker_set_consumer_paused (f.worker, consumer, FALSE);
+  g_assert_nonnull (wait_rtcp (&f.pub, buf, 206, 1));
+  send_vp8 (&f, PUB_SSRC, PUB_PT, 1018, 147000, FALSE);
+  send_vp8 (&f, PUB_SSRC, PUB_PT, 1019, 150000, TRUE);
+  len = receive (&f.sub, buf, FALSE);
+  g_assert_cmpuint (len, ==, 100);
+  g_assert_cmpuint (buf[12], ==, 0x10);
+  g_assert_cmpuint (get16 (buf + 2), ==, (guint16) (last_seq + 1));
+  g_assert_true (get32 (buf + 4) - last_ts > 0 && get32 (buf + 4) - last_ts < 90000 * 5);
+  last_seq = get16 (buf + 2);
+
+  /* Another source (a replaced track): the same SSRC and sequence go on. */
+  producer2 = add_producer (&f, PUB2_SSRC, 0);
+  ms_engine_worker_set_consumer_source (f.worker, consumer, producer2);
+  g_assert_nonnull ((fb = wait_rtcp (&f.pub, buf, 206, 1)));
+  send_vp8 (&f, PUB2_SSRC, PUB_PT, 40000, 5, TRUE);
+  send_vp8 (&f, PUB2_SSRC, PUB_PT, 40001, 3005, FALSE);
+  len = receive (&f.sub, buf, FALSE);
+  g_assert_cmphex (get32 (buf + 8), ==, SUB_SSRC);
+  g_assert_cmpuint (get16 (buf + 2), ==, (guint16) (last_seq + 1));
+  len = receive (&f.sub, buf, FALSE);
+  g_assert_cmpuint (get16 (buf + 2), ==, (guint16) (last_seq + 2));
+
+  /* A sender report for the consumer comes within a second or so. */
+  g_assert_nonnull ((fb = wait_rtcp (&f.sub, buf, 200, 0)));
+  g_assert_cmphex (get32 (fb + 4), ==, SUB_SSRC);
+
+  ms_engine_worker_remove_consumer (f.worker, consumer);
+  ms_engine_worker_remove_producer (f.worker, producer);
+  ms_engine_worker_remove_producer (f.worker, producer2);
+  fixture_clear (&f);
+}
+
+/* Many subscribers' PLIs in a burst: one reaches the publisher. */
+static void
+test_keyframe_merge (void)
+{
+  Fixture f = { 0 };
+  guint8 buf[2048];
+  guint producer, consumer;
+  guint plis = 0;
+  MsEngineRouterStats stats;
+
+  fixture_init (&f);
+  producer = add_producer (&f, PUB_SSRC, 0);
+  consumer = add_consumer (&f);
+  ms_engine_worker_set_consumer_source (f.worker, consumer, producer);
+  g_assert_nonnull (wait_rtcp (&f.pub, buf, 206, 1));
+  send_vp8 (&f, PUB_SSRC, PUB_PT, 1, 0, TRUE);
+  g_assert_cmpuint (receive (&f.sub, buf, FALSE), ==, 100);
+
+  for (guint i = 0; i < 20; i++) {
+    guint8 pli[64];
+
+    pli[0] = 0x81;
+    pli[1] = 206;
+    put16 (pli + 2, 2);
+    put32 (pli + 4, 0xabcd);
+    put32 (pli + 8, SUB_SSRC);
+    send_protected (&f, &f.sub, pli, 12, TRUE);
+  }
+  /* Within 250 ms, well inside the merge interval, at most one more. */
+  g_socket_set_timeout (f.pub.socket, 0);
+  {
+    gint64 until = g_get_monotonic_time () + 250 * 1000;
+
+    while (g_get_monotonic_time () < until) {
+      if (g_socket_condition_timed_wait (f.pub.socket, G_IO_IN, until - g_get_monotonic_time (),
+                                         NULL, NULL)) {
+        gsize len = receive (&f.pub, buf, TRUE);
+
+        if (len > 0 && find_rtcp (buf, len, 206, 1) != NULL)
+          plis++;
+      }
+    }
+  }
+  g_test_message ("20 PLIs from the subscriber: %u to the publisher", plis);
+  g_assert_cmpuint (plis, <=, 1);
+  ms_engine_worker_get_router_stats (f.worker, &stats);
+  g_assert_cmpuint (stats.keyframe_requests, <=, 3);
+
+  fixture_clear (&f);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/router/forwarding", test_forwarding);
+  g_test_add_func ("/router/keyframe-merge", test_keyframe_merge);
+
+  return g_test_run ();
+}
