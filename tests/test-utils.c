@@ -16,6 +16,7 @@ struct _TestServer {
   GDataInputStream *out;
   char             *url;
   char             *http;
+  GArray           *media_ports;   /* guint16, one per media worker */
   gboolean          exited;
 };
 
@@ -127,10 +128,19 @@ test_server_start (const char *first_arg,
                                                   &error);
   g_assert_no_error (error);
   server->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  server->media_ports = g_array_new (FALSE, FALSE, sizeof (guint16));
 
   /* The server prints where it listens once it does: no guessing. */
   for (;;) {
     g_autofree char *line = read_line (server);
+
+    if (g_str_has_prefix (line, "media on udp://")) {
+      const char *colon = strrchr (line, ':');
+      guint16 port = colon ? g_ascii_strtoull (colon + 1, NULL, 10) : 0;
+
+      g_array_append_val (server->media_ports, port);
+      continue;
+    }
 
     if (g_str_has_prefix (line, "listening on ws://")) {
       g_autoptr (GUri) uri = NULL;
@@ -153,6 +163,12 @@ const char *
 test_server_get_url (TestServer *server)
 {
   return server->url;
+}
+
+GArray *
+test_server_get_media_ports (TestServer *server)
+{
+  return server->media_ports;
 }
 
 const char *
@@ -230,6 +246,7 @@ test_server_free (TestServer *server)
   g_clear_object (&server->process);
   g_free (server->url);
   g_free (server->http);
+  g_clear_pointer (&server->media_ports, g_array_unref);
   g_free (server);
 }
 

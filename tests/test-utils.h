@@ -48,6 +48,8 @@ TestServer *test_server_start      (const char *first_arg,
                                     ...);
 const char *test_server_get_url    (TestServer *server);  /* ws://127.0.0.1:PORT/v1/ws */
 const char *test_server_get_http   (TestServer *server);  /* http://127.0.0.1:PORT */
+/* The UDP ports of the server's media workers (guint16). */
+GArray     *test_server_get_media_ports (TestServer *server);
 GPid        test_server_get_pid    (TestServer *server);
 gboolean    test_server_is_running (TestServer *server);
 /* SIGTERM, then waits for a clean exit; asserts the exit status is 0. */

@@ -130,6 +130,7 @@ static const guint8 payload_types[] = {
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (payload_types) >= 2 * MAX_SLOTS);
+G_STATIC_ASSERT (MS_ENGINE_N_DROPS <= 16);   /* MsMetrics.media_dropped_total */
 
 static gint64
 owner_key (Worker *worker,
@@ -387,13 +388,34 @@ ms_media_get_totals (MsServer      *server,
   for (guint i = 0; i < engine->n_workers; i++) {
     MsEngineRouterStats stats;
 
+    MsEngineStats wstats;
+
     ms_engine_worker_get_router_stats (engine->workers[i].worker, &stats);
+    ms_engine_worker_get_stats (engine->workers[i].worker, &wstats);
+    for (guint d = 0; d < MS_ENGINE_N_DROPS; d++)
+      totals->dropped[d] += wstats.dropped[d];
     totals->packets_forwarded += stats.packets_forwarded;
     totals->bytes_forwarded += stats.bytes_forwarded;
     totals->retransmitted += stats.retransmitted;
     totals->nacks_sent += stats.nacks_sent;
     totals->keyframe_requests += stats.keyframe_requests;
   }
+}
+
+GStrv
+ms_media_get_urls (MsServer *server)
+{
+  MsMediaEngine *engine = server->media;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; engine != NULL && i < engine->n_workers; i++) {
+    g_autofree char *url = g_strdup_printf (strchr (engine->address, ':') ? "udp://[%s]:%u" :
+                                            "udp://%s:%u", engine->address,
+                                            ms_engine_worker_get_port (engine->workers[i].worker));
+
+    g_strv_builder_add (builder, url);
+  }
+  return g_strv_builder_end (builder);
 }
 
 static guint

@@ -13,6 +13,7 @@
 
 #pragma once
 
+#include "ms-engine.h"
 #include "ms-server-private.h"
 
 G_BEGIN_DECLS
@@ -29,6 +30,7 @@ typedef struct {
   guint   consumers;
   guint   transports;
   guint   workers;
+  guint64 dropped[MS_ENGINE_N_DROPS];   /* datagrams refused, by reason */
 } MsMediaTotals;
 
 /* The workers and their sockets, as the configuration says. */
@@ -37,6 +39,8 @@ MsMediaEngine *ms_media_engine_new      (MsServer        *server,
 void           ms_media_engine_free     (MsMediaEngine   *engine);
 void           ms_media_get_totals      (MsServer        *server,
                                          MsMediaTotals   *totals);
+/* "udp://ADDRESS:PORT" of each worker's socket. */
+GStrv          ms_media_get_urls        (MsServer        *server);
 
 /* Frees every participant's media in @room. */
 void     ms_room_media_free         (MsRoom          *room);

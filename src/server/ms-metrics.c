@@ -100,6 +100,15 @@ ms_metrics_render (const MsMetrics *m,
                             m->invitations_refused_total[i]);
   }
 
+  g_string_append (out, "# HELP mediastore_media_dropped_total Datagrams the media ports "
+                        "refused, by reason.\n"
+                        "# TYPE mediastore_media_dropped_total counter\n");
+  for (guint i = 0; i < m->n_media_drops; i++) {
+    g_string_append_printf (out, "mediastore_media_dropped_total{reason=\"%s\"} %"
+                            G_GUINT64_FORMAT "\n", m->media_drop_names[i],
+                            m->media_dropped_total[i]);
+  }
+
   g_string_append (out, "# HELP mediastore_errors_total Error replies sent, by protocol code.\n"
                         "# TYPE mediastore_errors_total counter\n");
   for (guint i = 0; i < MS_N_PROTOCOL_ERRORS; i++) {

@@ -38,6 +38,9 @@ typedef struct {
   guint64 retransmitted_packets_total;
   guint64 nacks_sent_total;
   guint64 keyframe_requests_total;
+  guint64 media_dropped_total[16];    /* by MsEngineDrop (fewer than 16) */
+  guint   n_media_drops;
+  const char *media_drop_names[16];
   guint64 invitations_created_total;
   guint64 invitations_revoked_total;
   guint64 invitations_redeemed_total;

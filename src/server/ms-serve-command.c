@@ -142,6 +142,7 @@ ms_serve_command_run (int    argc,
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) urls = NULL;
+  g_auto (GStrv) media_urls = NULL;
   g_autofree char *config_path = NULL;
   gboolean version = FALSE;
   gboolean dev;
@@ -194,6 +195,9 @@ ms_serve_command_run (int    argc,
     return 1;
   }
 
+  media_urls = ms_server_get_media_urls (server);
+  for (guint i = 0; media_urls[i] != NULL; i++)
+    g_print ("media on %s\n", media_urls[i]);
   urls = ms_server_get_urls (server);
   for (guint i = 0; urls[i] != NULL; i++)
     g_print ("listening on %s\n", urls[i]);

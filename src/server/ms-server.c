@@ -154,6 +154,11 @@ on_metrics (SoupServer        *soup,
   self->metrics.retransmitted_packets_total = totals.retransmitted;
   self->metrics.nacks_sent_total = totals.nacks_sent;
   self->metrics.keyframe_requests_total = totals.keyframe_requests;
+  self->metrics.n_media_drops = MS_ENGINE_N_DROPS;
+  for (guint i = 0; i < MS_ENGINE_N_DROPS; i++) {
+    self->metrics.media_dropped_total[i] = totals.dropped[i];
+    self->metrics.media_drop_names[i] = ms_engine_drop_name (i);
+  }
   text = ms_metrics_render (&self->metrics, &gauges);
   respond (msg, SOUP_STATUS_OK, "text/plain; version=0.0.4", text);
 }
@@ -663,6 +668,14 @@ ms_server_listen (MsServer  *self,
   }
 
   return TRUE;
+}
+
+GStrv
+ms_server_get_media_urls (MsServer *self)
+{
+  g_return_val_if_fail (MS_IS_SERVER (self), NULL);
+
+  return ms_media_get_urls (self);
 }
 
 GStrv

@@ -23,6 +23,8 @@ gboolean    ms_server_listen     (MsServer    *self,
                                   GError     **error);
 /* The ws:// or wss:// URLs clients connect to, one per listening socket. */
 GStrv       ms_server_get_urls   (MsServer    *self);
+/* The media sockets, "udp://ADDRESS:PORT", one per worker. */
+GStrv       ms_server_get_media_urls (MsServer *self);
 /* Says bye to every client and closes them with 1001; "stopped" is
  * emitted once they are all gone (or after two seconds at most). */
 void        ms_server_shutdown   (MsServer    *self);
