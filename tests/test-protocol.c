@@ -110,6 +110,7 @@ assert_welcome_equal (const MsMessage *a,
 
   g_assert_cmpstr (a->u.welcome.resume, ==, b->u.welcome.resume);
   g_assert_cmpstr (a->u.welcome.server_version, ==, b->u.welcome.server_version);
+  assert_strv_equal (a->u.welcome.features, b->u.welcome.features);
 }
 
 static void
@@ -591,6 +592,7 @@ build_welcome (void)
 
   msg->u.welcome.resume = g_strdup ("q1w2e3r4t5y6u7i8o9p0-_AB");
   msg->u.welcome.server_version = g_strdup ("0.1.0");
+  msg->u.welcome.features = g_strsplit ("renegotiation x-future", " ", -1);
   return msg;
 }
 

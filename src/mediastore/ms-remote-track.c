@@ -34,6 +34,8 @@ struct _MsRemoteTrack {
   GstElement           *volume;
   GstElement           *video_sink;
   GstElement           *tail;      /* what the video sink links to */
+  GstPad               *src;       /* the webrtcbin pad the branch reads */
+  gulong                rtp_probe; /* counting on @src */
 
   double                volume_level;
   gboolean              muted;
@@ -269,8 +271,11 @@ ms_remote_track_attach (MsRemoteTrack *self,
   g_mutex_lock (&self->lock);
   self->bin = bin;
 
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_rtp,
-                     g_object_ref (self), g_object_unref);
+  /* Removed with the branch: a renegotiated pad may go to another track. */
+  self->src = gst_object_ref (src);
+  self->rtp_probe = gst_pad_add_probe (src,
+                                       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                                       on_rtp, g_object_ref (self), g_object_unref);
 
   if (!decode) {
     GstElement *sink = add (self, "fakesink");
@@ -340,6 +345,11 @@ void
 ms_remote_track_detach (MsRemoteTrack *self)
 {
   g_mutex_lock (&self->lock);
+  if (self->src != NULL) {
+    gst_pad_remove_probe (self->src, self->rtp_probe);
+    self->rtp_probe = 0;
+    gst_clear_object (&self->src);
+  }
   for (guint i = 0; i < self->elements->len; i++)
     ms_media_discard_element (self->bin, g_ptr_array_index (self->elements, i));
   g_ptr_array_set_size (self->elements, 0);

@@ -23,6 +23,7 @@
 
 #include "ms-local-track-private.h"
 #include "ms-media-util-private.h"
+#include "ms-peer-connection.h"
 #include "ms-sdp.h"
 #include "ms-remote-track-private.h"
 #include "ms-session.h"
@@ -80,18 +81,23 @@ struct _MsSession {
   guint                    bus_watch_id;
   GstElement              *mixer;
 
-  GstElement              *publish;
-  guint                    publish_gen;
+  gboolean                 renegotiation; /* welcome: the server renegotiates in place */
+
+  MsPeerConnection        *publish;
   gint64                   publish_offer_id;
-  gboolean                 publish_pending;
-  gboolean                 publish_dirty;
+  gboolean                 publish_pending;  /* an offer is being made or answered */
+  gboolean                 publish_dirty;    /* changed since: another offer follows */
+  gboolean                 publish_rebuild;  /* the next offer needs a new PeerConnection */
+  guint                    unlinking;        /* track bins still to unlink */
+  guint                    next_payload;
   GSource                 *publish_idle;
   GPtrArray               *locals;        /* of Local */
 
-  GstElement              *subscribe;
-  guint                    subscribe_gen;
+  MsPeerConnection        *subscribe;
   GMutex                   mids_lock;
   GHashTable              *mids;          /* mid → MsRemoteTrack, of the subscribe offer */
+  GHashTable              *branches;      /* mid → Branch, the subscribe webrtcbin's pads */
+  GPtrArray               *orphans;       /* of Branch, pads without a mid */
   GListStore              *remote_tracks;
 };
 
@@ -112,7 +118,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
-static guint next_gen = 1;
 
 G_DEFINE_FINAL_TYPE (MsSession, ms_session, G_TYPE_OBJECT)
 
@@ -140,22 +145,25 @@ saved_free (gpointer data)
 #define RECONNECT_MAX_MS 4000
 #define RECONNECT_GIVE_UP_S 60
 
-typedef enum {
-  HOP_OFFER_READY,
-  HOP_ANSWER_READY,
-  HOP_REMOTE_SET,
-  HOP_CANDIDATE,
-  HOP_PC_FAILED,
-} HopKind;
-
+/* What a received stream's pad feeds: a track's branch, or a fakesink
+ * while no track is mapped to its mid. Every pad stays linked, or the
+ * whole bundle stops. Guarded by mids_lock. */
 typedef struct {
-  GWeakRef  session;
-  HopKind   kind;
-  MsPcKind  pc;
-  guint     gen;
-  char     *text;
-  guint     mline;
-} Hop;
+  GstPad        *pad;
+  MsRemoteTrack *track;      /* nullable */
+  GstElement    *fakesink;   /* nullable */
+} Branch;
+
+static void
+branch_free (gpointer data)
+{
+  Branch *branch = data;
+
+  gst_object_unref (branch->pad);
+  g_clear_object (&branch->track);
+  gst_clear_object (&branch->fakesink);
+  g_free (branch);
+}
 
 static void
 local_free (gpointer data)
@@ -229,6 +237,9 @@ static void
 teardown_media_full (MsSession *self,
                      gboolean   keep_own_tracks);
 static void
+drop_peer_connection (MsSession         *self,
+                      MsPeerConnection **pc);
+static void
 stop_reconnecting (MsSession *self);
 
 static void
@@ -274,10 +285,10 @@ teardown_media_full (MsSession *self,
     for (guint i = 0; i < tags->len && !keep_own_tracks; i++)
       ms_store_remove_own_track (self->store, g_ptr_array_index (tags, i));
   }
-  self->publish = NULL;
-  self->subscribe = NULL;
-  self->publish_gen = self->subscribe_gen = 0;
-  self->publish_pending = self->publish_dirty = FALSE;
+  drop_peer_connection (self, &self->publish);
+  drop_peer_connection (self, &self->subscribe);
+  self->publish_pending = self->publish_dirty = self->publish_rebuild = FALSE;
+  self->next_payload = FIRST_PAYLOAD;
 
   gst_clear_object (&self->pipeline);
   self->mixer = NULL;
@@ -327,6 +338,8 @@ ms_session_finalize (GObject *object)
   g_free (self->chosen_avatar);
   g_ptr_array_unref (self->saved);
   g_hash_table_unref (self->mids);
+  g_hash_table_unref (self->branches);
+  g_ptr_array_unref (self->orphans);
   g_mutex_clear (&self->mids_lock);
   g_main_context_unref (self->context);
 
@@ -411,6 +424,9 @@ ms_session_init (MsSession *self)
   self->saved = g_ptr_array_new_with_free_func (saved_free);
   self->remote_tracks = g_list_store_new (MS_TYPE_REMOTE_TRACK);
   self->mids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->branches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, branch_free);
+  self->orphans = g_ptr_array_new_with_free_func (branch_free);
+  self->next_payload = FIRST_PAYLOAD;
   g_mutex_init (&self->mids_lock);
   self->next_id = 1;
 }
@@ -472,217 +488,239 @@ send_message (MsSession *self,
   return request ? msg->id : 0;
 }
 
-/* ---- media: hops from streaming threads ---- */
+/* ---- media: the two PeerConnections ---- */
 
-static gboolean
-on_hop (gpointer data);
 static void
 start_reconnect (MsSession *self);
 static void
 schedule_reconnect (MsSession *self);
-
 static void
-hop_free (gpointer data)
+publish_update (MsSession *self);
+
+static char *
+pad_mid (GstPad *pad)
 {
-  Hop *hop = data;
-
-  g_weak_ref_clear (&hop->session);
-  g_free (hop->text);
-  g_free (hop);
-}
-
-static Hop *
-hop_new (MsSession *self,
-         HopKind    kind,
-         MsPcKind   pc,
-         guint      gen)
-{
-  Hop *hop = g_new0 (Hop, 1);
-
-  g_weak_ref_init (&hop->session, self);
-  hop->kind = kind;
-  hop->pc = pc;
-  hop->gen = gen;
-
-  return hop;
-}
-
-/* Always a source on the session's context, never run in place: with
- * g_main_context_invoke() a streaming thread that finds the context free
- * (its owner busy outside an iteration) runs the hop itself, and a
- * webrtcbin would then be stopped from its own thread (seen: a deadlock
- * when a call ended while a renegotiation's answer was being applied). */
-static void
-post (MsSession *self,
-      Hop       *hop)
-{
-  GSource *source = g_idle_source_new ();
-
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, on_hop, hop, hop_free);
-  g_source_set_static_name (source, "[mediastore] hop");
-  g_source_attach (source, self->context);
-  g_source_unref (source);
-}
-
-typedef struct {
-  GWeakRef    session;
-  GstElement *webrtc;
-  MsPcKind    pc;
-  guint       gen;
-} PcData;
-
-static PcData *
-pc_data_new (MsSession  *self,
-             GstElement *webrtc,
-             MsPcKind    pc,
-             guint       gen)
-{
-  PcData *data = g_new0 (PcData, 1);
-
-  g_weak_ref_init (&data->session, self);
-  data->webrtc = gst_object_ref (webrtc);
-  data->pc = pc;
-  data->gen = gen;
-
-  return data;
-}
-
-static void
-pc_data_free (gpointer user_data)
-{
-  PcData *data = user_data;
-
-  g_weak_ref_clear (&data->session);
-  gst_object_unref (data->webrtc);
-  g_free (data);
-}
-
-static void
-pc_data_closure_free (gpointer  user_data,
-                      GClosure *closure)
-{
-  pc_data_free (user_data);
-}
-
-static void
-on_ice_candidate (GstElement *webrtc,
-                  guint       mline,
-                  const char *candidate,
-                  PcData     *data)
-{
-  g_autoptr (MsSession) self = g_weak_ref_get (&data->session);
-  Hop *hop;
-
-  if (self == NULL)
-    return;
-
-  hop = hop_new (self, HOP_CANDIDATE, data->pc, data->gen);
-  hop->mline = mline;
-  hop->text = g_strdup (candidate);
-  post (self, hop);
-}
-
-static void
-on_subscribe_pad (GstElement *webrtc,
-                  GstPad     *pad,
-                  PcData     *data)
-{
-  g_autoptr (MsSession) self = g_weak_ref_get (&data->session);
   g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
-  g_autoptr (MsRemoteTrack) track = NULL;
-  g_autofree char *mid = NULL;
-
-  if (self == NULL || GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
+  char *mid = NULL;
 
   g_object_get (pad, "transceiver", &transceiver, NULL);
   if (transceiver != NULL)
     g_object_get (transceiver, "mid", &mid, NULL);
 
-  g_mutex_lock (&self->mids_lock);
-  if (mid != NULL && g_hash_table_lookup (self->mids, mid) != NULL)
-    track = g_object_ref (g_hash_table_lookup (self->mids, mid));
-  g_mutex_unlock (&self->mids_lock);
+  return mid;
+}
+
+/* Links @branch's pad to @track's new branch, or to a fakesink. Any
+ * thread; the pad is idle (an IDLE probe) or not linked yet. */
+static void
+branch_feed (MsSession     *self,
+             Branch        *branch,
+             MsRemoteTrack *track)
+{
+  if (branch->track != NULL)
+    ms_remote_track_detach (branch->track);
+  if (branch->fakesink != NULL) {
+    g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (branch->fakesink, "sink");
+
+    gst_pad_unlink (branch->pad, sink_pad);
+    ms_media_discard_element (GST_BIN (self->pipeline), branch->fakesink);
+    gst_clear_object (&branch->fakesink);
+  }
+  g_clear_object (&branch->track);
 
   if (track != NULL) {
-    ms_remote_track_attach (track, GST_BIN (self->pipeline), pad, self->decode, self->mixer);
+    branch->track = g_object_ref (track);
+    ms_remote_track_attach (track, GST_BIN (self->pipeline), branch->pad, self->decode,
+                            self->mixer);
   } else {
-    /* Every pad must be linked, or the whole bundle stops. */
-    GstElement *sink = gst_element_factory_make ("fakesink", NULL);
-    g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (sink, "sink");
+    g_autoptr (GstPad) sink_pad = NULL;
 
-    g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-    gst_bin_add (GST_BIN (self->pipeline), sink);
-    gst_pad_link (pad, sink_pad);
-    gst_element_sync_state_with_parent (sink);
+    branch->fakesink = gst_object_ref (gst_element_factory_make ("fakesink", NULL));
+    g_object_set (branch->fakesink, "sync", FALSE, "async", FALSE, NULL);
+    gst_bin_add (GST_BIN (self->pipeline), branch->fakesink);
+    sink_pad = gst_element_get_static_pad (branch->fakesink, "sink");
+    gst_pad_link (branch->pad, sink_pad);
+    gst_element_sync_state_with_parent (branch->fakesink);
   }
 }
 
+/* Streaming thread. */
 static void
-on_local_set (GstPromise *promise,
-              gpointer    user_data)
+on_subscribe_pad (MsPeerConnection *pc,
+                  GstPad           *pad,
+                  MsSession        *self)
 {
-  Hop *hop = user_data;
-  g_autoptr (MsSession) self = g_weak_ref_get (&hop->session);
+  g_autofree char *mid = pad_mid (pad);
+  Branch *branch = g_new0 (Branch, 1);
 
-  gst_promise_unref (promise);
-  if (self == NULL) {
-    hop_free (hop);
-    return;
-  }
-
-  post (self, hop);
+  branch->pad = gst_object_ref (pad);
+  g_mutex_lock (&self->mids_lock);
+  branch_feed (self, branch, mid != NULL ? g_hash_table_lookup (self->mids, mid) : NULL);
+  if (mid != NULL)
+    g_hash_table_replace (self->branches, g_steal_pointer (&mid), branch);
+  else
+    g_ptr_array_add (self->orphans, branch);
+  g_mutex_unlock (&self->mids_lock);
 }
 
+typedef struct {
+  GWeakRef  session;
+  char     *mid;
+} Move;
+
 static void
-on_description_created (GstPromise *promise,
-                        gpointer    user_data)
+move_free (gpointer data)
 {
-  PcData *data = user_data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
-  g_autoptr (GstWebRTCSessionDescription) desc = NULL;
-  g_autoptr (MsSession) self = g_weak_ref_get (&data->session);
-  const char *field = data->pc == MS_PC_PUBLISH ? "offer" : "answer";
-  Hop *hop;
+  Move *move = data;
 
-  if (reply != NULL && gst_structure_has_field (reply, field))
-    gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
-  gst_promise_unref (promise);
-
-  if (self == NULL || desc == NULL) {
-    g_message ("webrtcbin made no %s", field);
-    return;
-  }
-
-  /* The mids are known once the local description is set: the hop
-   * goes when it is. */
-  hop = hop_new (self, data->pc == MS_PC_PUBLISH ? HOP_OFFER_READY : HOP_ANSWER_READY,
-                 data->pc, data->gen);
-  hop->text = gst_sdp_message_as_text (desc->sdp);
-  g_signal_emit_by_name (data->webrtc, "set-local-description", desc,
-                         gst_promise_new_with_change_func (on_local_set, hop, NULL));
+  g_weak_ref_clear (&move->session);
+  g_free (move->mid);
+  g_free (move);
 }
 
-static void
-on_remote_set (GstPromise *promise,
-               gpointer    user_data)
+/* Between two packets on the pad of @mid: it feeds whatever the current
+ * map says (another track, or a fakesink for a track that ended). */
+static GstPadProbeReturn
+on_idle_move (GstPad          *pad,
+              GstPadProbeInfo *info,
+              gpointer         user_data)
 {
-  PcData *data = user_data;
-  g_autoptr (MsSession) self = g_weak_ref_get (&data->session);
+  Move *move = user_data;
+  g_autoptr (MsSession) self = g_weak_ref_get (&move->session);
+  Branch *branch;
 
-  gst_promise_unref (promise);
   if (self == NULL)
+    return GST_PAD_PROBE_REMOVE;
+
+  g_mutex_lock (&self->mids_lock);
+  branch = g_hash_table_lookup (self->branches, move->mid);
+  if (branch != NULL && branch->pad == pad) {
+    MsRemoteTrack *track = g_hash_table_lookup (self->mids, move->mid);
+
+    if (track != branch->track || (track == NULL && branch->fakesink == NULL))
+      branch_feed (self, branch, track);
+  }
+  g_mutex_unlock (&self->mids_lock);
+
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+on_subscribe_answer (MsPeerConnection *pc,
+                     const char       *sdp,
+                     MsSession        *self)
+{
+  g_autoptr (MsMessage) answer = ms_message_new (MS_MSG_ANSWER);
+
+  answer->u.answer.pc = MS_PC_SUBSCRIBE;
+  answer->u.answer.sdp = g_strdup (sdp);
+  send_message (self, answer, FALSE);
+}
+
+static void
+on_pc_candidate (MsPeerConnection *pc,
+                 guint             mline,
+                 const char       *text,
+                 MsSession        *self)
+{
+  g_autoptr (MsMessage) candidate = ms_message_new (MS_MSG_CANDIDATE);
+
+  candidate->u.candidate.pc = ms_peer_connection_get_kind (pc);
+  candidate->u.candidate.candidate = g_strdup (text);
+  candidate->u.candidate.sdp_mline_index = mline;
+  send_message (self, candidate, FALSE);
+}
+
+static void
+on_pc_failed (MsPeerConnection *pc,
+              MsSession        *self)
+{
+  /* A transport that failed cannot be restarted in webrtcbin 1.22: the
+   * session reconnects as a whole, which rebuilds both. */
+  if (ms_store_get_connect_status (self->store) == MS_CONNECT_STATUS_CONNECTED) {
+    g_message ("The %s PeerConnection failed: reconnecting",
+               ms_pc_kind_to_string (ms_peer_connection_get_kind (pc)));
+    start_reconnect (self);
+  }
+}
+
+static void
+on_negotiation_failed (MsPeerConnection *pc,
+                       const char       *message,
+                       MsSession        *self)
+{
+  g_message ("The %s PeerConnection refused a description: %s",
+             ms_pc_kind_to_string (ms_peer_connection_get_kind (pc)), message);
+
+  if (pc == self->publish) {
+    /* Rebuilt from scratch with the next offer. */
+    self->publish_pending = FALSE;
+    self->publish_rebuild = TRUE;
+    publish_update (self);
+  }
+}
+
+static void
+on_publish_offer (MsPeerConnection *pc,
+                  const char       *sdp,
+                  MsSession        *self);
+static void
+on_publish_remote_set (MsPeerConnection *pc,
+                       MsSession        *self);
+
+static MsPeerConnection *
+new_peer_connection (MsSession *self,
+                     MsPcKind   kind)
+{
+  MsPeerConnection *pc = ms_peer_connection_new (GST_BIN (self->pipeline), kind, self->latency,
+                                                 self->loopback, self->ice_servers);
+
+  g_signal_connect_object (pc, "local-candidate", G_CALLBACK (on_pc_candidate), self, 0);
+  g_signal_connect_object (pc, "failed", G_CALLBACK (on_pc_failed), self, 0);
+  g_signal_connect_object (pc, "negotiation-failed", G_CALLBACK (on_negotiation_failed), self, 0);
+  if (kind == MS_PC_SUBSCRIBE) {
+    g_signal_connect_object (pc, "pad-added", G_CALLBACK (on_subscribe_pad), self, 0);
+    g_signal_connect_object (pc, "answer-ready", G_CALLBACK (on_subscribe_answer), self, 0);
+  } else {
+    g_signal_connect_object (pc, "offer-ready", G_CALLBACK (on_publish_offer), self, 0);
+    g_signal_connect_object (pc, "remote-set", G_CALLBACK (on_publish_remote_set), self, 0);
+  }
+
+  return pc;
+}
+
+/* Stops @pc and, for the subscribe side, the branches its pads fed (the
+ * other way round its pads would push into nothing). */
+static void
+drop_peer_connection (MsSession         *self,
+                      MsPeerConnection **pc)
+{
+  if (*pc == NULL)
     return;
 
-  if (data->pc == MS_PC_SUBSCRIBE) {
-    g_signal_emit_by_name (data->webrtc, "create-answer", NULL,
-                           gst_promise_new_with_change_func (on_description_created,
-                                                             pc_data_new (self, data->webrtc,
-                                                                          data->pc, data->gen),
-                                                             pc_data_free));
-  } else {
-    post (self, hop_new (self, HOP_REMOTE_SET, data->pc, data->gen));
+  g_signal_handlers_disconnect_by_data (*pc, self);
+  ms_peer_connection_close (*pc);
+  g_clear_object (pc);
+  if (pc == &self->subscribe) {
+    GHashTableIter iter;
+    Branch *branch;
+
+    g_mutex_lock (&self->mids_lock);
+    g_hash_table_iter_init (&iter, self->branches);
+    while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &branch)) {
+      if (branch->track != NULL)
+        ms_remote_track_detach (branch->track);
+      if (branch->fakesink != NULL)
+        ms_media_discard_element (GST_BIN (self->pipeline), branch->fakesink);
+    }
+    for (guint i = 0; i < self->orphans->len; i++) {
+      branch = g_ptr_array_index (self->orphans, i);
+      if (branch->fakesink != NULL)
+        ms_media_discard_element (GST_BIN (self->pipeline), branch->fakesink);
+    }
+    g_hash_table_remove_all (self->branches);
+    g_ptr_array_set_size (self->orphans, 0);
+    g_mutex_unlock (&self->mids_lock);
   }
 }
 
@@ -783,104 +821,6 @@ ensure_pipeline (MsSession *self)
   gst_element_set_state (self->pipeline, GST_STATE_PLAYING);
 }
 
-static void
-configure_ice (MsSession  *self,
-               GstElement *webrtc)
-{
-  g_autoptr (GObject) ice = NULL;
-
-  /* UDP only: the server offers no ICE-TCP, and gathering TCP candidates
-   * costs ports that may fail to bind. */
-  g_object_get (webrtc, "ice-agent", &ice, NULL);
-  g_object_set (ice, "ice-tcp", FALSE, NULL);
-
-  if (self->loopback) {
-    gboolean added = FALSE;
-
-    /* libnice skips loopback interfaces unless told about them. */
-    g_signal_emit_by_name (ice, "add-local-ip-address", "127.0.0.1", &added);
-  }
-
-  for (guint i = 0; self->ice_servers != NULL && i < self->ice_servers->len; i++) {
-    MsIceServer *server = g_ptr_array_index (self->ice_servers, i);
-
-    for (guint j = 0; server->urls != NULL && server->urls[j] != NULL; j++) {
-      const char *url = server->urls[j];
-
-      if (g_str_has_prefix (url, "stun:")) {
-        g_autofree char *stun = g_strconcat ("stun://", url + strlen ("stun:"), NULL);
-
-        g_object_set (webrtc, "stun-server", stun, NULL);
-      } else if (g_str_has_prefix (url, "turn:") || g_str_has_prefix (url, "turns:")) {
-        gboolean secure = g_str_has_prefix (url, "turns:");
-        g_autofree char *user = g_uri_escape_string (server->username ? server->username : "",
-                                                     NULL, FALSE);
-        g_autofree char *pass = g_uri_escape_string (server->credential ?
-                                                     server->credential : "", NULL, FALSE);
-        g_autofree char *turn = g_strdup_printf ("%s://%s:%s@%s", secure ? "turns" : "turn",
-                                                 user, pass, strchr (url, ':') + 1);
-        gboolean ok = FALSE;
-
-        g_signal_emit_by_name (webrtc, "add-turn-server", turn, &ok);
-      }
-    }
-  }
-}
-
-/* Any thread. A PeerConnection that failed cannot be restarted in
- * webrtcbin 1.22: the session reconnects as a whole. */
-static void
-on_ice_state (GstElement *webrtc,
-              GParamSpec *pspec,
-              gpointer    user_data)
-{
-  PcData *data = user_data;
-  g_autoptr (MsSession) self = g_weak_ref_get (&data->session);
-  GstWebRTCICEConnectionState state;
-
-  g_object_get (webrtc, "ice-connection-state", &state, NULL);
-  if (self != NULL && state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
-    post (self, hop_new (self, HOP_PC_FAILED, data->pc, data->gen));
-}
-
-static GstElement *
-new_webrtcbin (MsSession *self,
-               MsPcKind   pc,
-               guint      gen)
-{
-  GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
-
-  g_object_set (webrtc,
-                "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
-                "latency", self->latency,
-                NULL);
-  configure_ice (self, webrtc);
-  g_signal_connect_data (webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
-                         pc_data_new (self, webrtc, pc, gen), pc_data_closure_free, 0);
-  g_signal_connect_data (webrtc, "notify::ice-connection-state", G_CALLBACK (on_ice_state),
-                         pc_data_new (self, webrtc, pc, gen), pc_data_closure_free, 0);
-  if (pc == MS_PC_SUBSCRIBE) {
-    g_signal_connect_data (webrtc, "pad-added", G_CALLBACK (on_subscribe_pad),
-                           pc_data_new (self, webrtc, pc, gen), pc_data_closure_free, 0);
-  }
-
-  gst_bin_add (GST_BIN (self->pipeline), webrtc);
-  gst_element_sync_state_with_parent (webrtc);
-
-  return webrtc;
-}
-
-static void
-drop_webrtcbin (MsSession   *self,
-                GstElement **webrtc)
-{
-  if (*webrtc == NULL)
-    return;
-
-  ms_media_discard_element (GST_BIN (self->pipeline), *webrtc);
-  *webrtc = NULL;
-}
-
 /* ---- publishing ---- */
 
 static GstPadProbeReturn
@@ -894,23 +834,39 @@ on_local_packet (GstPad          *pad,
 }
 
 typedef struct {
-  gint     ref_count;
-  GMutex   lock;
-  GCond    cond;
-  gboolean done;
-  GstPad  *sink;
+  GWeakRef  session;
+  GstPad   *sink;
+  Local    *closed;   /* a closed track's, freed once unlinked; or NULL */
 } Unlink;
 
 static void
-unlink_unref (Unlink *u)
+unlink_free (gpointer data)
 {
-  if (!g_atomic_int_dec_and_test (&u->ref_count))
-    return;
+  Unlink *u = data;
 
+  g_weak_ref_clear (&u->session);
   gst_object_unref (u->sink);
-  g_mutex_clear (&u->lock);
-  g_cond_clear (&u->cond);
   g_free (u);
+}
+
+static void
+on_unlinked (MsSession *self,
+             Unlink    *u);
+
+static gboolean
+on_unlinked_hop (gpointer data)
+{
+  Unlink *u = data;
+  g_autoptr (MsSession) self = g_weak_ref_get (&u->session);
+
+  if (self != NULL) {
+    on_unlinked (self, u);
+  } else if (u->closed != NULL) {
+    local_free (u->closed);
+  }
+  u->closed = NULL;
+
+  return G_SOURCE_REMOVE;
 }
 
 static GstPadProbeReturn
@@ -919,89 +875,127 @@ on_idle_unlink (GstPad          *pad,
                 gpointer         user_data)
 {
   Unlink *u = user_data;
+  g_autoptr (MsSession) self = g_weak_ref_get (&u->session);
+  GSource *source;
 
   gst_pad_unlink (pad, u->sink);
-  g_mutex_lock (&u->lock);
-  u->done = TRUE;
-  g_cond_signal (&u->cond);
-  g_mutex_unlock (&u->lock);
-  unlink_unref (u);
+  if (self == NULL) {
+    if (u->closed != NULL)
+      local_free (u->closed);
+    unlink_free (u);
+    return GST_PAD_PROBE_REMOVE;
+  }
+
+  /* The rest goes on in the main context, never here (this may be a
+   * streaming thread). */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, on_unlinked_hop, u, unlink_free);
+  g_source_set_static_name (source, "[mediastore] unlinked");
+  g_source_attach (source, self->context);
+  g_source_unref (source);
 
   return GST_PAD_PROBE_REMOVE;
 }
 
-/* Unlinks @src from @sink between two packets. Pulling a webrtcbin away
- * under a packet in flight would hand the source a flushing or not-linked
- * return, and a source stops for good on those. */
+/* Unlinks @local's bin from its webrtcbin sink pad between two packets,
+ * without waiting: pulling a webrtcbin away under a packet in flight
+ * would hand the source a flushing or not-linked return, and a source
+ * stops for good on those. on_unlinked() continues in the main context.
+ * With @closing the track is gone: @local is freed once unlinked. */
 static void
-unlink_between_packets (GstPad *src,
-                        GstPad *sink)
+unlink_local (MsSession *self,
+              Local     *local,
+              gboolean   closing)
 {
+  g_autoptr (GstPad) src = gst_element_get_static_pad (local->bin, "src");
   Unlink *u = g_new0 (Unlink, 1);
-  gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
 
-  u->ref_count = 2;
-  u->sink = gst_object_ref (sink);
-  g_mutex_init (&u->lock);
-  g_cond_init (&u->cond);
+  g_weak_ref_init (&u->session, self);
+  u->sink = g_steal_pointer (&local->sink);
+  u->closed = closing ? local : NULL;
+  self->unlinking++;
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_IDLE, on_idle_unlink, u, NULL);
-
-  g_mutex_lock (&u->lock);
-  while (!u->done && g_cond_wait_until (&u->cond, &u->lock, deadline))
-    ;
-  g_mutex_unlock (&u->lock);
-  unlink_unref (u);
 }
 
 static void
+on_unlinked (MsSession *self,
+             Unlink    *u)
+{
+  self->unlinking--;
+  /* A closed track's transceiver stays, inactive, on a PeerConnection
+   * renegotiated in place (webrtcbin 1.22 removes none). */
+  if (self->publish != NULL && u->closed != NULL && !self->publish_rebuild)
+    ms_peer_connection_retire_sender (self->publish, u->sink);
+  if (u->closed != NULL)
+    local_free (u->closed);
+  if (self->unlinking == 0 && self->publish_dirty)
+    publish_update (self);
+}
+
+static gboolean
+can_renegotiate (MsSession *self)
+{
+  return self->renegotiation && self->publish != NULL && !self->publish_rebuild &&
+         !ms_peer_connection_get_failed (self->publish) &&
+         self->next_payload + 1 <= 127;
+}
+
+/* Tracks sent or closed since the last offer go into one new offer: on the
+ * same publish PeerConnection when the server renegotiates in place
+ * (welcome's "renegotiation" feature), else on a new one for all tracks. */
+static void
 publish_update (MsSession *self)
 {
-  GstPadTemplate *templ;
-  PcData *data;
+  gboolean in_place;
 
-  if (self->publish_pending) {
+  if (self->publish_pending || self->unlinking > 0) {
     self->publish_dirty = TRUE;
     return;
   }
   self->publish_dirty = FALSE;
+  in_place = can_renegotiate (self);
+
+  if (!in_place) {
+    gboolean waiting = FALSE;
+
+    for (guint i = 0; i < self->locals->len; i++) {
+      Local *local = g_ptr_array_index (self->locals, i);
+
+      gst_clear_object (&local->transceiver);
+      if (local->sink != NULL) {
+        unlink_local (self, local, FALSE);
+        waiting = TRUE;
+      }
+    }
+    if (waiting) {
+      /* Continued by on_unlinked(), once every track let go. */
+      self->publish_rebuild = TRUE;
+      self->publish_dirty = TRUE;
+      return;
+    }
+    drop_peer_connection (self, &self->publish);
+    self->publish_rebuild = FALSE;
+    if (self->locals->len == 0)
+      return;
+    self->publish = new_peer_connection (self, MS_PC_PUBLISH);
+  }
 
   for (guint i = 0; i < self->locals->len; i++) {
     Local *local = g_ptr_array_index (self->locals, i);
-    g_autoptr (GstPad) src = gst_element_get_static_pad (local->bin, "src");
+    g_autoptr (GstCaps) caps = NULL;
+    g_autoptr (GstPad) src = NULL;
 
     if (local->sink != NULL)
-      unlink_between_packets (src, local->sink);
-    gst_clear_object (&local->sink);
-    gst_clear_object (&local->transceiver);
-  }
-  drop_webrtcbin (self, &self->publish);
-  if (self->locals->len == 0)
-    return;
-
-  self->publish_gen = next_gen++;
-  self->publish = new_webrtcbin (self, MS_PC_PUBLISH, self->publish_gen);
-  templ = gst_element_get_pad_template (self->publish, "sink_%u");
-
-  for (guint i = 0; i < self->locals->len; i++) {
-    Local *local = g_ptr_array_index (self->locals, i);
-    g_autoptr (GstCaps) caps = ms_local_track_make_caps (local->track, local->payload,
-                                                         local->ssrc);
-    g_autoptr (GstPad) src = gst_element_get_static_pad (local->bin, "src");
-
-    local->sink = gst_element_request_pad (self->publish, templ, NULL, caps);
-    /* Requesting with caps makes a transceiver of its own (1.22); its
-     * direction has to be set afterwards. */
+      continue;
+    caps = ms_local_track_make_caps (local->track, local->payload, local->ssrc);
+    src = gst_element_get_static_pad (local->bin, "src");
+    local->sink = ms_peer_connection_add_sender (self->publish, src, caps);
     g_object_get (local->sink, "transceiver", &local->transceiver, NULL);
-    g_object_set (local->transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                  NULL);
-    gst_pad_link (src, local->sink);
   }
 
   self->publish_pending = TRUE;
-  data = pc_data_new (self, self->publish, MS_PC_PUBLISH, self->publish_gen);
-  g_signal_emit_by_name (self->publish, "create-offer", NULL,
-                         gst_promise_new_with_change_func (on_description_created, data,
-                                                           pc_data_free));
+  ms_peer_connection_offer (self->publish);
 }
 
 static gboolean
@@ -1030,30 +1024,64 @@ schedule_publish (MsSession *self)
   g_source_attach (self->publish_idle, self->context);
 }
 
+/* The mid of the m-line that states @ssrc: the offer lists retired
+ * (inactive) m-lines too, so a track's index says nothing. */
+static char *
+mid_of_ssrc (const GstSDPMessage *sdp,
+             guint32              ssrc)
+{
+  g_autofree char *prefix = g_strdup_printf ("%u ", ssrc);
+
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+
+    for (guint j = 0; j < gst_sdp_media_attributes_len (media); j++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, j);
+
+      if (g_strcmp0 (attr->key, "ssrc") == 0 && attr->value != NULL &&
+          g_str_has_prefix (attr->value, prefix))
+        return g_strdup (gst_sdp_media_get_attribute_val (media, "mid"));
+    }
+  }
+
+  return NULL;
+}
+
 static void
-send_publish_offer (MsSession *self,
-                    char      *sdp)
+on_publish_offer (MsPeerConnection *pc,
+                  const char       *sdp,
+                  MsSession        *self)
 {
   g_autoptr (MsMessage) offer = ms_message_new (MS_MSG_OFFER);
-  guint mline = 0;
+  g_autoptr (GstSDPMessage) parsed = ms_sdp_parse (sdp);
 
   offer->u.offer.pc = MS_PC_PUBLISH;
-  offer->u.offer.sdp = sdp;
+  offer->u.offer.sdp = g_strdup (sdp);
   offer->u.offer.tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_track_desc_free);
-  for (guint i = 0; i < self->locals->len; i++) {
+  for (guint i = 0; parsed != NULL && i < self->locals->len; i++) {
     Local *local = g_ptr_array_index (self->locals, i);
     MsTrackDesc *desc;
+    char *mid;
 
     /* Sent since this offer was made: it goes into the next one. */
-    if (local->transceiver == NULL)
+    if (local->transceiver == NULL || (mid = mid_of_ssrc (parsed, local->ssrc)) == NULL)
       continue;
 
     desc = ms_track_desc_new (local->tag, ms_local_track_get_kind (local->track), local->paused);
-    desc->mid = ms_sdp_get_mid (sdp, mline++);
+    desc->mid = mid;
     g_ptr_array_add (offer->u.offer.tracks, desc);
   }
 
   self->publish_offer_id = send_message (self, offer, TRUE);
+}
+
+static void
+on_publish_remote_set (MsPeerConnection *pc,
+                       MsSession        *self)
+{
+  self->publish_pending = FALSE;
+  if (self->publish_dirty)
+    publish_update (self);
 }
 
 static Local *
@@ -1084,9 +1112,29 @@ check_connected (MsSession  *self,
 }
 
 static guint
+local_index (MsSession *self,
+             Local     *local)
+{
+  guint index = 0;
+
+  g_ptr_array_find (self->locals, local, &index);
+  return index;
+}
+
+/* Payload types only grow on one publish PeerConnection, two at a time
+ * (webrtcbin gives each track's RTX the lowest free one): a re-offer
+ * then keeps every m-line's media and RTX payload types, retired m-lines
+ * included. When they run out, the next offer is a new PeerConnection. */
+static guint
 free_payload (MsSession *self)
 {
-  for (guint payload = FIRST_PAYLOAD; ; payload++) {
+  if (self->next_payload + 1 <= 127) {
+    self->next_payload += 2;
+    return self->next_payload - 2;
+  }
+
+  self->publish_rebuild = TRUE;
+  for (guint payload = FIRST_PAYLOAD; ; payload += 2) {
     gboolean used = FALSE;
 
     for (guint i = 0; i < self->locals->len && !used; i++)
@@ -1255,13 +1303,13 @@ ms_session_close_track (MsSession   *self,
   request->u.track_request.tag = g_strdup (tag);
   send_message (self, request, TRUE);
 
-  if (local->sink != NULL) {
-    g_autoptr (GstPad) src = gst_element_get_static_pad (local->bin, "src");
-
-    unlink_between_packets (src, local->sink);
-  }
   closed = g_strdup (local->tag);
-  g_ptr_array_remove (self->locals, local);
+  /* Freed once its bin let go of the webrtcbin, between two packets. */
+  g_ptr_array_steal_index (self->locals, local_index (self, local));
+  if (local->sink != NULL)
+    unlink_local (self, local, TRUE);
+  else
+    local_free (local);
   /* Gone from the session first: whoever watches the store finds no track. */
   ms_store_remove_own_track (self->store, closed);
   schedule_publish (self);
@@ -1310,37 +1358,67 @@ find_remote (MsSession  *self,
   return NULL;
 }
 
+/* Whether the m-line of @mid in @sdp still sends: an inactive one (or one
+ * rejected with port 0; bundle-only m-lines have port 0 too) is a track
+ * that ended. */
+static gboolean
+mid_is_active (const GstSDPMessage *sdp,
+               const char          *mid)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_attribute_val (media, "mid"), mid) != 0)
+      continue;
+    return (gst_sdp_media_get_port (media) != 0 ||
+            gst_sdp_media_get_attribute_val (media, "bundle-only") != NULL) &&
+           gst_sdp_media_get_attribute_val (media, "inactive") == NULL &&
+           gst_sdp_media_get_attribute_val (media, "recvonly") == NULL;
+  }
+
+  return FALSE;
+}
+
 static void
 on_subscribe_offer (MsSession       *self,
                     const MsMessage *msg)
 {
-  g_autoptr (GstWebRTCSessionDescription) desc = NULL;
   g_autoptr (GPtrArray) keep = g_ptr_array_new ();
+  g_autoptr (GPtrArray) moved = g_ptr_array_new_with_free_func (g_free);
   GPtrArray *tracks = msg->u.offer.tracks;
   GstSDPMessage *sdp = ms_sdp_parse (msg->u.offer.sdp);
-  guint n;
+  gboolean in_place;
 
   if (sdp == NULL) {
     g_message ("The server's subscribe offer is not valid SDP");
     return;
   }
 
-  /* A new PeerConnection: the old one stops first, then its branches go
-   * (the other way round its pads would push into nothing). */
-  drop_webrtcbin (self, &self->subscribe);
-  n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
-  for (guint i = 0; i < n; i++) {
-    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks), i);
+  /* The same ICE credentials: the same transport, renegotiated on the
+   * same webrtcbin. Otherwise a new PeerConnection; the old one stops
+   * first, then its branches go. */
+  in_place = self->subscribe != NULL && ms_peer_connection_same_transport (self->subscribe, sdp);
+  if (!in_place) {
+    guint n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
 
-    ms_remote_track_detach (track);
+    drop_peer_connection (self, &self->subscribe);
+    for (guint i = 0; i < n; i++) {
+      g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks),
+                                                               i);
+
+      ms_remote_track_detach (track);
+    }
   }
 
   g_mutex_lock (&self->mids_lock);
   g_hash_table_remove_all (self->mids);
   for (guint i = 0; i < tracks->len; i++) {
     MsTrackDesc *desc_track = g_ptr_array_index (tracks, i);
-    MsRemoteTrack *track = find_remote (self, desc_track->peer_id, desc_track->tag, NULL);
+    MsRemoteTrack *track;
 
+    if (!mid_is_active (sdp, desc_track->mid))
+      continue;
+    track = find_remote (self, desc_track->peer_id, desc_track->tag, NULL);
     if (track == NULL) {
       track = ms_remote_track_new (desc_track->peer_id, desc_track->tag, desc_track->kind);
       g_list_store_append (self->remote_tracks, track);
@@ -1349,7 +1427,33 @@ on_subscribe_offer (MsSession       *self,
     g_ptr_array_add (keep, track);
     g_hash_table_insert (self->mids, g_strdup (desc_track->mid), g_object_ref (track));
   }
+  /* Pads that now belong to another track, or to none. */
+  if (in_place) {
+    GHashTableIter iter;
+    const char *mid;
+    Branch *branch;
+
+    g_hash_table_iter_init (&iter, self->branches);
+    while (g_hash_table_iter_next (&iter, (gpointer *) &mid, (gpointer *) &branch)) {
+      if (g_hash_table_lookup (self->mids, mid) != branch->track)
+        g_ptr_array_add (moved, g_strdup (mid));
+    }
+  }
   g_mutex_unlock (&self->mids_lock);
+
+  for (guint i = 0; i < moved->len; i++) {
+    Move *move = g_new0 (Move, 1);
+    Branch *branch;
+    g_autoptr (GstPad) pad = NULL;
+
+    g_mutex_lock (&self->mids_lock);
+    branch = g_hash_table_lookup (self->branches, g_ptr_array_index (moved, i));
+    pad = gst_object_ref (branch->pad);
+    g_mutex_unlock (&self->mids_lock);
+    g_weak_ref_init (&move->session, self);
+    move->mid = g_strdup (g_ptr_array_index (moved, i));
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_IDLE, on_idle_move, move, move_free);
+  }
 
   /* Tracks that are not offered any more are gone. */
   for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks)); i > 0; i--) {
@@ -1360,18 +1464,13 @@ on_subscribe_offer (MsSession       *self,
       g_list_store_remove (self->remote_tracks, i - 1);
   }
 
-  self->subscribe_gen = next_gen++;
-  self->subscribe = new_webrtcbin (self, MS_PC_SUBSCRIBE, self->subscribe_gen);
-  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-  g_signal_emit_by_name (self->subscribe, "set-remote-description", desc,
-                         gst_promise_new_with_change_func (on_remote_set,
-                                                           pc_data_new (self, self->subscribe,
-                                                                        MS_PC_SUBSCRIBE,
-                                                                        self->subscribe_gen),
-                                                           pc_data_free));
+  if (!in_place)
+    self->subscribe = new_peer_connection (self, MS_PC_SUBSCRIBE);
+  ms_peer_connection_take_offer (self->subscribe, sdp);
 }
 
-/* A remote track whose publisher or track went away, without a new offer. */
+/* A remote track whose publisher or track went away, without a new offer:
+ * its pad, which stays, feeds a fakesink from the next idle moment on. */
 static void
 forget_remote (MsSession  *self,
                const char *peer_id,
@@ -1380,12 +1479,51 @@ forget_remote (MsSession  *self,
   for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks)); i > 0; i--) {
     g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks),
                                                              i - 1);
+    g_autoptr (GPtrArray) moved = g_ptr_array_new ();
+    GHashTableIter iter;
+    const char *mid;
+    Branch *branch;
+    gboolean fed = FALSE;
 
-    if (g_str_equal (ms_remote_track_get_peer_id (track), peer_id) &&
-        (tag == NULL || g_str_equal (ms_remote_track_get_tag (track), tag))) {
-      ms_remote_track_detach (track);
-      g_list_store_remove (self->remote_tracks, i - 1);
+    if (!g_str_equal (ms_remote_track_get_peer_id (track), peer_id) ||
+        (tag != NULL && !g_str_equal (ms_remote_track_get_tag (track), tag)))
+      continue;
+
+    g_mutex_lock (&self->mids_lock);
+    g_hash_table_iter_init (&iter, self->mids);
+    while (g_hash_table_iter_next (&iter, (gpointer *) &mid, NULL)) {
+      if (g_hash_table_lookup (self->mids, mid) != track)
+        continue;
+      branch = g_hash_table_lookup (self->branches, mid);
+      if (branch != NULL && branch->track == track) {
+        Move *move = g_new0 (Move, 1);
+
+        g_weak_ref_init (&move->session, self);
+        move->mid = g_strdup (mid);
+        g_ptr_array_add (moved, move);
+        fed = TRUE;
+      }
+      g_hash_table_iter_remove (&iter);
     }
+    g_mutex_unlock (&self->mids_lock);
+
+    for (guint j = 0; j < moved->len; j++) {
+      Move *move = g_ptr_array_index (moved, j);
+      g_autoptr (GstPad) pad = NULL;
+
+      g_mutex_lock (&self->mids_lock);
+      branch = g_hash_table_lookup (self->branches, move->mid);
+      pad = branch != NULL ? gst_object_ref (branch->pad) : NULL;
+      g_mutex_unlock (&self->mids_lock);
+      if (pad != NULL)
+        gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_IDLE, on_idle_move, move, move_free);
+      else
+        move_free (move);
+      moved->pdata[j] = NULL;
+    }
+    if (!fed)
+      ms_remote_track_detach (track);
+    g_list_store_remove (self->remote_tracks, i - 1);
   }
 }
 
@@ -1412,65 +1550,10 @@ ms_session_get_remote_tracks (MsSession *self)
   return G_LIST_MODEL (self->remote_tracks);
 }
 
-static gboolean
-on_hop (gpointer data)
-{
-  Hop *hop = data;
-  g_autoptr (MsSession) self = g_weak_ref_get (&hop->session);
-  guint current;
-
-  if (self == NULL)
-    return G_SOURCE_REMOVE;
-
-  current = hop->pc == MS_PC_PUBLISH ? self->publish_gen : self->subscribe_gen;
-  if (hop->gen != current)
-    return G_SOURCE_REMOVE;
-
-  switch (hop->kind) {
-  case HOP_OFFER_READY:
-    send_publish_offer (self, g_steal_pointer (&hop->text));
-    break;
-  case HOP_ANSWER_READY: {
-    g_autoptr (MsMessage) answer = ms_message_new (MS_MSG_ANSWER);
-
-    answer->u.answer.pc = MS_PC_SUBSCRIBE;
-    answer->u.answer.sdp = g_steal_pointer (&hop->text);
-    send_message (self, answer, FALSE);
-    break;
-  }
-  case HOP_REMOTE_SET:
-    self->publish_pending = FALSE;
-    if (self->publish_dirty)
-      publish_update (self);
-    break;
-  case HOP_PC_FAILED:
-    if (ms_store_get_connect_status (self->store) == MS_CONNECT_STATUS_CONNECTED) {
-      g_message ("The %s PeerConnection failed: reconnecting",
-                 hop->pc == MS_PC_PUBLISH ? "publish" : "subscribe");
-      start_reconnect (self);
-    }
-    break;
-  case HOP_CANDIDATE: {
-    g_autoptr (MsMessage) candidate = ms_message_new (MS_MSG_CANDIDATE);
-
-    candidate->u.candidate.pc = hop->pc;
-    candidate->u.candidate.candidate = g_steal_pointer (&hop->text);
-    candidate->u.candidate.sdp_mline_index = hop->mline;
-    send_message (self, candidate, FALSE);
-    break;
-  }
-  default:
-    break;
-  }
-
-  return G_SOURCE_REMOVE;
-}
-
 static void
 on_publish_answer (MsSession       *self,
                    const MsMessage *msg)
 {
-  g_autoptr (GstWebRTCSessionDescription) desc = NULL;
   GstSDPMessage *sdp;
 
   if (self->publish == NULL || !self->publish_pending)
@@ -1481,13 +1564,7 @@ on_publish_answer (MsSession       *self,
     return;
   }
 
-  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
-  g_signal_emit_by_name (self->publish, "set-remote-description", desc,
-                         gst_promise_new_with_change_func (on_remote_set,
-                                                           pc_data_new (self, self->publish,
-                                                                        MS_PC_PUBLISH,
-                                                                        self->publish_gen),
-                                                           pc_data_free));
+  ms_peer_connection_take_answer (self->publish, sdp);
 }
 
 /* ---- signaling ---- */
@@ -1574,6 +1651,9 @@ on_welcome (MsSession       *self,
   self->resume_key = g_strdup (msg->u.welcome.resume);
   g_clear_pointer (&self->ice_servers, g_ptr_array_unref);
   self->ice_servers = g_ptr_array_ref (msg->u.welcome.ice_servers);
+  self->renegotiation = msg->u.welcome.features != NULL &&
+                        g_strv_contains ((const char * const *) msg->u.welcome.features,
+                                         "renegotiation");
   ensure_pipeline (self);
 
   /* Nothing to negotiate until tracks are sent or offered. */
@@ -1638,8 +1718,9 @@ on_ws_message (SoupWebsocketConnection *ws,
       break;
     }
     if (msg->has_id && msg->id == self->publish_offer_id) {
+      /* The next change starts again from a new PeerConnection. */
       self->publish_pending = FALSE;
-      drop_webrtcbin (self, &self->publish);
+      self->publish_rebuild = TRUE;
     }
     g_signal_emit (self, signals[SIGNAL_SERVER_ERROR], 0,
                    ms_protocol_error_to_string (msg->u.error.code), msg->u.error.message);
@@ -1655,11 +1736,11 @@ on_ws_message (SoupWebsocketConnection *ws,
     on_publish_answer (self, msg);
     break;
   case MS_MSG_CANDIDATE: {
-    GstElement *webrtc = msg->u.candidate.pc == MS_PC_PUBLISH ? self->publish : self->subscribe;
+    MsPeerConnection *pc = msg->u.candidate.pc == MS_PC_PUBLISH ? self->publish : self->subscribe;
 
-    if (webrtc != NULL && msg->u.candidate.candidate[0] != '\0')
-      g_signal_emit_by_name (webrtc, "add-ice-candidate", msg->u.candidate.sdp_mline_index,
-                             msg->u.candidate.candidate);
+    if (pc != NULL)
+      ms_peer_connection_add_candidate (pc, msg->u.candidate.sdp_mline_index,
+                                        msg->u.candidate.candidate);
     break;
   }
   case MS_MSG_PEER_LEFT:

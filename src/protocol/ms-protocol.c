@@ -1808,7 +1808,9 @@ decode_welcome (const Decoder *d,
 
   return w->ice_servers != NULL &&
          read_text (d, object, "resume", TEXT_SECRET, TRUE, &w->resume) &&
-         read_server_info (d, object, &w->server_version);
+         read_server_info (d, object, &w->server_version) &&
+         (!json_object_has_member (object, "features") ||
+          read_grant_list (d, object, "features", &w->features));
 }
 
 static void
@@ -1837,6 +1839,8 @@ encode_welcome (const MsMessage *msg,
   json_object_set_array_member (object, "ice_servers", ice_servers);
   json_object_set_string_member (object, "resume", w->resume);
   json_object_set_object_member (object, "server", server);
+  if (w->features != NULL)
+    json_object_set_array_member (object, "features", strv_to_json (w->features));
 }
 
 static void
@@ -1851,6 +1855,7 @@ clear_welcome (MsMessage *msg)
   g_clear_pointer (&msg->u.welcome.ice_servers, g_ptr_array_unref);
   g_free (msg->u.welcome.resume);
   g_free (msg->u.welcome.server_version);
+  g_strfreev (msg->u.welcome.features);
 }
 
 /* peer-joined, peer-updated */

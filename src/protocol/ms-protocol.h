@@ -204,6 +204,7 @@ typedef struct {
       GPtrArray *ice_servers;  /* of MsIceServer */
       char      *resume;
       char      *server_version;
+      GStrv      features;     /* optional: NULL when absent; unknown ones are ignored */
     } welcome;
     struct {
       MsPeerDesc *peer;
