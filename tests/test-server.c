@@ -20,6 +20,7 @@
 #define SDP_VIDEO(mid) \
   "m=video 9 UDP/TLS/RTP/SAVPF 96\\r\\nc=IN IP4 0.0.0.0\\r\\na=mid:" mid "\\r\\n" \
   "a=sendonly\\r\\na=rtcp-mux\\r\\na=rtpmap:96 VP8/90000\\r\\n" \
+  "a=ssrc:1" mid "1 cname:test\\r\\n" \
   "a=ice-ufrag:test\\r\\na=ice-pwd:testtesttesttesttesttest\\r\\na=setup:actpass\\r\\n" \
   "a=fingerprint:sha-256 " \
   "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF" \

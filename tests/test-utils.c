@@ -93,6 +93,15 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* The port at the end of "media on udp://ADDRESS:PORT". */
+static G_GNUC_NO_INLINE guint16
+port_of (const char *line)
+{
+  const char *colon = strrchr (line, ':');
+
+  return colon != NULL ? g_ascii_strtoull (colon + 1, NULL, 10) : 0;
+}
+
 TestServer *
 test_server_start (const char *first_arg,
                    ...)
@@ -135,8 +144,7 @@ test_server_start (const char *first_arg,
     g_autofree char *line = read_line (server);
 
     if (g_str_has_prefix (line, "media on udp://")) {
-      const char *colon = strrchr (line, ':');
-      guint16 port = colon ? g_ascii_strtoull (colon + 1, NULL, 10) : 0;
+      guint16 port = port_of (line);
 
       g_array_append_val (server->media_ports, port);
       continue;

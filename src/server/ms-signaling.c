@@ -158,6 +158,8 @@ send_welcome (MsServer      *self,
     g_ptr_array_add (welcome->u.welcome.ice_servers, server);
   }
   welcome->u.welcome.resume = g_strdup (p->resume_key);
+  /* Publish offers are answered in place (docs/protocol.md). */
+  welcome->u.welcome.features = g_strsplit ("renegotiation", ",", -1);
   welcome->u.welcome.server_version = g_strdup (PACKAGE_VERSION);
 
   ms_client_send (p->client, welcome);
