@@ -103,3 +103,57 @@ test_remote_video_size (MsSession  *session,
   g_assert_true (gst_structure_get_int (structure, "width", width));
   g_assert_true (gst_structure_get_int (structure, "height", height));
 }
+
+typedef struct {
+  gint ref;
+  gint width;
+  gint height;
+} SizeSeen;
+
+static void
+size_seen_unref (gpointer data)
+{
+  SizeSeen *seen = data;
+
+  if (g_atomic_int_dec_and_test (&seen->ref))
+    g_free (seen);
+}
+
+static void
+on_handoff_size (GstElement *sink,
+                 GstBuffer  *buffer,
+                 GstPad     *pad,
+                 SizeSeen   *seen)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstStructure *structure = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  int width = 0, height = 0;
+
+  if (structure != NULL && gst_structure_get_int (structure, "width", &width) &&
+      gst_structure_get_int (structure, "height", &height)) {
+    g_atomic_int_set (&seen->width, width);
+    g_atomic_int_set (&seen->height, height);
+  }
+}
+
+void
+test_wait_remote_video_size (MsSession  *session,
+                             const char *peer_id,
+                             const char *tag,
+                             int         width,
+                             int         height)
+{
+  MsRemoteTrack *track = ms_session_lookup_remote_track (session, peer_id, tag);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  SizeSeen *seen = g_new0 (SizeSeen, 1);
+
+  g_assert_nonnull (track);
+  seen->ref = 2;
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "signal-handoffs", TRUE, NULL);
+  g_signal_connect_data (sink, "handoff", G_CALLBACK (on_handoff_size), seen,
+                         (GClosureNotify) (void (*) (void)) size_seen_unref, 0);
+  ms_remote_track_set_video_sink (track, sink);
+  WAIT_UNTIL (g_atomic_int_get (&seen->width) == width &&
+              g_atomic_int_get (&seen->height) == height);
+  size_seen_unref (seen);
+}

@@ -42,6 +42,14 @@ void         test_remote_video_size (MsSession   *session,
                                      int         *width,
                                      int         *height);
 
+/* Waits until the decoded frames of @peer_id's video @tag are
+ * @width x @height (they may change size: a new source). */
+void         test_wait_remote_video_size (MsSession   *session,
+                                          const char  *peer_id,
+                                          const char  *tag,
+                                          int          width,
+                                          int          height);
+
 /* The same through another address (a proxy, say). */
 MsSession *test_session_join_url (const char  *url,
                                   const char  *room,

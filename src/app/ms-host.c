@@ -621,9 +621,12 @@ on_launch_line (GObject      *source,
   }
 
   if (!g_str_has_prefix (line, "listening on ")) {
-    g_data_input_stream_read_line_async (launch->out, G_PRIORITY_HIGH,
-                                         g_task_get_cancellable (task), on_launch_line,
-                                         g_steal_pointer (&task));
+    /* Not in the call's arguments: they may be evaluated in any order,
+     * and the task stolen before its cancellable is read. */
+    GCancellable *cancellable = g_task_get_cancellable (task);
+
+    g_data_input_stream_read_line_async (launch->out, G_PRIORITY_HIGH, cancellable,
+                                         on_launch_line, g_steal_pointer (&task));
     return;
   }
 

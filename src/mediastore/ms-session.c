@@ -1304,6 +1304,14 @@ ms_session_close_track (MsSession   *self,
   send_message (self, request, TRUE);
 
   closed = g_strdup (local->tag);
+  /* Silent at once, though its bin stops later: no level of it counts. */
+  {
+    g_autoptr (GstElement) level = gst_bin_get_by_name (GST_BIN (local->bin), "level");
+
+    if (level != NULL)
+      ms_media_level_set_target (level, NULL);
+    ms_local_track_reset_level (local->track);
+  }
   /* Freed once its bin let go of the webrtcbin, between two packets. */
   g_ptr_array_steal_index (self->locals, local_index (self, local));
   if (local->sink != NULL)

@@ -809,7 +809,22 @@ publish_answer (MsPeerMedia *media,
     gst_sdp_media_set_media (out, gst_sdp_media_get_media (line->media));
     gst_sdp_media_set_proto (out, gst_sdp_media_get_proto (line->media));
     gst_sdp_media_set_port_info (out, 9, 1);
-    if (line->spec == NULL) {
+    if (line->spec == NULL && line->mid != NULL &&
+        (g_strcmp0 (gst_sdp_media_get_media (line->media), "video") == 0 ||
+         g_strcmp0 (gst_sdp_media_get_media (line->media), "audio") == 0) &&
+        gst_sdp_media_formats_len (line->media) > 0) {
+      /* A transceiver of no track (a closed one, made inactive): kept,
+       * inactive, in the bundle; webrtcbin 1.22 removes none. */
+      const char *format = gst_sdp_media_get_format (line->media, 0);
+      const char *map = rtpmap_of (line->media, atoi (format));
+      g_autofree char *rtpmap = map ? g_strdup_printf ("%s %s", format, map) : NULL;
+
+      gst_sdp_media_add_format (out, format);
+      if (rtpmap != NULL)
+        gst_sdp_media_add_attribute (out, "rtpmap", rtpmap);
+      gst_sdp_media_add_attribute (out, "mid", line->mid);
+      gst_sdp_media_add_attribute (out, "inactive", "");
+    } else if (line->spec == NULL) {
       gst_sdp_media_add_attribute (out, "rejected", "");
       gst_sdp_media_add_format (out, gst_sdp_media_formats_len (line->media) > 0 ?
                                 gst_sdp_media_get_format (line->media, 0) : "0");
