@@ -34,6 +34,9 @@ guint64      test_remote_frames (MsSession   *session,
                                  const char  *peer_id,
                                  const char  *tag);
 
+/* The longest freeze of @stats so far, the one still going on included. */
+gint64       test_stats_freeze_us (const MsTrackStats *stats);
+
 /* Waits until @session got @n more frames of (@peer_id, @tag). */
 #define WAIT_FRAMES(session, peer_id, tag, n) \
   G_STMT_START { \

@@ -457,12 +457,7 @@ on_frame_sent (GstPad          *pad,
 {
   MsLocalTrack *self = user_data;
 
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
-    atomic_fetch_add (&self->frames_sent, 1);
-  else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
-    atomic_fetch_add (&self->frames_sent,
-                      gst_buffer_list_length (GST_PAD_PROBE_INFO_BUFFER_LIST (info)));
-
+  atomic_fetch_add (&self->frames_sent, 1);
   return GST_PAD_PROBE_OK;
 }
 
@@ -734,9 +729,10 @@ ms_local_track_make_bin (MsLocalTrack  *self,
     GstPad *ghost = gst_ghost_pad_new ("src", pad);
 
     g_object_set (pay, "ssrc", ssrc, NULL);
-    /* Encoded frames, after the pause valve: what a receiver can decode. */
-    gst_pad_add_probe (pay_sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                       on_frame_sent, g_object_ref (self), g_object_unref);
+    /* Encoded frames, after the pause valve: what a receiver can decode.
+     * The encoders (and the file's reader) push one frame a buffer. */
+    gst_pad_add_probe (pay_sink, GST_PAD_PROBE_TYPE_BUFFER, on_frame_sent, g_object_ref (self),
+                       g_object_unref);
     /* Fixed caps: webrtcbin builds the offer's m-line from them. */
     g_object_set (filter, "caps", caps, NULL);
     /* No source may end: an EOS inside webrtcbin would freeze the whole

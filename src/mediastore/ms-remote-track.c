@@ -416,6 +416,7 @@ ms_remote_track_get_stats (MsRemoteTrack *self,
   stats->packets_lost = atomic_load (&self->lost);
   stats->first_frame_us = atomic_load (&self->first_frame_us);
   stats->max_gap_us = atomic_load (&self->max_gap_us);
+  stats->last_frame_us = atomic_load (&self->last_frame_us);
 }
 
 typedef struct {

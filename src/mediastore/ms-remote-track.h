@@ -26,7 +26,10 @@ G_BEGIN_DECLS
  * @max_gap_us: the longest time between two consecutive decoded video
  *   frames (or audio buffers) reaching the sink, from the first frame on:
  *   the longest freeze seen, including any while the track was
- *   reconnected; 0 before the second frame
+ *   reconnected; 0 before the second frame. A freeze still going on is
+ *   not in it yet: see @last_frame_us
+ * @last_frame_us: monotonic time of the latest decoded frame, 0 before
+ *   the first
  *
  * What a received track got so far, from its first packet; read with
  * ms_remote_track_get_stats().
@@ -38,6 +41,7 @@ typedef struct {
   guint64 packets_lost;
   gint64  first_frame_us;
   gint64  max_gap_us;
+  gint64  last_frame_us;
 } MsTrackStats;
 
 #define MS_TYPE_REMOTE_TRACK (ms_remote_track_get_type ())
