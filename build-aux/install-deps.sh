@@ -15,6 +15,7 @@ PACKAGES="
   xvfb xauth
   clang libclang-rt-14-dev
   curl ca-certificates python3
+  nftables
 "
 PACKAGES="$PACKAGES $*"
 

@@ -72,13 +72,6 @@ close_and_free (MsSession *session)
   g_object_unref (session);
 }
 
-/* Waits until @session got @n more frames of (@peer_id, @tag). */
-#define WAIT_FRAMES(session, peer_id, tag, n) \
-  G_STMT_START { \
-    guint64 _base = test_remote_frames ((session), (peer_id), (tag)); \
-    WAIT_UNTIL (test_remote_frames ((session), (peer_id), (tag)) >= _base + (n)); \
-  } G_STMT_END
-
 static void
 on_handoff (GstElement *sink,
             GstBuffer  *buffer,

@@ -69,6 +69,15 @@ test_remote_frames (MsSession  *session,
   return test_remote_stats (session, peer_id, tag).frames;
 }
 
+gint64
+test_stats_freeze_us (const MsTrackStats *stats)
+{
+  if (stats->last_frame_us == 0)
+    return 0;
+
+  return MAX (stats->max_gap_us, g_get_monotonic_time () - stats->last_frame_us);
+}
+
 static void
 on_handoff_caps (GstElement  *sink,
                  GstBuffer   *buffer,

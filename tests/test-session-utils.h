@@ -34,6 +34,16 @@ guint64      test_remote_frames (MsSession   *session,
                                  const char  *peer_id,
                                  const char  *tag);
 
+/* The longest freeze of @stats so far, the one still going on included. */
+gint64       test_stats_freeze_us (const MsTrackStats *stats);
+
+/* Waits until @session got @n more frames of (@peer_id, @tag). */
+#define WAIT_FRAMES(session, peer_id, tag, n) \
+  G_STMT_START { \
+    guint64 _base = test_remote_frames ((session), (peer_id), (tag)); \
+    WAIT_UNTIL (test_remote_frames ((session), (peer_id), (tag)) >= _base + (n)); \
+  } G_STMT_END
+
 /* The size of the decoded frames of @peer_id's video @tag, waited for:
  * the track's frames go to a fakesink of this function from then on. */
 void         test_remote_video_size (MsSession   *session,

@@ -197,6 +197,8 @@ print_stats (Bot      *bot,
     json_builder_set_member_name (builder, "first_frame_ms");
     json_builder_add_int_value (builder, stats.first_frame_us ?
                                 (stats.first_frame_us - bot->started_us) / 1000 : -1);
+    json_builder_set_member_name (builder, "max_gap_ms");
+    json_builder_add_int_value (builder, stats.max_gap_us / 1000);
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);

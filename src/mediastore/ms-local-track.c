@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <float.h>
+#include <stdatomic.h>
 
 #include <glib/gi18n-lib.h>
 
@@ -32,6 +33,7 @@ struct _MsLocalTrack {
   GWeakRef            bin;         /* the bin being sent, if any */
 
   double              level;       /* main context */
+  atomic_uint_fast64_t frames_sent; /* handed to the payloader, every bin */
 };
 
 enum {
@@ -379,6 +381,26 @@ ms_local_track_get_level (MsLocalTrack *self)
   return self->level;
 }
 
+/**
+ * ms_local_track_get_frames_sent:
+ *
+ * How many frames this track has sent, over every time it was sent:
+ * encoded video frames (or audio packets, or a file's frames) handed to
+ * the RTP payloader. Frames dropped while paused, or before the encoder
+ * while the connection was not up yet, are not counted. Compared with a
+ * receiver's #MsTrackStats frames, it tells what fraction arrived. Any
+ * thread.
+ *
+ * Returns: the number of frames sent
+ */
+guint64
+ms_local_track_get_frames_sent (MsLocalTrack *self)
+{
+  g_return_val_if_fail (MS_IS_LOCAL_TRACK (self), 0);
+
+  return atomic_load (&self->frames_sent);
+}
+
 void
 ms_local_track_handle_level (GstMessage *message)
 {
@@ -426,6 +448,17 @@ source_description (MsLocalTrack *self)
   default:
     return NULL;
   }
+}
+
+static GstPadProbeReturn
+on_frame_sent (GstPad          *pad,
+               GstPadProbeInfo *info,
+               gpointer         user_data)
+{
+  MsLocalTrack *self = user_data;
+
+  atomic_fetch_add (&self->frames_sent, 1);
+  return GST_PAD_PROBE_OK;
 }
 
 static GstPadProbeReturn
@@ -692,9 +725,14 @@ ms_local_track_make_bin (MsLocalTrack  *self,
     g_autoptr (GstPad) pad = gst_element_get_static_pad (filter, "src");
     g_autoptr (GstCaps) caps = ms_local_track_make_caps (self, payload, ssrc);
     g_autoptr (GstElement) pay = gst_bin_get_by_name (GST_BIN (bin), "pay");
+    g_autoptr (GstPad) pay_sink = gst_element_get_static_pad (pay, "sink");
     GstPad *ghost = gst_ghost_pad_new ("src", pad);
 
     g_object_set (pay, "ssrc", ssrc, NULL);
+    /* Encoded frames, after the pause valve: what a receiver can decode.
+     * The encoders (and the file's reader) push one frame a buffer. */
+    gst_pad_add_probe (pay_sink, GST_PAD_PROBE_TYPE_BUFFER, on_frame_sent, g_object_ref (self),
+                       g_object_unref);
     /* Fixed caps: webrtcbin builds the offer's m-line from them. */
     g_object_set (filter, "caps", caps, NULL);
     /* No source may end: an EOS inside webrtcbin would freeze the whole

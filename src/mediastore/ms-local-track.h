@@ -51,5 +51,6 @@ MsTrackKind         ms_local_track_get_kind         (MsLocalTrack       *self);
 void                ms_local_track_set_preview_sink (MsLocalTrack       *self,
                                                      GstElement         *sink);
 double              ms_local_track_get_level        (MsLocalTrack       *self);
+guint64             ms_local_track_get_frames_sent  (MsLocalTrack       *self);
 
 G_END_DECLS

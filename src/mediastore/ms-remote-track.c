@@ -46,7 +46,10 @@ struct _MsRemoteTrack {
   atomic_uint_fast64_t  bytes;
   atomic_uint_fast64_t  lost;
   atomic_int_fast64_t   first_frame_us;
+  atomic_int_fast64_t   last_frame_us;
+  atomic_int_fast64_t   max_gap_us;
   gint                  last_seq;  /* atomic; -1 before the first packet */
+  guint                 last_ssrc; /* atomic; of the packet at last_seq */
 };
 
 enum {
@@ -181,15 +184,20 @@ count_packet (MsRemoteTrack *self,
   atomic_fetch_add (&self->bytes, gst_rtp_buffer_get_payload_len (&rtp));
   {
     gint seq = gst_rtp_buffer_get_seq (&rtp);
+    guint ssrc = gst_rtp_buffer_get_ssrc (&rtp);
     gint last = g_atomic_int_get (&self->last_seq);
 
-    if (last >= 0) {
+    /* Forward gaps of one stream only; reordered or repeated packets are
+     * not loss, nor is the start of another stream. */
+    if (last >= 0 && ssrc == (guint) g_atomic_int_get (&self->last_ssrc)) {
       guint16 gap = (guint16) (seq - last);
 
-      /* Forward gaps only; reordered or repeated packets are not loss. */
       if (gap > 1 && gap < 0x8000)
         atomic_fetch_add (&self->lost, gap - 1);
+      if (gap == 0 || gap >= 0x8000)
+        seq = last;   /* an old packet: the stream is still at last */
     }
+    g_atomic_int_set (&self->last_ssrc, ssrc);
     g_atomic_int_set (&self->last_seq, seq);
   }
   gst_rtp_buffer_unmap (&rtp);
@@ -225,10 +233,23 @@ on_frame (GstPad          *pad,
           gpointer         user_data)
 {
   MsRemoteTrack *self = user_data;
+  gint64 now = g_get_monotonic_time ();
   int_fast64_t none = 0;
+  int_fast64_t last;
 
   atomic_fetch_add (&self->frames, 1);
-  atomic_compare_exchange_strong (&self->first_frame_us, &none, g_get_monotonic_time ());
+  atomic_compare_exchange_strong (&self->first_frame_us, &none, now);
+
+  /* One streaming thread per branch, but a rebuilt branch's first frame
+   * may race the old one's last: the maximum is kept with a CAS. */
+  last = atomic_exchange (&self->last_frame_us, now);
+  if (last != 0 && now > last) {
+    int_fast64_t gap = now - last;
+    int_fast64_t max = atomic_load (&self->max_gap_us);
+
+    while (gap > max && !atomic_compare_exchange_weak (&self->max_gap_us, &max, gap))
+      ;
+  }
 
   return GST_PAD_PROBE_OK;
 }
@@ -404,6 +425,8 @@ ms_remote_track_get_stats (MsRemoteTrack *self,
   stats->bytes = atomic_load (&self->bytes);
   stats->packets_lost = atomic_load (&self->lost);
   stats->first_frame_us = atomic_load (&self->first_frame_us);
+  stats->max_gap_us = atomic_load (&self->max_gap_us);
+  stats->last_frame_us = atomic_load (&self->last_frame_us);
 }
 
 typedef struct {
