@@ -720,6 +720,12 @@ test_loss (gconstpointer data)
                   received, sent, 100.0 * share, LOSS_WINDOW_SECONDS, freeze_ms,
                   after.packets_lost - before.packets_lost,
                   after.packets - before.packets + after.packets_lost - before.packets_lost);
+  g_test_message ("server: %" G_GUINT64_FORMAT " packets sent again for NACKs, %"
+                  G_GUINT64_FORMAT " NACKed to the publisher, %" G_GUINT64_FORMAT
+                  " keyframe requests",
+                  test_server_metric (server, "mediastore_retransmitted_packets_total"),
+                  test_server_metric (server, "mediastore_nacks_sent_total"),
+                  test_server_metric (server, "mediastore_keyframe_requests_total"));
 
   ms_session_close_call (a);
   ms_session_close_call (b);

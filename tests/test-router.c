@@ -453,7 +453,8 @@ test_keyframe_merge (void)
     put32 (pli + 8, SUB_SSRC);
     send_protected (&f, &f.sub, pli, 12, TRUE);
   }
-  /* Within 250 ms, well inside the merge interval, at most one more. */
+  /* Within 250 ms: one at once or none (one went lately), and one for
+   * the rest after the 100 ms interval; not twenty. */
   g_socket_set_timeout (f.pub.socket, 0);
   {
     gint64 until = g_get_monotonic_time () + 250 * 1000;
@@ -469,9 +470,9 @@ test_keyframe_merge (void)
     }
   }
   g_test_message ("20 PLIs from the subscriber: %u to the publisher", plis);
-  g_assert_cmpuint (plis, <=, 1);
+  g_assert_cmpuint (plis, <=, 2);
   ms_engine_worker_get_router_stats (f.worker, &stats);
-  g_assert_cmpuint (stats.keyframe_requests, <=, 3);
+  g_assert_cmpuint (stats.keyframe_requests, <=, 4);
 
   fixture_clear (&f);
 }

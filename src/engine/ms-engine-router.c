@@ -25,10 +25,14 @@
 #define HISTORY_SIZE      1024       /* video packets kept for NACKs: ~3 s at 1 Mbit/s */
 #define HISTORY_MAX_AGE   (2 * G_USEC_PER_SEC)
 #define MAX_NACKS         256        /* missing upstream packets tracked */
-#define NACK_RETRY_US     (25 * 1000)
+/* NACKs to a publisher go again after 1.5 round trips, as measured by
+ * retransmissions answered at the first request, within these bounds. */
+#define NACK_RETRY_MIN_US (5 * 1000)
+#define NACK_RETRY_MAX_US (100 * 1000)
+#define NACK_RETRY_FIRST_US (10 * 1000)
 #define NACK_MAX_TRIES    10
 #define NACK_MAX_AGE_US   (1 * G_USEC_PER_SEC)
-#define PLI_INTERVAL_US   (300 * 1000)   /* keyframe requests merged per producer */
+#define PLI_INTERVAL_US   (100 * 1000)   /* keyframe requests merged per producer */
 #define KEYFRAME_RETRY_US (1 * G_USEC_PER_SEC)
 #define REPORT_INTERVAL_US (1 * G_USEC_PER_SEC)
 #define TICK_MS           10
@@ -79,6 +83,7 @@ typedef struct {
 
   Missing        missing[MAX_NACKS];
   guint          n_missing;
+  gint64         rtx_rtt;        /* smoothed, 0 before the first sample */
 
   gint64         last_pli;
   gboolean       pli_wanted;
@@ -263,6 +268,14 @@ request_keyframe (MsEngineRouter *r,
     p->pli_wanted = TRUE;
 }
 
+static gint64
+nack_retry (Producer *p)
+{
+  if (p->rtx_rtt == 0)
+    return NACK_RETRY_FIRST_US;
+  return CLAMP (p->rtx_rtt * 3 / 2, NACK_RETRY_MIN_US, NACK_RETRY_MAX_US);
+}
+
 static void
 send_nacks (MsEngineRouter *r,
             Producer       *p,
@@ -270,6 +283,7 @@ send_nacks (MsEngineRouter *r,
             gboolean        fresh_only)
 {
   guint8 body[4 + 8 + 4 * 64];
+  gint64 retry = nack_retry (p);
   guint n_fci = 0;
   guint i = 0;
 
@@ -282,7 +296,7 @@ send_nacks (MsEngineRouter *r,
       p->missing[i] = p->missing[--p->n_missing];
       continue;
     }
-    if ((fresh_only && m->tries > 0) || (m->tries > 0 && now - m->sent < NACK_RETRY_US)) {
+    if ((fresh_only && m->tries > 0) || (m->tries > 0 && now - m->sent < retry)) {
       i++;
       continue;
     }
@@ -297,7 +311,7 @@ send_nacks (MsEngineRouter *r,
 
       if (j == i || d == 0 || d > 16)
         continue;
-      if ((o->tries > 0 && now - o->sent < NACK_RETRY_US) || o->tries >= NACK_MAX_TRIES)
+      if ((o->tries > 0 && now - o->sent < retry) || o->tries >= NACK_MAX_TRIES)
         continue;
       blp |= 1 << (d - 1);
       o->tries++;
@@ -323,10 +337,17 @@ send_nacks (MsEngineRouter *r,
 
 static void
 forget_missing (Producer *p,
-                guint16   seq)
+                guint16   seq,
+                gint64    now)
 {
   for (guint i = 0; i < p->n_missing; i++) {
     if (p->missing[i].seq == seq) {
+      /* Answered at the first request: a round trip. */
+      if (p->missing[i].tries == 1) {
+        gint64 sample = now - p->missing[i].sent;
+
+        p->rtx_rtt = p->rtx_rtt == 0 ? sample : (7 * p->rtx_rtt + sample) / 8;
+      }
       p->missing[i] = p->missing[--p->n_missing];
       return;
     }
@@ -373,7 +394,7 @@ note_received (MsEngineRouter *r,
 
     if (e->len > 0 && e->seq == seq)
       return FALSE;   /* already here */
-    forget_missing (p, seq);
+    forget_missing (p, seq, now);
   } else if (delta == 0) {
     return FALSE;
   }
@@ -534,12 +555,17 @@ retransmit (MsEngineRouter *r,
   guint8 *buf;
 
   if (p == NULL || p->history == NULL || !c->synced ||
-      (gint16) (out_seq - c->epoch_seq) < 0 || (gint16) (out_seq - c->last_seq) > 0)
+      (gint16) (out_seq - c->epoch_seq) < 0 || (gint16) (out_seq - c->last_seq) > 0) {
+    if (g_getenv ("MS_RTX_DEBUG")) g_printerr ("RTXDBG skip out %u epoch %u last %u synced %d\n", out_seq, c->epoch_seq, c->last_seq, c->synced);
     return;
+  }
   e = &p->history[seq % HISTORY_SIZE];
   if (e->len == 0 || e->seq != seq || now - e->at > HISTORY_MAX_AGE ||
-      !ms_engine_rtp_parse (e->data, e->len, NULL, NULL, &hlen))
+      !ms_engine_rtp_parse (e->data, e->len, NULL, NULL, &hlen)) {
+    if (g_getenv ("MS_RTX_DEBUG")) g_printerr ("RTXDBG miss out %u seq %u e.len %u e.seq %u age %" G_GINT64_FORMAT "\n", out_seq, seq, e->len, e->seq, now - e->at);
     return;
+  }
+  if (g_getenv ("MS_RTX_DEBUG")) g_printerr ("RTXDBG send out %u\n", out_seq);
 
   buf = ms_engine_worker_slot (r->worker);
   if (c->p.rtx_payload_type != 0) {

@@ -73,6 +73,7 @@ typedef struct {
   gboolean                 srtp_ready;
   gboolean                 verify_pending;  /* DTLS done before the fingerprint came */
   gboolean                 keyed;           /* tests: no ICE, no DTLS */
+  gboolean                 restarted;       /* a DTLS session after the first */
 
   gboolean                 sent_check;
   StunTransactionId        check_id;
@@ -477,6 +478,12 @@ static void
 finish_dtls (Transport *t)
 {
   t->verify_pending = FALSE;
+  if (t->restarted && !check_fingerprint (t)) {
+    /* A new session from a new PeerConnection of the peer's: its
+     * fingerprint comes with its answer (ms_engine_worker_reset_transport). */
+    t->verify_pending = TRUE;
+    return;
+  }
   if (!check_fingerprint (t) || !make_srtp (t)) {
     drop (t->worker, MS_ENGINE_DROP_DTLS_ERROR);
     fail (t);
@@ -503,9 +510,12 @@ dtls_step (Transport *t)
     case SSL_ERROR_WANT_READ:
     case SSL_ERROR_WANT_WRITE:
       break;
-    case SSL_ERROR_ZERO_RETURN:   /* close_notify */
-      fail (t);
-      break;
+    case SSL_ERROR_ZERO_RETURN:
+      /* close_notify: the peer ended this DTLS session, not the ICE
+       * pair (Chromium does when its bundle moves to another m-line).
+       * A new session may follow; consent decides whether it is over. */
+      restart_dtls (t->worker, t);
+      return;
     default:
       drop (t->worker, MS_ENGINE_DROP_DTLS_ERROR);
       ERR_clear_error ();
@@ -1017,8 +1027,9 @@ new_ssl (MsEngineWorker *w,
     SSL_set_accept_state (t->ssl);
 }
 
-/* A new DTLS session on the same ICE pair (the peer's new
- * PeerConnection took our offer): its fingerprint comes with its answer. */
+/* A new DTLS session on the same ICE pair: the same PeerConnection's
+ * (after a close_notify), or a new one's, whose fingerprint comes with
+ * its answer. */
 static void
 restart_dtls (MsEngineWorker *w,
               Transport      *t)
@@ -1033,7 +1044,7 @@ restart_dtls (MsEngineWorker *w,
   t->srtp_ready = FALSE;
   t->dtls_started = FALSE;
   t->verify_pending = FALSE;
-  g_clear_pointer (&t->remote_fingerprint, g_free);
+  t->restarted = TRUE;
   if (t->state == MS_ENGINE_STATE_CONNECTED) {
     t->state = MS_ENGINE_STATE_CHECKING;
     atomic_store (&t->shared->state, MS_ENGINE_STATE_CHECKING);
@@ -1048,21 +1059,21 @@ reset_transport (MsEngineWorker *w,
                  char           *fingerprint,
                  MsEngineSetup   setup)
 {
-  if (t->remote_fingerprint != NULL && g_ascii_strcasecmp (t->remote_fingerprint,
-                                                           fingerprint) == 0) {
-    g_free (fingerprint);
-    return;
-  }
-  if (t->remote_fingerprint != NULL || t->state == MS_ENGINE_STATE_FAILED) {
+  gboolean same = t->remote_fingerprint != NULL &&
+                  g_ascii_strcasecmp (t->remote_fingerprint, fingerprint) == 0;
+
+  if (t->state == MS_ENGINE_STATE_FAILED) {
+    /* Alive again: found by its ufrag, checked from NEW. */
     restart_dtls (w, t);
-    if (t->state == MS_ENGINE_STATE_FAILED) {
-      /* Alive again: found by its ufrag, checked from NEW. */
-      g_hash_table_insert (w->by_ufrag, t->local_ufrag, t);
-      t->state = MS_ENGINE_STATE_NEW;
-      atomic_store (&t->shared->state, MS_ENGINE_STATE_NEW);
-      t->last_valid = g_get_monotonic_time ();
-    }
+    g_hash_table_insert (w->by_ufrag, t->local_ufrag, t);
+    t->state = MS_ENGINE_STATE_NEW;
+    atomic_store (&t->shared->state, MS_ENGINE_STATE_NEW);
+    t->last_valid = g_get_monotonic_time ();
+  } else if (!same && !t->verify_pending && t->dtls_started) {
+    /* A session of the old PeerConnection still runs: a new one comes. */
+    restart_dtls (w, t);
   }
+  g_free (t->remote_fingerprint);
   t->remote_fingerprint = fingerprint;
   if (!t->dtls_started && t->setup != setup) {
     t->setup = setup;
@@ -1071,10 +1082,12 @@ reset_transport (MsEngineWorker *w,
     else
       SSL_set_accept_state (t->ssl);
   }
-  if (t->verify_pending)
+  if (t->verify_pending) {
+    t->restarted = FALSE;
     finish_dtls (t);
-  else if (t->setup == MS_ENGINE_SETUP_ACTIVE && t->has_addr && !t->dtls_started)
+  } else if (t->setup == MS_ENGINE_SETUP_ACTIVE && t->has_addr && !t->dtls_started) {
     dtls_step (t);
+  }
 }
 
 /* Tests and fuzzing: SRTP keyed with @key both ways, no ICE or DTLS. */

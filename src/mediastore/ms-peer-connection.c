@@ -345,6 +345,40 @@ configure_ice (GstElement *webrtc,
   }
 }
 
+/* rtpsession's regular RTCP interval is at least 5 s (RFC 3550's
+ * minimum), and RFC 4585 lets it send early feedback only once per
+ * interval: every NACK after the first in those 5 s waited for the next
+ * regular report and came too late (seen: a third of the subscriber's
+ * requests never reached the server under 5 % loss). AVPF allows a
+ * shorter minimum (T_rr_interval); a small one and more RTCP bandwidth
+ * let feedback go when it is due. */
+#define RTCP_MIN_INTERVAL (20 * GST_MSECOND)
+
+/* rtpbin's parts, as they are made. The jitterbuffer asks again for a
+ * missing packet every fifth of its latency (at least 10 ms) rather than
+ * every 40 ms until it has measured a retransmission's round trip: with
+ * the 50 ms default only one request would fit. */
+static void
+on_rtp_element (GstBin     *rtpbin,
+                GstElement *element,
+                gpointer    user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  guint latency = GPOINTER_TO_UINT (user_data);
+  const char *name = factory != NULL ? GST_OBJECT_NAME (factory) : "";
+
+  if (g_str_equal (name, "rtpsession"))
+    g_object_set (element,
+                  "rtcp-min-interval", (guint64) RTCP_MIN_INTERVAL,
+                  "rtcp-fraction", 0.2,
+                  NULL);
+  else if (g_str_equal (name, "rtpjitterbuffer"))
+    g_object_set (element,
+                  "rtx-retry-timeout", MAX (10, (gint) latency / 5),
+                  "rtx-min-retry-timeout", 5,
+                  NULL);
+}
+
 MsPeerConnection *
 ms_peer_connection_new (GstBin    *pipeline,
                         MsPcKind   kind,
@@ -362,6 +396,15 @@ ms_peer_connection_new (GstBin    *pipeline,
                 "latency", latency,
                 NULL);
   configure_ice (self->webrtc, loopback, ice_servers);
+  {
+    g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
+
+    if (rtpbin != NULL)
+      g_signal_connect (rtpbin, "element-added", G_CALLBACK (on_rtp_element),
+                        GUINT_TO_POINTER (latency));
+    else
+      g_warn_if_reached ();
+  }
   g_signal_connect_data (self->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
                          ref_new (self), ref_closure_free, 0);
   g_signal_connect_data (self->webrtc, "notify::ice-connection-state", G_CALLBACK (on_ice_state),

@@ -592,8 +592,28 @@ typedef struct {
   const GstSDPMedia *media;
   const char        *mid;
   const MsTrackDesc *track;
-  Producer          *spec;    /* NULL: rejected */
+  Producer          *spec;    /* NULL: no track */
+  gboolean           bundled; /* in the offer's BUNDLE group */
 } Line;
+
+/* Whether @mid is in @sdp's BUNDLE group. */
+static gboolean
+in_bundle (const GstSDPMessage *sdp,
+           const char          *mid)
+{
+  for (guint i = 0; mid != NULL; i++) {
+    const char *group = gst_sdp_message_get_attribute_val_n (sdp, "group", i);
+    g_auto (GStrv) mids = NULL;
+
+    if (group == NULL)
+      return FALSE;
+    if (!g_str_has_prefix (group, "BUNDLE "))
+      continue;
+    mids = g_strsplit (group + strlen ("BUNDLE "), " ", -1);
+    return g_strv_contains ((const char * const *) mids, mid);
+  }
+  return FALSE;
+}
 
 static const char *
 rtpmap_of (const GstSDPMedia *media,
@@ -809,7 +829,7 @@ publish_answer (MsPeerMedia *media,
     gst_sdp_media_set_media (out, gst_sdp_media_get_media (line->media));
     gst_sdp_media_set_proto (out, gst_sdp_media_get_proto (line->media));
     gst_sdp_media_set_port_info (out, 9, 1);
-    if (line->spec == NULL && line->mid != NULL &&
+    if (line->spec == NULL && line->mid != NULL && line->bundled &&
         (g_strcmp0 (gst_sdp_media_get_media (line->media), "video") == 0 ||
          g_strcmp0 (gst_sdp_media_get_media (line->media), "audio") == 0) &&
         gst_sdp_media_formats_len (line->media) > 0) {
@@ -1007,6 +1027,7 @@ ms_media_publish (MsServer        *server,
 
     line.media = gst_sdp_message_get_media (sdp, i);
     line.mid = gst_sdp_media_get_attribute_val (line.media, "mid");
+    line.bundled = in_bundle (sdp, line.mid);
     line.track = track_of_mid (tracks, line.mid);
     if (line.track != NULL) {
       const char *type = gst_sdp_media_get_media (line.media);
@@ -1025,6 +1046,11 @@ ms_media_publish (MsServer        *server,
         g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
                      "The track '%s' offers no %s", line.track->tag,
                      line.track->kind == MS_TRACK_KIND_VIDEO ? "VP8" : "Opus");
+        break;
+      }
+      if (!line.bundled) {
+        g_set_error (error, MS_PROTOCOL_ERROR, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                     "The track '%s' is not in the offer's BUNDLE group", line.track->tag);
         break;
       }
       if (!read_ssrcs (line.media, spec)) {
