@@ -154,72 +154,84 @@ def case_call(tap, work, server):
 
 def case_joins(tap, work, server):
     """The page receives bot-1's video; bot-2 and bot-3 join, bot-2 leaves,
-    bot-4 joins (onto the m-lines bot-2 left). bot-1's video keeps decoding
+    bot-4 joins (onto the m-line bot-2 left). bot-1's video keeps decoding
     and the page keeps one subscribe RTCPeerConnection."""
     bots = {}
     page = None
     samples = []   # (time, bot-1 frames)
+    events = []    # (time, what)
 
     def sample():
-        now = time.monotonic()
         frames = page.frames('bot-1')
-        samples.append((now, frames))
+        samples.append((time.monotonic(), frames))
         return frames
 
-    def grows_and(name, minimum, timeout=8):
-        """Until the page decodes more than minimum frames of name's video,
-        sampling bot-1's on the way. Returns bot-1's frames at the end."""
+    def until_decoding(name, minimum, timeout=8):
+        """Until the page decoded more than minimum frames of name's video,
+        sampling bot-1's on the way."""
         def done():
             sample()
-            return name is None or page.frames(name) > minimum
-        return msinterop.wait_until(done, timeout, 0.1)
+            return page.frames(name) > minimum
+        return msinterop.wait_until(done, timeout, 0.05)
+
+    def join(name):
+        bots[name] = msinterop.Bot(server, name, 'camera=test-video', subscribe=False)
 
     try:
         page = Page(work, server.url, server.token('browser', name='browser'), publish=False)
         bots['bot-1'] = msinterop.Bot(server, 'bot-1', subscribe=False)
-        tap.check(grows_and('bot-1', 15, 12), 'the page decodes bot-1 (%d frames)' % sample())
+        tap.check(until_decoding('bot-1', 15, 12), 'the page decodes bot-1 (%d frames)' % sample())
+        mlines = None
+        first = len(samples) - 1   # freezes count from here
 
-        for step, action in [('bot-2 joins', lambda: bots.__setitem__(
-                                 'bot-2', msinterop.Bot(server, 'bot-2', 'camera=test-video', False))),
-                             ('bot-3 joins', lambda: bots.__setitem__(
-                                 'bot-3', msinterop.Bot(server, 'bot-3', 'camera=test-video', False))),
+        for step, action in [('bot-2 joins', lambda: join('bot-2')),
+                             ('bot-3 joins', lambda: join('bot-3')),
                              ('bot-2 leaves', lambda: bots.pop('bot-2').stop()),
-                             ('bot-4 joins', lambda: bots.__setitem__(
-                                 'bot-4', msinterop.Bot(server, 'bot-4', 'camera=test-video', False)))]:
+                             ('bot-4 joins', lambda: join('bot-4'))]:
             before = sample()
+            answers = page.stats()['subscribeAnswers']
+            events.append((time.monotonic(), step))
             action()
-            newcomer = step.split()[0] if step.endswith('joins') else None
-            if newcomer:
-                ok = grows_and(newcomer, 10)
-                tap.check(ok, '%s: the page decodes it (%d frames)' % (step, page.frames(newcomer)))
+            name, verb = step.split()
+            if verb == 'joins':
+                tap.check(until_decoding(name, 10), '%s: the page decodes it (%d frames)'
+                          % (step, page.frames(name)))
             else:
-                # Until the server's offer without it was answered, then a second more.
-                offers = page.stats()['subscribeAnswers']
-                msinterop.wait_until(lambda: page.stats()['subscribeAnswers'] > offers, 5, 0.1)
+                # The server's offer without it, answered; then a second more.
+                msinterop.wait_until(lambda: page.stats()['subscribeAnswers'] > answers, 5, 0.05)
                 end = time.monotonic() + 1
-                msinterop.wait_until(lambda: sample() and time.monotonic() > end, 2, 0.1)
+                msinterop.wait_until(lambda: sample() is not None and time.monotonic() > end,
+                                     2, 0.05)
+                mlines = page.stats()['subscribeMlines']
             after = sample()
             tap.check(after > before + 5, '%s: bot-1\'s video goes on (%d -> %d frames)'
                       % (step, before, after))
 
         stats = page.stats()
+        tap.check(stats['subscribeMlines'] == mlines,
+                  'bot-4 takes the m-line bot-2 left (%s m-lines before, %d after)'
+                  % (mlines, stats['subscribeMlines']))
         tap.check(stats['subscribePcs'] == 1 and not stats['errors'],
                   'one subscribe RTCPeerConnection throughout (%d, %d offers), no errors'
                   % (stats['subscribePcs'], stats['subscribeOffers']), 'errors: %s' % stats['errors'])
-        stall = max((b[0] - a[0] for a, b in zip(samples, samples[1:]) if b[1] == a[1]), default=0)
-        longest = 0.0
-        run_start = None
+        # The longest run of samples without a new frame of bot-1, and where.
+        longest, at, run_start = 0.0, None, None
+        samples = samples[first:]
         for (t0, f0), (t1, f1) in zip(samples, samples[1:]):
             if f1 == f0:
                 run_start = t0 if run_start is None else run_start
-                longest = max(longest, t1 - run_start)
+                if t1 - run_start > longest:
+                    longest, at = t1 - run_start, run_start
             else:
                 run_start = None
+        origin = samples[0][0]
         bot1 = page.received(stats, 'bot-1', 'camera') or {}
-        tap.note('bot-1 video: %d frames decoded, %d freezes (Chromium\'s count), longest '
-                 'time without a new frame between samples: %.2f s (%d samples)'
-                 % (bot1.get('framesDecoded', 0), bot1.get('freezeCount', 0), longest, len(samples)))
-        del stall
+        tap.note('events: ' + ', '.join('%s at %.2f s' % (what, t - origin) for t, what in events))
+        tap.note('bot-1 video: %d frames decoded, %d freezes (Chromium\'s count); longest time '
+                 'without a new frame: %.2f s from %.2f s (%d samples, %.0f ms apart on average)'
+                 % (bot1.get('framesDecoded', 0), bot1.get('freezeCount', 0), longest,
+                    (at or origin) - origin, len(samples),
+                    1000 * (samples[-1][0] - origin) / max(len(samples) - 1, 1)))
         if tap.failed:
             dump(tap, work, page, list(bots.values()))
     finally:

@@ -181,6 +181,7 @@ window.interopStats = async function () {
     subscribeOffers: state.subscribeOffers,
     subscribeAnswers: state.subscribeAnswers,
     subscribeState: subscribe ? subscribe.pc.connectionState : null,
+    subscribeMlines: subscribe ? subscribe.pc.getTransceivers ().length : 0,
     publishState: publish ? publish.pc.connectionState : null,
     errors: state.errors,
     received: [],
