@@ -20,7 +20,7 @@ const state = {
   peers: {},             /* peer id → display name */
   errors: [],            /* error frames and exceptions */
   log: [],
-  publishAnswered: false,
+  publishAnswers: 0,
   subscribePcs: 0,       /* RTCPeerConnections made for "subscribe" */
   subscribeOffers: 0,
   subscribeAnswers: 0,
@@ -71,9 +71,10 @@ async function startPublish () {
   });
   const pc = new RTCPeerConnection ({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
   const tags = new Map ();
+  const kinds = new Map ();
   const transceivers = [];
 
-  publish = { pc, tags, offerSent: false, pendingCandidates: [] };
+  publish = { pc, tags, kinds, offerSent: false, pendingCandidates: [] };
   pc.onicecandidate = (event) => {
     if (publish.offerSent)
       sendCandidate ('publish', event.candidate);
@@ -81,16 +82,18 @@ async function startPublish () {
       publish.pendingCandidates.push (event.candidate);
   };
   pc.onconnectionstatechange = () => log ('publish ' + pc.connectionState);
-  for (const track of stream.getTracks ())
+  /* Camera first: its m-line carries the bundle (see the microphone's
+   * close in tests/interop/chromium.py). */
+  for (const track of stream.getVideoTracks ().concat (stream.getAudioTracks ()))
     transceivers.push ([pc.addTransceiver (track, { direction: 'sendonly', streams: [stream] }),
                         track.kind === 'video' ? 'camera' : 'microphone', track.kind]);
 
   await pc.setLocalDescription (await pc.createOffer ());
-  const tracks = transceivers.map (([transceiver, tag, kind]) => {
+  for (const [transceiver, tag, kind] of transceivers) {
     tags.set (transceiver.mid, tag);
-    return { mid: transceiver.mid, tag, kind, paused: false };
-  });
-  send ({ type: 'offer', id: nextId++, pc: 'publish', sdp: pc.localDescription.sdp, tracks });
+    kinds.set (transceiver.mid, kind);
+  }
+  sendPublishOffer ();
   publish.offerSent = true;
   for (const candidate of publish.pendingCandidates)
     sendCandidate ('publish', candidate);
@@ -98,9 +101,31 @@ async function startPublish () {
   log ('publish offer sent');
 }
 
+function sendPublishOffer () {
+  const tracks = [];
+
+  for (const [mid, tag] of publish.tags)
+    tracks.push ({ mid, tag, kind: publish.kinds.get (mid), paused: false });
+  send ({ type: 'offer', id: nextId++, pc: 'publish', sdp: publish.pc.localDescription.sdp, tracks });
+}
+
+/* A change is one new offer on the same connection: the track's
+ * transceiver stops (its m-line is rejected) and the others go on. */
+window.interopCloseTrack = async function (tag) {
+  for (const transceiver of publish.pc.getTransceivers ()) {
+    if (publish.tags.get (transceiver.mid) === tag) {
+      publish.tags.delete (transceiver.mid);
+      transceiver.stop ();
+    }
+  }
+  await publish.pc.setLocalDescription (await publish.pc.createOffer ());
+  sendPublishOffer ();
+  log ('publish offer without ' + tag + ' sent');
+};
+
 async function onPublishAnswer (frame) {
   await publish.pc.setRemoteDescription ({ type: 'answer', sdp: frame.sdp });
-  state.publishAnswered = true;
+  state.publishAnswers++;
   log ('publish answered');
 }
 
