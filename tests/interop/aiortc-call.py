@@ -17,10 +17,8 @@ The one thing changed in aiortc is where it gathers: only on 127.0.0.1
 """
 
 import asyncio
-import fractions
 import json
 import re
-import shutil
 import sys
 import time
 
@@ -197,7 +195,7 @@ async def case_call(tap, work, server):
         tap.check(answered and me.publish_answered.is_set() and not me.errors,
                   'the server answers that offer', 'errors: %s' % me.errors)
 
-        ok = await wait_for(lambda: me.frames('bot', 'camera') > 30 or runner.done(), 15)
+        await wait_for(lambda: me.frames('bot', 'camera') > 30 or runner.done(), 15)
         tap.check(me.frames('bot', 'camera') > 30,
                   'aiortc decodes the bot\'s video (%d frames, %.1f s after start)'
                   % (me.frames('bot', 'camera'), time.monotonic() - start),
@@ -234,19 +232,8 @@ async def case_call(tap, work, server):
 
 
 def main():
-    plan = 7
-    tap = msinterop.Tap(plan)
-    work = msinterop.Workdir()
-    server = msinterop.Server(work)
-    try:
-        asyncio.run(asyncio.wait_for(case_call(tap, work, server), 60))
-    finally:
-        server.stop()
-    if tap.failed == 0 and not msinterop.DEBUG:
-        shutil.rmtree(work.path, ignore_errors=True)
-    else:
-        tap.note('logs in ' + work.path)
-    return 1 if tap.failed or tap.n != plan else 0
+    return msinterop.run(7, lambda tap, work, server: asyncio.run(
+        asyncio.wait_for(case_call(tap, work, server), 60)))
 
 
 if __name__ == '__main__':

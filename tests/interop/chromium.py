@@ -17,7 +17,6 @@ Prints TAP. Every wait is bounded; a run takes under 20 s when it passes.
 """
 
 import os
-import shutil
 import sys
 import time
 import urllib.parse
@@ -141,7 +140,6 @@ def case_call(tap, work, server):
                   'the bot decodes the page\'s audio (%d frames)' % audio.get('frames', 0))
         # One change, one offer on the same publish RTCPeerConnection.
         answers = page.state()['publishAnswers']
-        camera = video.get('frames', 0)
         error = page.driver.execute_async_script(
             'const done = arguments[arguments.length - 1];'
             'window.interopCloseTrack ("microphone").then (() => done (null), (e) => done (String (e)));')
@@ -273,21 +271,10 @@ def main():
         print('Usage: chromium.py call|joins', file=sys.stderr)
         return 2
     case, plan = CASES[sys.argv[1]]
-    tap = msinterop.Tap(plan)
     for program in (CHROMIUM, CHROMEDRIVER):
         if not os.access(program, os.X_OK):
-            tap.bail('%s is missing: build-aux/install-deps.sh installs it' % program)
-    work = msinterop.Workdir()
-    server = msinterop.Server(work)
-    try:
-        case(tap, work, server)
-    finally:
-        server.stop()
-    if tap.failed == 0 and not msinterop.DEBUG:
-        shutil.rmtree(work.path, ignore_errors=True)
-    else:
-        tap.note('logs in ' + work.path)
-    return 1 if tap.failed or tap.n != plan else 0
+            msinterop.Tap(plan).bail('%s is missing: build-aux/install-deps.sh installs it' % program)
+    return msinterop.run(plan, case)
 
 
 if __name__ == '__main__':

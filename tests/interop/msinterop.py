@@ -12,6 +12,7 @@ MEDIASTORE_BOT); MS_INTEROP_DEBUG=1 makes the server print every SDP
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,6 +49,34 @@ class Tap:
     def bail(self, why):
         print('Bail out! ' + str(why).replace('\n', ' '), flush=True)
         sys.exit(1)
+
+
+def run(plan, case):
+    """Runs case(tap, work, server) against a fresh server and prints TAP;
+    returns the exit status. The logs stay when something failed."""
+    tap = Tap(plan)
+    work = Workdir()
+    server = Server(work)
+    try:
+        case(tap, work, server)
+    finally:
+        server.stop()
+    if tap.failed == 0 and not DEBUG:
+        shutil.rmtree(work.path, ignore_errors=True)
+    else:
+        tap.note('logs in ' + work.path)
+    return 1 if tap.failed or tap.n != plan else 0
+
+
+def end(proc, timeout):
+    """SIGTERM, then SIGKILL if proc is still there after timeout seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def wait_until(predicate, timeout, interval=0.1):
@@ -139,13 +168,7 @@ class Server:
         return out.stdout.strip()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end(self.proc, 5)
         self.log.close()
 
 
@@ -195,13 +218,7 @@ class Bot:
 
     def stop(self):
         """Ends the bot (SIGTERM: it prints its final statistics); returns them."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        end(self.proc, 10)
         while True:
             line = self.lines.get(2)
             if line is None:
