@@ -35,7 +35,7 @@ CHROMEDRIVER = os.environ.get('MS_INTEROP_CHROMEDRIVER', '/usr/bin/chromedriver'
 class Page:
     """One headless Chromium showing page.html."""
 
-    def __init__(self, work, url, token, publish=True):
+    def __init__(self, work, url, token, publish=True, first='video'):
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
         for flag in ['--headless=new', '--no-sandbox', '--disable-gpu',
@@ -49,7 +49,7 @@ class Page:
         service = Service(CHROMEDRIVER, log_path=work.file('chromedriver.log'))
         self.driver = webdriver.Chrome(service=service, options=options)
         self.driver.set_script_timeout(10)
-        query = urllib.parse.urlencode({'ws': url, 'token': token,
+        query = urllib.parse.urlencode({'ws': url, 'token': token, 'first': first,
                                         'publish': '1' if publish else '0'})
         self.driver.get('file://' + os.path.join(HERE, 'page.html') + '?' + query)
 
@@ -91,16 +91,18 @@ def dump(tap, work, page, bots):
     tap.note('server log:\n' + work.tail('server.log', 30))
 
 
-def case_call(tap, work, server):
+def case_call(tap, work, server, first='video'):
     """The page publishes its fake camera and microphone and receives a
-    bot's; the bot decodes the page's."""
+    bot's; the bot decodes the page's; the page closes its microphone in
+    a second offer on the same connection, and its camera still reaches
+    the bot."""
     bots = []
     page = None
     try:
         bot = msinterop.Bot(server, 'bot')
         bots.append(bot)
         start = time.monotonic()
-        page = Page(work, server.url, server.token('browser', name='browser'))
+        page = Page(work, server.url, server.token('browser', name='browser'), first=first)
 
         def page_decoding():
             stats = page.stats()
@@ -147,10 +149,7 @@ def case_call(tap, work, server):
         tap.check(error is None and answered,
                   'the server answers the page\'s second publish offer (microphone closed)',
                   'error: %s, page log:\n%s' % (error, '\n'.join(page.state()['log'][-10:])))
-        # The camera goes on on the same transport. (What the bot gets of it
-        # after this is not asserted: the bot's client library still answers
-        # every subscribe offer from a new webrtcbin, and then receives
-        # nothing; see the interop helper's report.)
+        # The camera goes on on the same transport, and reaches the bot.
         def sent_video():
             for entry in page.stats()['sent']:
                 if entry['kind'] == 'video':
@@ -161,6 +160,12 @@ def case_call(tap, work, server):
             lambda: sent_video() > sent + 20 and page.stats()['publishState'] == 'connected', 5, 0.2)
         tap.check(grew, 'the page\'s camera goes on on the same publish transport (%d -> %d packets, %s)'
                   % (sent, sent_video(), page.stats()['publishState']))
+        frames = (bot.track(bot.snapshot() or {}, 'camera') or {}).get('frames', 0)
+        more = msinterop.wait_until(
+            lambda: (bot.track(bot.snapshot() or {}, 'camera') or {}).get('frames', 0) > frames + 15,
+            10, 0.3)
+        tap.check(more, 'the bot still decodes the page\'s camera after the second offer (%d -> %d frames)'
+                  % (frames, (bot.track(bot.snapshot() or {}, 'camera') or {}).get('frames', 0)))
         stats = page.stats()
         tap.check(stats['subscribePcs'] == 1 and not stats['errors'],
                   'one subscribe RTCPeerConnection, no errors (%d, %d offers)'
@@ -263,12 +268,19 @@ def case_joins(tap, work, server):
             bot.stop()
 
 
-CASES = {'call': (case_call, 7), 'joins': (case_joins, 10)}
+def case_call_audio_first(tap, work, server):
+    """The same, with the microphone's m-line first: closing it moves the
+    page's bundle to the camera's m-line."""
+    case_call(tap, work, server, first='audio')
+
+
+CASES = {'call': (case_call, 8), 'call-audio-first': (case_call_audio_first, 8),
+         'joins': (case_joins, 10)}
 
 
 def main():
     if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        print('Usage: chromium.py call|joins', file=sys.stderr)
+        print('Usage: chromium.py call|call-audio-first|joins', file=sys.stderr)
         return 2
     case, plan = CASES[sys.argv[1]]
     for program in (CHROMIUM, CHROMEDRIVER):

@@ -82,9 +82,13 @@ async function startPublish () {
       publish.pendingCandidates.push (event.candidate);
   };
   pc.onconnectionstatechange = () => log ('publish ' + pc.connectionState);
-  /* Camera first: its m-line carries the bundle (see the microphone's
-   * close in tests/interop/chromium.py). */
-  for (const track of stream.getVideoTracks ().concat (stream.getAudioTracks ()))
+  /* Camera first, unless ?first=audio: then closing the microphone
+   * closes the m-line that carried the bundle (Chromium moves the bundle
+   * to the camera's m-line, with a new DTLS session on the same ICE). */
+  const ordered = params.get ('first') === 'audio' ?
+    stream.getAudioTracks ().concat (stream.getVideoTracks ()) :
+    stream.getVideoTracks ().concat (stream.getAudioTracks ());
+  for (const track of ordered)
     transceivers.push ([pc.addTransceiver (track, { direction: 'sendonly', streams: [stream] }),
                         track.kind === 'video' ? 'camera' : 'microphone', track.kind]);
 
