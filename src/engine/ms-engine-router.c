@@ -32,8 +32,10 @@
 #define NACK_RETRY_FIRST_US (10 * 1000)
 #define NACK_MAX_TRIES    10
 #define NACK_MAX_AGE_US   (1 * G_USEC_PER_SEC)
-#define PLI_INTERVAL_US   (100 * 1000)   /* keyframe requests merged per producer */
-#define KEYFRAME_RETRY_US (1 * G_USEC_PER_SEC)
+/* A keyframe request to a publisher is outstanding until a keyframe
+ * comes: requests meanwhile are answered by that keyframe; after this
+ * long without one, it goes again. */
+#define PLI_RETRY_US      (300 * 1000)
 #define REPORT_INTERVAL_US (1 * G_USEC_PER_SEC)
 #define TICK_MS           10
 
@@ -86,7 +88,7 @@ typedef struct {
   gint64         rtx_rtt;        /* smoothed, 0 before the first sample */
 
   gint64         last_pli;
-  gboolean       pli_wanted;
+  gboolean       pli_outstanding;
   gint64         last_report;
   gboolean       announced;
 } Producer;
@@ -99,7 +101,6 @@ struct _Consumer {
 
   gboolean       synced;          /* offsets valid for the current source */
   gboolean       need_keyframe;
-  gint64         keyframe_asked;
   guint16        seq_offset;
   guint32        ts_offset;
   guint16        epoch_seq;       /* our first sequence number from this source */
@@ -250,11 +251,12 @@ send_pli (MsEngineRouter *r,
   wr32 (pli + 8, p->p.ssrc);
   send_feedback (r, p->p.transport_id, pli, sizeof pli);
   p->last_pli = now;
-  p->pli_wanted = FALSE;
+  p->pli_outstanding = TRUE;
   COUNT (r->plis, 1);
 }
 
-/* Merged: at most one PLI per PLI_INTERVAL_US, the rest wait for it. */
+/* Merged: every request while one is outstanding is answered by the
+ * keyframe already asked for. */
 static void
 request_keyframe (MsEngineRouter *r,
                   Producer       *p,
@@ -262,10 +264,8 @@ request_keyframe (MsEngineRouter *r,
 {
   if (!p->p.video)
     return;
-  if (now - p->last_pli >= PLI_INTERVAL_US)
+  if (!p->pli_outstanding || now - p->last_pli >= PLI_RETRY_US)
     send_pli (r, p, now);
-  else
-    p->pli_wanted = TRUE;
 }
 
 static gint64
@@ -440,10 +440,7 @@ forward_one (MsEngineRouter *r,
     return;
   if (c->need_keyframe) {
     if (!keyframe_start) {
-      if (now - c->keyframe_asked >= KEYFRAME_RETRY_US) {
-        c->keyframe_asked = now;
-        request_keyframe (r, c->producer, now);
-      }
+      request_keyframe (r, c->producer, now);
       return;
     }
     c->need_keyframe = FALSE;
@@ -532,6 +529,8 @@ on_producer_rtp (MsEngineRouter *r,
   }
   if (p->p.codec == MS_ENGINE_CODEC_VP8)
     keyframe_start = vp8_keyframe_start (data + header_len, len - header_len - padding);
+  if (keyframe_start)
+    p->pli_outstanding = FALSE;
   for (guint i = 0; i < p->consumers->len; i++)
     forward_one (r, g_ptr_array_index (p->consumers, i), data, len, header_len,
                  keyframe_start, now);
@@ -555,17 +554,12 @@ retransmit (MsEngineRouter *r,
   guint8 *buf;
 
   if (p == NULL || p->history == NULL || !c->synced ||
-      (gint16) (out_seq - c->epoch_seq) < 0 || (gint16) (out_seq - c->last_seq) > 0) {
-    if (g_getenv ("MS_RTX_DEBUG")) g_printerr ("RTXDBG skip out %u epoch %u last %u synced %d\n", out_seq, c->epoch_seq, c->last_seq, c->synced);
+      (gint16) (out_seq - c->epoch_seq) < 0 || (gint16) (out_seq - c->last_seq) > 0)
     return;
-  }
   e = &p->history[seq % HISTORY_SIZE];
   if (e->len == 0 || e->seq != seq || now - e->at > HISTORY_MAX_AGE ||
-      !ms_engine_rtp_parse (e->data, e->len, NULL, NULL, &hlen)) {
-    if (g_getenv ("MS_RTX_DEBUG")) g_printerr ("RTXDBG miss out %u seq %u e.len %u e.seq %u age %" G_GINT64_FORMAT "\n", out_seq, seq, e->len, e->seq, now - e->at);
+      !ms_engine_rtp_parse (e->data, e->len, NULL, NULL, &hlen))
     return;
-  }
-  if (g_getenv ("MS_RTX_DEBUG")) g_printerr ("RTXDBG send out %u\n", out_seq);
 
   buf = ms_engine_worker_slot (r->worker);
   if (c->p.rtx_payload_type != 0) {
@@ -797,7 +791,7 @@ ms_engine_router_tick (MsEngineRouter *r)
 
     if (p->n_missing > 0)
       send_nacks (r, p, now, FALSE);
-    if (p->pli_wanted && now - p->last_pli >= PLI_INTERVAL_US)
+    if (p->pli_outstanding && now - p->last_pli >= PLI_RETRY_US)
       send_pli (r, p, now);
     if (p->started && now - p->last_report >= REPORT_INTERVAL_US &&
         ms_engine_worker_ready (r->worker, p->p.transport_id)) {
@@ -955,7 +949,6 @@ set_source (MsEngineRouter *r,
   if (c->need_keyframe) {
     gint64 now = g_get_monotonic_time ();
 
-    c->keyframe_asked = now;
     request_keyframe (r, p, now);
     ms_engine_worker_flush (r->worker);
   }

@@ -352,7 +352,7 @@ configure_ice (GstElement *webrtc,
  * requests never reached the server under 5 % loss). AVPF allows a
  * shorter minimum (T_rr_interval); a small one and more RTCP bandwidth
  * let feedback go when it is due. */
-#define RTCP_MIN_INTERVAL (20 * GST_MSECOND)
+#define RTCP_MIN_INTERVAL (10 * GST_MSECOND)
 
 /* rtpbin's parts, as they are made. The jitterbuffer asks again for a
  * missing packet every fifth of its latency (at least 10 ms) rather than
@@ -370,7 +370,7 @@ on_rtp_element (GstBin     *rtpbin,
   if (g_str_equal (name, "rtpsession"))
     g_object_set (element,
                   "rtcp-min-interval", (guint64) RTCP_MIN_INTERVAL,
-                  "rtcp-fraction", 0.2,
+                  "rtcp-fraction", 0.5,
                   NULL);
   else if (g_str_equal (name, "rtpjitterbuffer"))
     g_object_set (element,
