@@ -145,6 +145,37 @@ on_handoff_size (GstElement *sink,
   }
 }
 
+/* A sink of ours on the current remote track @peer_id/@tag, made again
+ * whenever the track object changes; TRUE once its frames are the size. */
+static gboolean
+current_size_is (MsSession   *session,
+                 const char  *peer_id,
+                 const char  *tag,
+                 int          width,
+                 int          height,
+                 MsRemoteTrack **watched,
+                 SizeSeen   **seen)
+{
+  MsRemoteTrack *track = ms_session_lookup_remote_track (session, peer_id, tag);
+
+  if (track == NULL)
+    return FALSE;
+  if (track != *watched) {
+    GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+
+    g_clear_pointer (seen, size_seen_unref);
+    *seen = g_new0 (SizeSeen, 1);
+    (*seen)->ref = 2;
+    g_object_set (sink, "sync", FALSE, "async", FALSE, "signal-handoffs", TRUE, NULL);
+    g_signal_connect_data (sink, "handoff", G_CALLBACK (on_handoff_size), *seen,
+                           (GClosureNotify) (void (*) (void)) size_seen_unref, 0);
+    ms_remote_track_set_video_sink (track, sink);
+    *watched = track;
+  }
+  return g_atomic_int_get (&(*seen)->width) == width &&
+         g_atomic_int_get (&(*seen)->height) == height;
+}
+
 void
 test_wait_remote_video_size (MsSession  *session,
                              const char *peer_id,
@@ -152,17 +183,9 @@ test_wait_remote_video_size (MsSession  *session,
                              int         width,
                              int         height)
 {
-  MsRemoteTrack *track = ms_session_lookup_remote_track (session, peer_id, tag);
-  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
-  SizeSeen *seen = g_new0 (SizeSeen, 1);
+  MsRemoteTrack *watched = NULL;
+  SizeSeen *seen = NULL;
 
-  g_assert_nonnull (track);
-  seen->ref = 2;
-  g_object_set (sink, "sync", FALSE, "async", FALSE, "signal-handoffs", TRUE, NULL);
-  g_signal_connect_data (sink, "handoff", G_CALLBACK (on_handoff_size), seen,
-                         (GClosureNotify) (void (*) (void)) size_seen_unref, 0);
-  ms_remote_track_set_video_sink (track, sink);
-  WAIT_UNTIL (g_atomic_int_get (&seen->width) == width &&
-              g_atomic_int_get (&seen->height) == height);
-  size_seen_unref (seen);
+  WAIT_UNTIL (current_size_is (session, peer_id, tag, width, height, &watched, &seen));
+  g_clear_pointer (&seen, size_seen_unref);
 }

@@ -53,7 +53,8 @@ void         test_remote_video_size (MsSession   *session,
                                      int         *height);
 
 /* Waits until the decoded frames of @peer_id's video @tag are
- * @width x @height (they may change size: a new source). */
+ * @width x @height (they may change size: a new source, in the same
+ * remote track or a new one). */
 void         test_wait_remote_video_size (MsSession   *session,
                                           const char  *peer_id,
                                           const char  *tag,

@@ -230,6 +230,9 @@ def case_joins(tap, work, server):
                 msinterop.wait_until(lambda: sample() is not None and time.monotonic() > end,
                                      2, 0.05)
                 mlines = page.stats()['subscribeMlines']
+            # Going on: more frames soon (the freeze check below says how
+            # smoothly); a join that took long under load may leave few so far.
+            msinterop.wait_until(lambda: sample() > before + 5, 5, 0.05)
             after = sample()
             tap.check(after > before + 5, '%s: bot-1\'s video goes on (%d -> %d frames)'
                       % (step, before, after))
