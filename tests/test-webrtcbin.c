@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Two webrtcbins in one pipeline, talking over loopback, with no server:
- * the facts docs/webrtcbin-1.22.md states, checked on the webrtcbin the
+ * the facts docs/architecture.md ("What webrtcbin 1.22 can renegotiate") states, checked on the webrtcbin the
  * machine has. libmediastore's renegotiation relies on each of them, so a
  * newer webrtcbin that behaves differently fails here first.
  */

@@ -7,7 +7,7 @@
  * (promises, candidates, ICE state); those callbacks post a Hop holding a
  * weak reference, and the main context emits the signal only if the
  * PeerConnection still lives and was not closed. What webrtcbin 1.22 can
- * renegotiate is in docs/webrtcbin-1.22.md.
+ * renegotiate is in docs/architecture.md ("What webrtcbin 1.22 can renegotiate").
  */
 
 #define G_LOG_DOMAIN "MsPeerConnection"
