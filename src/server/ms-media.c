@@ -903,7 +903,9 @@ send_outgoing (gpointer data)
 
   if (p == NULL)
     return G_SOURCE_REMOVE;
-  if (g_getenv ("MS_SDP_DEBUG")) g_printerr ("OUT %s:\n%s\n", ms_pc_kind_to_string (out->pc), out->sdp);
+  ms_server_log (G_LOG_LEVEL_DEBUG, out->room, out->peer_id, "%s %s:\n%s",
+                 ms_pc_kind_to_string (out->pc), out->pc == MS_PC_PUBLISH ? "answer" : "offer",
+                 out->sdp);
   if (out->pc == MS_PC_PUBLISH) {
     msg = ms_message_new (MS_MSG_ANSWER);
     msg->u.answer.pc = MS_PC_PUBLISH;
@@ -1008,7 +1010,8 @@ ms_media_publish (MsServer        *server,
     return TRUE;
   }
 
-  if (g_getenv ("MS_SDP_DEBUG")) g_printerr ("IN publish:\n%s\n", offer->u.offer.sdp);
+  ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "publish offer:\n%s",
+                 offer->u.offer.sdp);
   sdp = ms_sdp_check_offer (offer->u.offer.sdp, tracks, error);
   if (sdp == NULL)
     return FALSE;
@@ -1522,7 +1525,7 @@ ms_media_subscribe_answer (MsServer      *server,
     return FALSE;
   }
 
-  if (g_getenv ("MS_SDP_DEBUG")) g_printerr ("IN answer:\n%s\n", text);
+  ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "subscribe answer:\n%s", text);
   sdp = ms_sdp_check_offer (text, NULL, error);
   if (sdp == NULL)
     return FALSE;

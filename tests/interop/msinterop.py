@@ -5,8 +5,8 @@ output, and bounded waits.
 SPDX-License-Identifier: GPL-3.0-or-later
 
 Paths come from the environment meson gives the tests (MEDIASTORE_SERVER,
-MEDIASTORE_BOT); MS_INTEROP_DEBUG=1 makes the server print every SDP
-(MS_SDP_DEBUG) and log debug lines, and keeps the logs.
+MEDIASTORE_BOT); MS_INTEROP_DEBUG=1 makes the server log debug lines
+(--verbose, every SDP included), and keeps the logs.
 """
 
 import json
@@ -141,7 +141,6 @@ class Server:
         env = dict(os.environ)
         args = [SERVER, '--dev', '--port=0', '--media-workers=1']
         if DEBUG:
-            env['MS_SDP_DEBUG'] = '1'
             args.append('--verbose')
         self.log = open(work.file('server.log'), 'w')
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log,
