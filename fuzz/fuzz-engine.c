@@ -2,8 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The RFC 7983 classifier, the RTP header, RTCP compound and DTLS record
- * checks, and STUN validation through libnice's StunAgent as the worker
+ * The RFC 7983 classifier, the RTP header and payload (padding), RTX
+ * unwrapping and the VP8 keyframe test the router does, RTCP compound and
+ * DTLS record checks, and STUN validation through libnice's StunAgent as the worker
  * does it (short-term credentials, FINGERPRINT) with a validater that
  * knows one ufrag.
  */
@@ -62,8 +63,21 @@ LLVMFuzzerTestOneInput (const guint8 *data,
     ms_engine_dtls_check (copy, size);
     break;
   case MS_ENGINE_PACKET_RTP:
-    if (ms_engine_rtp_parse (copy, size, &pt, &ssrc, &header_len))
+    if (ms_engine_rtp_parse (copy, size, &pt, &ssrc, &header_len)) {
+      gsize payload_len, len = size;
+
       g_assert (header_len <= size);
+      if (ms_engine_rtp_payload (copy, size, header_len, &payload_len)) {
+        g_assert (header_len + payload_len <= size);
+        ms_engine_vp8_keyframe_start (copy + header_len, payload_len);
+        /* The router's RTX path: unwrapped, then read as the original. */
+        if (ms_engine_rtx_unwrap (copy, &len, header_len, 96, 0x1234)) {
+          g_assert (len == size - 2);
+          if (ms_engine_rtp_payload (copy, len, header_len, &payload_len))
+            ms_engine_vp8_keyframe_start (copy + header_len, payload_len);
+        }
+      }
+    }
     break;
   case MS_ENGINE_PACKET_RTCP:
     ms_engine_rtcp_check (copy, size, 0);

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "ms-engine.h"
 
 #include <openssl/ec.h>
@@ -63,6 +65,81 @@ ms_engine_rtp_parse (const guint8 *data,
   if (header_len)
     *header_len = hlen;
   return TRUE;
+}
+
+gboolean
+ms_engine_rtp_payload (const guint8 *data,
+                       gsize         len,
+                       gsize         header_len,
+                       gsize        *payload_len)
+{
+  gsize padding = 0;
+
+  if (header_len > len)
+    return FALSE;
+  if (data[0] & 0x20) {
+    if (len == header_len)
+      return FALSE;
+    padding = data[len - 1];
+    if (padding == 0 || padding > len - header_len)
+      return FALSE;
+  }
+  *payload_len = len - header_len - padding;
+  return TRUE;
+}
+
+gboolean
+ms_engine_rtx_unwrap (guint8  *data,
+                      gsize   *len,
+                      gsize    header_len,
+                      guint8   payload_type,
+                      guint32  ssrc)
+{
+  gsize payload_len;
+
+  if (!ms_engine_rtp_payload (data, *len, header_len, &payload_len) || payload_len < 2)
+    return FALSE;
+  /* RFC 4588: the original sequence number, then the original payload. */
+  data[2] = data[header_len];
+  data[3] = data[header_len + 1];
+  memmove (data + header_len, data + header_len + 2, *len - header_len - 2);
+  *len -= 2;
+  data[1] = (data[1] & 0x80) | (payload_type & 0x7f);
+  data[8] = ssrc >> 24;
+  data[9] = ssrc >> 16;
+  data[10] = ssrc >> 8;
+  data[11] = ssrc;
+  return TRUE;
+}
+
+gboolean
+ms_engine_vp8_keyframe_start (const guint8 *payload,
+                              gsize         len)
+{
+  gsize at = 1;
+
+  /* RFC 7741: S set and partition 0, then the payload descriptor's
+   * optional fields, then the VP8 header's P bit clear (a key frame). */
+  if (len < 1 || !(payload[0] & 0x10) || (payload[0] & 0x07) != 0)
+    return FALSE;
+  if (payload[0] & 0x80) {
+    guint8 x;
+
+    if (len < 2)
+      return FALSE;
+    x = payload[1];
+    at = 2;
+    if (x & 0x80) {   /* I: picture id, 7 or 15 bits */
+      if (len <= at)
+        return FALSE;
+      at += (payload[at] & 0x80) ? 2 : 1;
+    }
+    if (x & 0x40)     /* L: TL0PICIDX */
+      at++;
+    if (x & 0x30)     /* T or K */
+      at++;
+  }
+  return len > at && (payload[at] & 0x01) == 0;
 }
 
 gboolean

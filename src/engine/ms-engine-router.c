@@ -186,35 +186,6 @@ ntp_now (void)
   return (secs << 32) | frac;
 }
 
-/* VP8 (RFC 7741): the first packet of a key frame. */
-static gboolean
-vp8_keyframe_start (const guint8 *payload,
-                    gsize         len)
-{
-  gsize at = 1;
-
-  if (len < 1 || !(payload[0] & 0x10) || (payload[0] & 0x07) != 0)
-    return FALSE;   /* not the start of partition 0 */
-  if (payload[0] & 0x80) {
-    guint8 x;
-
-    if (len < 2)
-      return FALSE;
-    x = payload[1];
-    at = 2;
-    if (x & 0x80) {   /* I: picture id, 7 or 15 bits */
-      if (len <= at)
-        return FALSE;
-      at += (payload[at] & 0x80) ? 2 : 1;
-    }
-    if (x & 0x40)     /* L: TL0PICIDX */
-      at++;
-    if (x & 0x30)     /* T or K */
-      at++;
-  }
-  return len > at && (payload[at] & 0x01) == 0;
-}
-
 /* Sending */
 
 /* A compound RTCP packet to @transport_id: an empty receiver report (so
@@ -495,20 +466,15 @@ on_producer_rtp (MsEngineRouter *r,
 {
   gint64 now = g_get_monotonic_time ();
   gboolean keyframe_start = FALSE;
-  gsize padding = (data[0] & 0x20) ? data[len - 1] : 0;
+  gsize payload_len;
   guint16 seq;
 
-  if (padding >= len - header_len && is_rtx)
-    return;   /* a padding-only probe */
+  if (!ms_engine_rtp_payload (data, len, header_len, &payload_len))
+    return;   /* padding longer than the payload */
   if (is_rtx) {
-    /* RFC 4588: the original sequence number, then the payload. */
-    if (len < header_len + 2)
-      return;
-    wr16 (data + 2, rd16 (data + header_len));
-    memmove (data + header_len, data + header_len + 2, len - header_len - 2);
-    len -= 2;
-    data[1] = (data[1] & 0x80) | p->p.payload_type;
-    wr32 (data + 8, p->p.ssrc);
+    if (!ms_engine_rtx_unwrap (data, &len, header_len, p->p.payload_type, p->p.ssrc))
+      return;   /* a padding-only probe, or no original sequence number */
+    payload_len -= 2;
   }
   if (len > MS_ENGINE_MAX_PACKET)
     return;
@@ -528,7 +494,7 @@ on_producer_rtp (MsEngineRouter *r,
     memcpy (e->data, data, len);
   }
   if (p->p.codec == MS_ENGINE_CODEC_VP8)
-    keyframe_start = vp8_keyframe_start (data + header_len, len - header_len - padding);
+    keyframe_start = ms_engine_vp8_keyframe_start (data + header_len, payload_len);
   if (keyframe_start)
     p->pli_outstanding = FALSE;
   for (guint i = 0; i < p->consumers->len; i++)

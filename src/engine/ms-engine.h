@@ -47,6 +47,23 @@ gboolean ms_engine_rtp_parse (const guint8 *data,
                               guint8       *payload_type,
                               guint32      *ssrc,
                               gsize        *header_len);
+/* The payload's length after a @header_len header, without padding;
+ * FALSE when the padding claims more than there is. */
+gboolean ms_engine_rtp_payload (const guint8 *data,
+                                gsize         len,
+                                gsize         header_len,
+                                gsize        *payload_len);
+/* RFC 4588: rewrites an RTX packet in place into the original one, with
+ * @payload_type and @ssrc; FALSE (unchanged) for one with no original
+ * sequence number (padding only, or too short). */
+gboolean ms_engine_rtx_unwrap  (guint8       *data,
+                                gsize        *len,
+                                gsize         header_len,
+                                guint8        payload_type,
+                                guint32       ssrc);
+/* RFC 7741: whether a VP8 RTP payload starts a key frame. */
+gboolean ms_engine_vp8_keyframe_start (const guint8 *payload,
+                                       gsize         len);
 /* TRUE when @data is a compound RTCP packet whose lengths add up to
  * @len - @trailer (the SRTCP index and tag, or 0). */
 gboolean ms_engine_rtcp_check (const guint8 *data,
