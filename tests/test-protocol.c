@@ -208,6 +208,9 @@ assert_message_equal (const MsMessage *a,
   case MS_MSG_BYE:
     g_assert_cmpstr (a->u.bye.reason, ==, b->u.bye.reason);
     break;
+  case MS_MSG_MEDIA_FAILED:
+    g_assert_cmpint (a->u.media_failed.pc, ==, b->u.media_failed.pc);
+    break;
   case MS_MSG_LEAVE:
   case MS_MSG_OK:
     break;
@@ -703,6 +706,15 @@ build_bye (void)
   return msg;
 }
 
+static MsMessage *
+build_media_failed (void)
+{
+  MsMessage *msg = ms_message_new (MS_MSG_MEDIA_FAILED);
+
+  msg->u.media_failed.pc = MS_PC_PUBLISH;
+  return msg;
+}
+
 typedef struct {
   const char   *path;
   MsDirection   direction;
@@ -748,6 +760,7 @@ static const RoundtripCase roundtrip_cases[] = {
   { "/protocol/roundtrip/error", TO_CLI, build_error },
   { "/protocol/roundtrip/error/without-id", TO_CLI, build_error_without_id },
   { "/protocol/roundtrip/bye", TO_CLI, build_bye },
+  { "/protocol/roundtrip/media-failed", TO_CLI, build_media_failed },
 };
 
 static void
@@ -805,7 +818,7 @@ test_copy_beyond_limits (void)
 static void
 test_roundtrip_coverage (void)
 {
-  guint seen[MS_MSG_BYE + 1][2] = { { 0 } };
+  guint seen[MS_MSG_MEDIA_FAILED + 1][2] = { { 0 } };
 
   for (guint i = 0; i < G_N_ELEMENTS (roundtrip_cases); i++) {
     g_autoptr (MsMessage) msg = roundtrip_cases[i].build ();
@@ -813,7 +826,7 @@ test_roundtrip_coverage (void)
     seen[msg->type][roundtrip_cases[i].direction]++;
   }
 
-  for (MsMsgType type = MS_MSG_JOIN; type <= MS_MSG_BYE; type++) {
+  for (MsMsgType type = MS_MSG_JOIN; type <= MS_MSG_MEDIA_FAILED; type++) {
     for (MsDirection dir = TO_SRV; dir <= TO_CLI; dir++) {
       gboolean exists = ms_msg_type_from_string (ms_msg_type_to_string (type), dir, NULL);
 
@@ -1222,6 +1235,12 @@ check_bye (const MsMessage *msg)
   g_assert_cmpstr (msg->u.bye.reason, ==, "replaced by a newer connection");
 }
 
+static void
+check_media_failed (const MsMessage *msg)
+{
+  g_assert_cmpint (msg->u.media_failed.pc, ==, MS_PC_SUBSCRIBE);
+}
+
 typedef struct {
   const char  *path;
   MsDirection  direction;
@@ -1335,6 +1354,8 @@ static const ExampleCase example_cases[] = {
     "{\"type\":\"error\",\"code\":\"token-expired\",\"message\":\"\"}", check_error_without_id },
   { "/protocol/example/bye", TO_CLI, MS_MSG_BYE,
     "{\"type\":\"bye\",\"reason\":\"replaced by a newer connection\"}", check_bye },
+  { "/protocol/example/media-failed", TO_CLI, MS_MSG_MEDIA_FAILED,
+    "{\"type\":\"media-failed\",\"pc\":\"subscribe\"}", check_media_failed },
 };
 
 static void

@@ -806,6 +806,72 @@ bot_leave (GSubprocess *bot)
  * leave. A's video from B must never freeze longer than 150 ms, and its
  * RTP sequence must have no gap: a join or a leave touches only its own
  * tracks. */
+/* The server hears nothing from its clients' media for longer than its
+ * consent timeout (every UDP datagram to its media ports dropped): it
+ * drops their transports and says so (media-failed); once the network is
+ * back, the publisher offers again and the subscriber answers the new
+ * offer, and video flows again without anyone leaving the call. */
+static void
+test_consent_lost (void)
+{
+  g_autoptr (TestServer) server = NULL;
+  g_autoptr (MsSession) a = NULL;
+  g_autoptr (MsSession) b = NULL;
+  g_autoptr (MsLocalTrack) camera = NULL;
+  g_autoptr (GString) ports = g_string_new ("{ ");
+  const char *table[] = { "add", "table", "inet", LOSS_TABLE, NULL };
+  const char *chain[] = { "add", "chain", "inet", LOSS_TABLE, "out",
+                          "{ type filter hook output priority 0 ; }", NULL };
+  const char *drop[] = { "add", "rule", "inet", LOSS_TABLE, "out", "udp", "dport", NULL, "drop",
+                         NULL };
+  const char *delete[] = { "delete", "table", "inet", LOSS_TABLE, NULL };
+  const char *b_id;
+  guint64 before;
+  gint64 back_at;
+  GArray *media_ports;
+
+  if (!in_private_network) {
+    g_test_fail_printf ("Needs a network namespace of its own (root, as in CI) to cut the "
+                        "media ports with nftables without hurting anyone else; it has none");
+    return;
+  }
+
+  server = test_server_start ("--media-consent-timeout=2", NULL);
+  media_ports = test_server_get_media_ports (server);
+  for (guint i = 0; i < media_ports->len; i++)
+    g_string_append_printf (ports, "%s%u", i ? ", " : "", g_array_index (media_ports, guint16, i));
+  g_string_append (ports, " }");
+  drop[7] = ports->str;
+
+  a = test_session_join (server, ROOM, "a", NULL);
+  b = test_session_join (server, ROOM, "b", GRANTS_AV);
+  b_id = ms_store_get_peer_id (ms_session_get_store (b));
+  camera = send_camera_640x360 (b);
+  WAIT_UNTIL (test_remote_frames (a, b_id, "camera") >= 30);
+
+  g_free (nft (table));
+  g_free (nft (chain));
+  g_free (nft (drop));
+  /* Longer than the consent timeout: both transports of each go. */
+  WAIT_UNTIL (test_server_metric (server, "mediastore_media_transports") == 0);
+  g_free (nft (delete));
+  back_at = g_get_monotonic_time ();
+  before = test_remote_frames (a, b_id, "camera");
+
+  /* A second of video again (the track may be a new object: count from 0). */
+  WAIT_UNTIL (test_remote_frames (a, b_id, "camera") >= before + 30 ||
+              (test_remote_frames (a, b_id, "camera") >= 30 &&
+               test_remote_frames (a, b_id, "camera") < before));
+  g_test_message ("video back %.2f s after the media ports were reachable again",
+                  (g_get_monotonic_time () - back_at) / (double) G_USEC_PER_SEC);
+  g_assert_cmpuint (ms_store_get_connect_status (ms_session_get_store (a)), ==,
+                    MS_CONNECT_STATUS_CONNECTED);
+
+  ms_session_close_call (a);
+  ms_session_close_call (b);
+  test_server_stop (server);
+}
+
 static void
 test_joins (void)
 {
@@ -902,6 +968,7 @@ main (int   argc,
   g_test_add_data_func ("/resilience/packet-loss/2-percent", &loss_2, test_loss);
   g_test_add_data_func ("/resilience/packet-loss/5-percent", &loss_5, test_loss);
   g_test_add_func ("/resilience/joins", test_joins);
+  g_test_add_func ("/resilience/consent-lost", test_consent_lost);
 
   ret = g_test_run ();
   /* Joins the streaming threads, and frees what they keep, before the

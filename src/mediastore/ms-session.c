@@ -1764,6 +1764,18 @@ on_ws_message (SoupWebsocketConnection *ws,
     break;
   case MS_MSG_BYE:
     break;
+  case MS_MSG_MEDIA_FAILED:
+    /* The server dropped that transport (it heard nothing from it). A
+     * subscribe side comes back with its next offer, with new ICE
+     * credentials; the publish side we offer again, on a new
+     * PeerConnection. */
+    g_message ("The server lost the %s PeerConnection", ms_pc_kind_to_string (msg->u.media_failed.pc));
+    if (msg->u.media_failed.pc == MS_PC_PUBLISH && self->locals->len > 0) {
+      self->publish_pending = FALSE;
+      self->publish_rebuild = TRUE;
+      schedule_publish (self);
+    }
+    break;
   default:
     ms_store_apply_message (self->store, msg);
     break;

@@ -2009,6 +2009,23 @@ clear_bye (MsMessage *msg)
   g_free (msg->u.bye.reason);
 }
 
+/* media-failed */
+
+static gboolean
+decode_media_failed (const Decoder *d,
+                     JsonObject    *object,
+                     MsMessage     *msg)
+{
+  return read_pc (d, object, -1, "media-failed", &msg->u.media_failed.pc);
+}
+
+static void
+encode_media_failed (const MsMessage *msg,
+                     JsonObject      *object)
+{
+  json_object_set_string_member (object, "pc", ms_pc_kind_to_string (msg->u.media_failed.pc));
+}
+
 /* The message types */
 
 enum {
@@ -2061,6 +2078,8 @@ static const MsgTypeInfo msg_types[] = {
   [MS_MSG_OK] = { "ok", TO_CLIENT, decode_ok, encode_nothing, NULL },
   [MS_MSG_ERROR] = { "error", TO_CLIENT, decode_error, encode_error, clear_error },
   [MS_MSG_BYE] = { "bye", TO_CLIENT, decode_bye, encode_bye, clear_bye },
+  [MS_MSG_MEDIA_FAILED] = { "media-failed", TO_CLIENT, decode_media_failed, encode_media_failed,
+                            NULL },
 };
 
 static gboolean

@@ -92,6 +92,7 @@ typedef enum {
   MS_MSG_OK,
   MS_MSG_ERROR,
   MS_MSG_BYE,
+  MS_MSG_MEDIA_FAILED,     /* the server dropped a PeerConnection's transport */
 } MsMsgType;
 
 /* Limits applied while decoding. Lengths are in bytes. */
@@ -225,6 +226,9 @@ typedef struct {
     struct {
       char *reason;
     } bye;
+    struct {
+      MsPcKind pc;
+    } media_failed;
   } u;
 } MsMessage;
 

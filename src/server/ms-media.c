@@ -235,16 +235,23 @@ on_transport_state (MsEngineWorker *engine_worker,
     ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "%s transport connected",
                    ms_pc_kind_to_string (owner->pc));
   } else if (state == MS_ENGINE_STATE_FAILED) {
-    /* Consent lost (RFC 7675): the transport goes. A subscribe side is
-     * offered again on a new one, which the client takes as a new
-     * PeerConnection (new ICE credentials); a publish side waits for the
-     * client's next offer. */
+    /* Consent lost (RFC 7675): the transport goes, and the client is told
+     * (media-failed). A subscribe side is offered again on a new one,
+     * which the client takes as a new PeerConnection (new ICE
+     * credentials); a publish side waits for the client's next offer. */
+    g_autoptr (MsMessage) failed = ms_message_new (MS_MSG_MEDIA_FAILED);
+    MsPcKind pc = owner->pc;
+
     ms_server_log (G_LOG_LEVEL_INFO, p->room->name, p->id, "%s transport failed",
-                   ms_pc_kind_to_string (owner->pc));
-    if (owner->pc == MS_PC_PUBLISH)
+                   ms_pc_kind_to_string (pc));
+    if (pc == MS_PC_PUBLISH)
       stop_publish (p);
     else
       drop_subscribe (p);
+    /* The client offers its publish side again; its subscribe side gets
+     * an offer with new credentials from the update. */
+    failed->u.media_failed.pc = pc;
+    send_to (p, failed);
     ms_media_update_room (engine->server, p->room);
   }
 }
