@@ -26,6 +26,18 @@
   "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF" \
   "\\r\\n"
 #define SDP_0  SDP_HEAD "a=group:BUNDLE 0\\r\\n" SDP_VIDEO ("0")
+/* Offers the media engine cannot use, each for one reason. */
+#define SDP_NO_BUNDLE SDP_HEAD SDP_VIDEO ("0")
+#define SDP_NO_FINGERPRINT SDP_HEAD "a=group:BUNDLE 0\\r\\n" \
+  "m=video 9 UDP/TLS/RTP/SAVPF 96\\r\\nc=IN IP4 0.0.0.0\\r\\na=mid:0\\r\\n" \
+  "a=sendonly\\r\\na=rtcp-mux\\r\\na=rtpmap:96 VP8/90000\\r\\na=ssrc:101 cname:test\\r\\n" \
+  "a=ice-ufrag:test\\r\\na=ice-pwd:testtesttesttesttesttest\\r\\na=setup:actpass\\r\\n"
+#define SDP_H264 SDP_HEAD "a=group:BUNDLE 0\\r\\n" \
+  "m=video 9 UDP/TLS/RTP/SAVPF 102\\r\\nc=IN IP4 0.0.0.0\\r\\na=mid:0\\r\\n" \
+  "a=sendonly\\r\\na=rtcp-mux\\r\\na=rtpmap:102 H264/90000\\r\\na=ssrc:101 cname:test\\r\\n" \
+  "a=ice-ufrag:test\\r\\na=ice-pwd:testtesttesttesttesttest\\r\\na=setup:actpass\\r\\n" \
+  "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:" \
+  "77:88:99:AA:BB:CC:DD:EE:FF\\r\\n"
 #define SDP_01 SDP_HEAD "a=group:BUNDLE 0 1\\r\\n" SDP_VIDEO ("0") SDP_VIDEO ("1")
 
 #define GRANTS_ALL  "{\"send_tracks\":[\"*\"],\"send_messages\":[\"*\"],\"can_hide\":true}"
@@ -489,6 +501,18 @@ test_tracks (void)
   test_peer_send (pub, "{\"type\":\"offer\",\"id\":42,\"pc\":\"publish\",\"sdp\":\"" SDP_0 "\","
                   "\"tracks\":[{\"mid\":\"7\",\"tag\":\"camera\",\"kind\":\"video\",\"paused\":false}]}");
   test_peer_expect_error (pub, MS_PROTOCOL_ERROR_BAD_REQUEST, 42);
+  /* Offers the media engine cannot use get the reason, never ok and
+   * silence: no BUNDLE, no fingerprint, no codec of ours. A tag not
+   * published yet, so that an announcement would show. */
+  test_peer_send (pub, "{\"type\":\"offer\",\"id\":43,\"pc\":\"publish\",\"sdp\":\"" SDP_NO_BUNDLE
+                  "\",\"tracks\":[{\"mid\":\"0\",\"tag\":\"microphone\",\"kind\":\"video\",\"paused\":false}]}");
+  test_peer_expect_error_text (pub, MS_PROTOCOL_ERROR_BAD_REQUEST, 43, "BUNDLE");
+  test_peer_send (pub, "{\"type\":\"offer\",\"id\":44,\"pc\":\"publish\",\"sdp\":\"" SDP_NO_FINGERPRINT
+                  "\",\"tracks\":[{\"mid\":\"0\",\"tag\":\"microphone\",\"kind\":\"video\",\"paused\":false}]}");
+  test_peer_expect_error_text (pub, MS_PROTOCOL_ERROR_BAD_REQUEST, 44, "fingerprint");
+  test_peer_send (pub, "{\"type\":\"offer\",\"id\":45,\"pc\":\"publish\",\"sdp\":\"" SDP_H264
+                  "\",\"tracks\":[{\"mid\":\"0\",\"tag\":\"microphone\",\"kind\":\"video\",\"paused\":false}]}");
+  test_peer_expect_error_text (pub, MS_PROTOCOL_ERROR_BAD_REQUEST, 45, "VP8");
   test_peer_barrier (sub);
   test_peer_assert_quiet (sub);
 

@@ -508,6 +508,22 @@ test_peer_expect_error (TestPeer        *peer,
   }
 }
 
+void
+test_peer_expect_error_text (TestPeer        *peer,
+                             MsProtocolError  code,
+                             gint64           id,
+                             const char      *part)
+{
+  g_autoptr (MsMessage) error = test_peer_expect (peer, MS_MSG_ERROR);
+
+  g_assert_cmpstr (ms_protocol_error_to_string (error->u.error.code), ==,
+                   ms_protocol_error_to_string (code));
+  g_assert_true (error->has_id);
+  g_assert_cmpint (error->id, ==, id);
+  if (strstr (error->u.error.message, part) == NULL)
+    g_error ("error message \"%s\" does not say \"%s\"", error->u.error.message, part);
+}
+
 static gboolean
 is_barrier_reply (TestPeer *peer,
                   gint64    id,

@@ -116,6 +116,11 @@ MsMessage  *test_peer_expect       (TestPeer   *peer,
 void        test_peer_expect_error (TestPeer        *peer,
                                     MsProtocolError  code,
                                     gint64           id);
+/* The same, and its message names @part (the reason). */
+void        test_peer_expect_error_text (TestPeer        *peer,
+                                         MsProtocolError  code,
+                                         gint64           id,
+                                         const char      *part);
 /* Sends a request that only errors, and waits for the answer: every
  * frame the server sent to this peer before it has then arrived. */
 void        test_peer_barrier      (TestPeer   *peer);
