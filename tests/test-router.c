@@ -477,6 +477,76 @@ test_keyframe_merge (void)
   fixture_clear (&f);
 }
 
+/* A publisher that negotiated transport-cc gets feedback: every
+ * transport-wide sequence number it sent, with which ones came. */
+static void
+test_transport_cc (void)
+{
+  Fixture f = { 0 };
+  MsEngineProducerParams params = {
+    .ssrc = PUB_SSRC,
+    .payload_type = PUB_PT,
+    .clock_rate = 90000,
+    .codec = MS_ENGINE_CODEC_VP8,
+    .video = TRUE,
+    .twcc_ext_id = 3,
+  };
+  guint8 buf[2048];
+  const guint8 *fb;
+  guint producer;
+  guint statuses[10];
+
+  fixture_init (&f);
+  params.transport_id = f.pub_id;
+  producer = ms_engine_worker_add_producer (f.worker, &params);
+  for (guint i = 0; i < 10; i++) {
+    guint8 pkt[256] = { 0 };
+
+    if (i == 4)
+      continue;   /* lost */
+    pkt[0] = 0x90;   /* version 2, extension */
+    pkt[1] = PUB_PT;
+    put16 (pkt + 2, 500 + i);
+    put32 (pkt + 4, 3000 * i);
+    put32 (pkt + 8, PUB_SSRC);
+    pkt[12] = 0xBE;
+    pkt[13] = 0xDE;
+    put16 (pkt + 14, 1);
+    pkt[16] = (3 << 4) | 1;   /* id 3, two bytes */
+    put16 (pkt + 17, 100 + i);
+    pkt[20] = 0x10;
+    pkt[21] = 0x01;
+    send_protected (&f, &f.pub, pkt, 80, FALSE);
+  }
+  /* The feedback may come in two parts, if the timer fell between. */
+  memset (statuses, 0xff, sizeof statuses);
+  for (guint round = 0; round < 5; round++) {
+    guint16 base, count;
+
+    fb = wait_rtcp (&f.pub, buf, 205, 15);
+    g_assert_nonnull (fb);
+    g_assert_cmphex (get32 (fb + 8), ==, PUB_SSRC);
+    base = get16 (fb + 12);
+    count = get16 (fb + 14);
+    g_assert_cmpuint (count, >, 0);
+    g_assert_cmpuint (count, <=, 10);
+    for (guint k = 0; k < count; k++) {
+      guint16 chunk = get16 (fb + 20 + 2 * (k / 7));
+
+      g_assert_cmphex (chunk >> 14, ==, 3);   /* status vector, 2-bit symbols */
+      g_assert_cmpuint (base + k - 100, <, 10);
+      statuses[base + k - 100] = (chunk >> (2 * (6 - k % 7))) & 3;
+    }
+    if (base + count >= 110)
+      break;
+  }
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpuint (statuses[i], ==, i == 4 ? 0 : 1);   /* small deltas on loopback */
+
+  ms_engine_worker_remove_producer (f.worker, producer);
+  fixture_clear (&f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -485,6 +555,7 @@ main (int   argc,
 
   g_test_add_func ("/router/forwarding", test_forwarding);
   g_test_add_func ("/router/keyframe-merge", test_keyframe_merge);
+  g_test_add_func ("/router/transport-cc", test_transport_cc);
 
   return g_test_run ();
 }

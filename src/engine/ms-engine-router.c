@@ -38,6 +38,8 @@
 #define PLI_RETRY_US      (300 * 1000)
 #define REPORT_INTERVAL_US (1 * G_USEC_PER_SEC)
 #define TICK_MS           10
+#define TWCC_INTERVAL_US  (50 * 1000)    /* feedback to publishers that asked for it */
+#define TWCC_MAX          512            /* packets one feedback can describe */
 
 #define RTCP_SR    200
 #define RTCP_RR    201
@@ -114,12 +116,28 @@ struct _Consumer {
   gint64         last_report;
 };
 
+/* Transport-wide congestion control (draft-holmer-rmcat-transport-wide-
+ * cc-extensions-01): the arrival time of each transport-wide sequence
+ * number a publisher's transport received, reported back every 50 ms. */
+typedef struct {
+  guint    transport_id;
+  guint32  media_ssrc;     /* any of the publisher's, for the feedback header */
+  gboolean started;
+  guint16  base;           /* first sequence number not yet reported */
+  guint16  highest;        /* highest received, from base */
+  gint64   arrival[TWCC_MAX];   /* by (seq - base); 0: not received */
+  guint8   count;          /* feedback packet count */
+  gint64   last_sent;
+  guint    producers;      /* using it */
+} Twcc;
+
 struct _MsEngineRouter {
   MsEngineWorker *worker;
   GHashTable     *producers;     /* id → Producer */
   GHashTable     *consumers;     /* id → Consumer */
   GHashTable     *by_ssrc;       /* (transport << 32 | ssrc) → Producer, media and RTX */
   GHashTable     *by_csrc;       /* (transport << 32 | consumer ssrc) → Consumer */
+  GHashTable     *twcc;          /* transport id → Twcc */
   guint32         ssrc;          /* ours, as the sender of RTCP feedback */
   GSource        *timer;
   _Atomic guint   next_id;
@@ -390,6 +408,187 @@ note_received (MsEngineRouter *r,
   return TRUE;
 }
 
+/* Transport-wide congestion control */
+
+/* The value of one-byte (RFC 8285 0xBEDE) or two-byte header extension
+ * @id in @data, if it has 2 bytes. */
+static gboolean
+read_extension16 (const guint8 *data,
+                  gsize         header_len,
+                  guint8        id,
+                  guint16      *value)
+{
+  gsize at = 12 + 4 * (data[0] & 0x0f);
+  guint16 profile;
+  gsize end;
+
+  if (!(data[0] & 0x10) || at + 4 > header_len)
+    return FALSE;
+  profile = rd16 (data + at);
+  end = at + 4 + 4 * (gsize) rd16 (data + at + 2);
+  if (end > header_len)
+    return FALSE;
+  at += 4;
+  while (at < end) {
+    guint8 ext_id, ext_len;
+
+    if (data[at] == 0) {   /* padding */
+      at++;
+      continue;
+    }
+    if (profile == 0xBEDE) {
+      ext_id = data[at] >> 4;
+      ext_len = (data[at] & 0x0f) + 1;
+      at++;
+      if (ext_id == 15)
+        return FALSE;
+    } else if ((profile & 0xfff0) == 0x1000) {
+      if (at + 2 > end)
+        return FALSE;
+      ext_id = data[at];
+      ext_len = data[at + 1];
+      at += 2;
+    } else {
+      return FALSE;
+    }
+    if (at + ext_len > end)
+      return FALSE;
+    if (ext_id == id && ext_len == 2) {
+      *value = rd16 (data + at);
+      return TRUE;
+    }
+    at += ext_len;
+  }
+  return FALSE;
+}
+
+static void send_twcc (MsEngineRouter *r,
+                       Twcc           *t,
+                       gint64          now);
+
+static void
+note_twcc (MsEngineRouter *r,
+           Producer       *p,
+           const guint8   *data,
+           gsize           header_len,
+           gint64          now)
+{
+  Twcc *t = g_hash_table_lookup (r->twcc, GUINT_TO_POINTER (p->p.transport_id));
+  guint16 seq, offset;
+
+  if (t == NULL || !read_extension16 (data, header_len, p->p.twcc_ext_id, &seq))
+    return;
+  if (!t->started) {
+    t->started = TRUE;
+    t->base = seq;
+    t->highest = seq;
+    t->last_sent = now;
+  }
+  offset = seq - t->base;
+  if ((gint16) offset < 0)
+    return;   /* reported already */
+  if (offset >= TWCC_MAX) {
+    send_twcc (r, t, now);
+    offset = seq - t->base;
+    if ((gint16) offset < 0 || offset >= TWCC_MAX) {
+      /* A jump: start again from here. */
+      memset (t->arrival, 0, sizeof t->arrival);
+      t->base = seq;
+      t->highest = seq;
+      offset = 0;
+    }
+  }
+  if (t->arrival[offset] == 0)
+    t->arrival[offset] = now;
+  if ((gint16) (seq - t->highest) > 0)
+    t->highest = seq;
+}
+
+/* One feedback packet for everything from base to highest: status
+ * vector chunks of seven 2-bit symbols (not received, small delta, large
+ * delta), then the receive deltas in 250 µs units. */
+static void
+send_twcc (MsEngineRouter *r,
+           Twcc           *t,
+           gint64          now)
+{
+  guint8 *buf = ms_engine_worker_slot (r->worker);
+  guint16 count = t->highest - t->base + 1;
+  guint8 *body = buf + 8;       /* after the empty receiver report */
+  gint64 first = 0;
+  gint64 reference, previous;
+  gsize at, deltas_at;
+  guint n_chunks;
+
+  t->last_sent = now;
+  if (!t->started || count > TWCC_MAX)
+    return;
+  for (guint i = 0; i < count && first == 0; i++)
+    first = t->arrival[i];
+  if (first == 0)
+    return;   /* nothing received since the last one */
+  if (!ms_engine_worker_ready (r->worker, t->transport_id))
+    return;
+
+  /* The reference time, in 64 ms units; deltas from it. */
+  reference = first / 64000;
+  n_chunks = (count + 6) / 7;
+  deltas_at = 20 + 2 * n_chunks;
+  if (8 + deltas_at + 2 * count + 3 > MS_ENGINE_MAX_PACKET)
+    return;
+
+  buf[0] = 0x80;
+  buf[1] = RTCP_RR;
+  wr16 (buf + 2, 1);
+  wr32 (buf + 4, r->ssrc);
+  body[0] = 0x80 | 15;          /* FMT 15: transport-wide feedback */
+  body[1] = RTCP_RTPFB;
+  wr32 (body + 4, r->ssrc);
+  wr32 (body + 8, t->media_ssrc);
+  wr16 (body + 12, t->base);
+  wr16 (body + 14, count);
+  body[16] = reference >> 16;
+  body[17] = reference >> 8;
+  body[18] = reference;
+  body[19] = t->count++;
+
+  previous = reference * 64000;
+  at = deltas_at;
+  for (guint c = 0; c < n_chunks; c++) {
+    guint16 chunk = 0xC000;     /* status vector, 2-bit symbols */
+
+    for (guint k = 0; k < 7; k++) {
+      guint i = c * 7 + k;
+      guint symbol = 0;
+
+      if (i < count && t->arrival[i] != 0) {
+        gint64 delta = (t->arrival[i] - previous) / 250;
+
+        if (delta >= 0 && delta <= 255) {
+          symbol = 1;
+          body[at++] = delta;
+        } else {
+          delta = CLAMP (delta, G_MININT16, G_MAXINT16);
+          symbol = 2;
+          wr16 (body + at, (guint16) (gint16) delta);
+          at += 2;
+        }
+        previous += delta * 250;
+      }
+      chunk |= symbol << (2 * (6 - k));
+    }
+    wr16 (body + 20 + 2 * c, chunk);
+  }
+  while (at % 4 != 0)
+    body[at++] = 0;
+  wr16 (body + 2, at / 4 - 1);
+  ms_engine_worker_queue (r->worker, t->transport_id, 8 + at);
+
+  memset (t->arrival, 0, sizeof t->arrival);
+  t->base = t->highest + 1;
+  t->highest = t->base - 1;
+}
+
 /* Forwarding */
 
 static void
@@ -471,6 +670,8 @@ on_producer_rtp (MsEngineRouter *r,
 
   if (!ms_engine_rtp_payload (data, len, header_len, &payload_len))
     return;   /* padding longer than the payload */
+  if (p->p.twcc_ext_id != 0)
+    note_twcc (r, p, data, header_len, now);
   if (is_rtx) {
     if (!ms_engine_rtx_unwrap (data, &len, header_len, p->p.payload_type, p->p.ssrc))
       return;   /* a padding-only probe, or no original sequence number */
@@ -765,6 +966,13 @@ ms_engine_router_tick (MsEngineRouter *r)
       send_receiver_report (r, p, now);
     }
   }
+  g_hash_table_iter_init (&iter, r->twcc);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Twcc *t = value;
+
+    if (t->started && now - t->last_sent >= TWCC_INTERVAL_US)
+      send_twcc (r, t, now);
+  }
   g_hash_table_iter_init (&iter, r->consumers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Consumer *c = value;
@@ -829,6 +1037,7 @@ ms_engine_router_new (MsEngineWorker *worker)
   r->consumers = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   r->by_ssrc = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   r->by_csrc = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  r->twcc = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   r->ssrc = random32 ();
   return r;
 }
@@ -853,6 +1062,7 @@ ms_engine_router_free (MsEngineRouter *r)
   }
   g_hash_table_unref (r->by_ssrc);
   g_hash_table_unref (r->by_csrc);
+  g_hash_table_unref (r->twcc);
   g_hash_table_unref (r->consumers);
   g_hash_table_unref (r->producers);
   g_free (r);
@@ -943,6 +1153,17 @@ run (gpointer data)
     g_hash_table_replace (r->by_ssrc, new_key (p->p.transport_id, p->p.ssrc), p);
     if (p->p.rtx_ssrc != 0)
       g_hash_table_replace (r->by_ssrc, new_key (p->p.transport_id, p->p.rtx_ssrc), p);
+    if (p->p.twcc_ext_id != 0) {
+      Twcc *t = g_hash_table_lookup (r->twcc, GUINT_TO_POINTER (p->p.transport_id));
+
+      if (t == NULL) {
+        t = g_new0 (Twcc, 1);
+        t->transport_id = p->p.transport_id;
+        t->media_ssrc = p->p.ssrc;
+        g_hash_table_insert (r->twcc, GUINT_TO_POINTER (t->transport_id), t);
+      }
+      t->producers++;
+    }
     break;
   case OP_REMOVE_PRODUCER:
     p = g_hash_table_lookup (r->producers, GUINT_TO_POINTER (cmd->id));
@@ -957,6 +1178,12 @@ run (gpointer data)
       gint64 key = key_of (p->p.transport_id, p->p.rtx_ssrc);
 
       g_hash_table_remove (r->by_ssrc, &key);
+    }
+    if (p->p.twcc_ext_id != 0) {
+      Twcc *t = g_hash_table_lookup (r->twcc, GUINT_TO_POINTER (p->p.transport_id));
+
+      if (t != NULL && --t->producers == 0)
+        g_hash_table_remove (r->twcc, GUINT_TO_POINTER (p->p.transport_id));
     }
     g_hash_table_remove (r->producers, GUINT_TO_POINTER (cmd->id));
     break;

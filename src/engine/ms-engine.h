@@ -250,6 +250,7 @@ typedef struct {
   MsEngineCodec codec;
   gboolean      video;
   gboolean      nack;              /* the publisher answers NACKs */
+  guint8        twcc_ext_id;       /* transport-wide sequence numbers' extension id, 0: none */
 } MsEngineProducerParams;
 
 typedef struct {

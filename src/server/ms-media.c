@@ -76,6 +76,7 @@ typedef struct {
   guint        channels;
   char        *fmtp;
   gboolean     nack;
+  guint8       twcc_ext_id;  /* transport-wide sequence numbers, 0: not asked for */
   gboolean     flowing;
 } Producer;
 
@@ -672,6 +673,34 @@ has_feedback (const GstSDPMedia *media,
   }
 }
 
+#define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
+/* The id of the m-line's transport-wide sequence number extension, if it
+ * also asks for transport-cc feedback on @pt (browsers do; their
+ * bandwidth estimation needs the feedback). */
+static guint8
+twcc_extension (const GstSDPMedia *media,
+                guint              pt)
+{
+  if (!has_feedback (media, pt, "transport-cc"))
+    return 0;
+  for (guint i = 0;; i++) {
+    const char *value = gst_sdp_media_get_attribute_val_n (media, "extmap", i);
+    char *end = NULL;
+    guint64 id;
+
+    if (value == NULL)
+      return 0;
+    id = g_ascii_strtoull (value, &end, 10);
+    if (end == value || id < 1 || id > 14)
+      continue;
+    while (*end == '/' || g_ascii_isalpha (*end))   /* a direction */
+      end++;
+    if (*end == ' ' && g_str_equal (end + 1, TWCC_URI))
+      return id;
+  }
+}
+
 /* The codec we take from an offered m-line: VP8 for video, Opus for
  * audio (docs/protocol.md), with its RTX type if there is one. */
 static gboolean
@@ -695,6 +724,7 @@ choose_codec (const GstSDPMedia *media,
     spec->channels = parts[2] ? atoi (parts[2]) : 0;
     spec->fmtp = g_strdup (fmtp_of (media, pt));
     spec->nack = kind == MS_TRACK_KIND_VIDEO && has_feedback (media, pt, "nack");
+    spec->twcc_ext_id = twcc_extension (media, pt);
     break;
   }
   if (spec->encoding == NULL)
@@ -867,6 +897,13 @@ publish_answer (MsPeerMedia *media,
                                    "");
       add_codec (out, spec->pt, spec->encoding, spec->clock_rate, spec->channels, spec->fmtp,
                  spec->kind == MS_TRACK_KIND_VIDEO, spec->rtx_pt);
+      if (spec->twcc_ext_id != 0) {
+        g_autofree char *extmap = g_strdup_printf ("%u %s", spec->twcc_ext_id, TWCC_URI);
+        g_autofree char *feedback = g_strdup_printf ("%u transport-cc", spec->pt);
+
+        gst_sdp_media_add_attribute (out, "extmap", extmap);
+        gst_sdp_media_add_attribute (out, "rtcp-fb", feedback);
+      }
     }
     gst_sdp_message_add_media (answer, out);
     gst_sdp_media_free (out);
@@ -1127,6 +1164,7 @@ ms_media_publish (MsServer        *server,
     params.codec = spec->kind == MS_TRACK_KIND_VIDEO ? MS_ENGINE_CODEC_VP8 : MS_ENGINE_CODEC_OPUS;
     params.video = spec->kind == MS_TRACK_KIND_VIDEO;
     params.nack = spec->nack;
+    params.twcc_ext_id = spec->twcc_ext_id;
     spec->id = ms_engine_worker_add_producer (worker, &params);
     g_ptr_array_add (media->producers, g_memdup2 (spec, sizeof *spec));
     /* The copy owns the strings now. */
