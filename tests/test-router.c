@@ -499,6 +499,8 @@ test_transport_cc (void)
   fixture_init (&f);
   params.transport_id = f.pub_id;
   producer = ms_engine_worker_add_producer (f.worker, &params);
+  /* The producer exists before its packets come. */
+  ms_engine_worker_sync (f.worker);
   for (guint i = 0; i < 10; i++) {
     guint8 pkt[256] = { 0 };
 

@@ -1630,3 +1630,38 @@ ms_engine_worker_add_keyed_transport (MsEngineWorker     *worker,
   post (worker, cmd);
   return id;
 }
+
+typedef struct {
+  GMutex   lock;
+  GCond    cond;
+  gboolean done;
+} Sync;
+
+static gboolean
+run_sync (gpointer data)
+{
+  Sync *sync = data;
+
+  g_mutex_lock (&sync->lock);
+  sync->done = TRUE;
+  g_cond_signal (&sync->cond);
+  g_mutex_unlock (&sync->lock);
+  return G_SOURCE_REMOVE;
+}
+
+void
+ms_engine_worker_sync (MsEngineWorker *worker)
+{
+  Sync sync = { 0 };
+
+  g_return_if_fail (!g_main_context_is_owner (worker->context));
+  g_mutex_init (&sync.lock);
+  g_cond_init (&sync.cond);
+  ms_engine_worker_invoke (worker, run_sync, &sync, NULL);
+  g_mutex_lock (&sync.lock);
+  while (!sync.done)
+    g_cond_wait (&sync.cond, &sync.lock);
+  g_mutex_unlock (&sync.lock);
+  g_mutex_clear (&sync.lock);
+  g_cond_clear (&sync.cond);
+}

@@ -228,6 +228,10 @@ guint    ms_engine_worker_add_keyed_transport (MsEngineWorker     *worker,
                                                GInetSocketAddress *remote,
                                                const guint8        key[30]);
 
+/* Tests only: returns once the worker ran every command posted before.
+ * Blocks; never call it from a main loop that must stay responsive. */
+void     ms_engine_worker_sync             (MsEngineWorker *worker);
+
 /* The router: producers (RTP streams received on a transport) and
  * consumers (one copy of a producer sent on another transport, with
  * SSRC, sequence numbers and timestamps of its own). Forwarding,
