@@ -654,9 +654,14 @@ ms_local_track_make_bin (MsLocalTrack  *self,
                                           self->framerate / 10));
 
     /* Each branch of the tee has its queue: the sending one blocks
-     * inside webrtcbin until DTLS is up, the preview must not wait. */
-    description = g_strdup_printf ("videoconvert name=first ! videoscale ! videorate ! "
-                                   "video/x-raw,width=%u,height=%u,framerate=%u/1 ! "
+     * inside webrtcbin until DTLS is up, the preview must not wait.
+     * videorate only drops frames above the track's rate: one that also
+     * made up missing frames holds each frame until the next one comes
+     * (a whole frame of latency, 33 ms at 30 fps, measured). A slower or
+     * variable-rate source is sent at its own rate. */
+    description = g_strdup_printf ("videoconvert name=first ! videoscale ! "
+                                   "videorate drop-only=true max-rate=%u ! "
+                                   "video/x-raw,width=%u,height=%u ! "
                                    "tee name=tee ! "
                                    "queue name=sendq leaky=downstream max-size-buffers=2 "
                                    "max-size-bytes=0 max-size-time=0 silent=true ! "
@@ -669,7 +674,7 @@ ms_local_track_make_bin (MsLocalTrack  *self,
                                    "tee. ! queue leaky=downstream "
                                    "max-size-buffers=1 max-size-bytes=0 max-size-time=0 "
                                    "silent=true ! videoconvert name=preview",
-                                   self->width, self->height, self->framerate, bitrate,
+                                   self->framerate, self->width, self->height, bitrate,
                                    10 * self->framerate, payload);
   } else {
     description = g_strdup_printf ("audioconvert name=first ! audioresample ! "
