@@ -237,10 +237,12 @@ ms_local_track_new_for_element (MsTrackKind  kind,
  * ms_local_track_set_video_format:
  * @width: frame width in pixels
  * @height: frame height in pixels
- * @framerate: frames per second
+ * @framerate: frames per second, at most
  *
- * The size and rate a raw video track is scaled to and encoded at;
- * 320×240 at 15 frames per second by default. The bitrate follows: a
+ * The size a raw video track is scaled to and encoded at, and the rate
+ * it is limited to (a slower source is not made up to it: that would hold
+ * each frame until the next); 320×240 at 15 frames per second by
+ * default. The bitrate follows: a
  * tenth of a bit per pixel, at least 400 kbit/s (about 700 kbit/s for
  * 640×360 at 30). Takes effect the next time the track is sent. A
  * pre-encoded file is sent as it is.
