@@ -781,8 +781,10 @@ def scenario_latency(args, results):
            'line, pooled'}
     out['sessions'] = LATENCY_SESSIONS
     for video in ('320x240@15', '640x360@30'):
-        for latency in (100, 20):
+        # None: no --latency, the library's default (the probe reports it).
+        for latency in (None, 20):
             pooled, session_p50, busy, unreadable, errors = [], [], [], 0, []
+            used = latency
             # The latency is steady within a session but differs between
             # sessions (an offset set when the stream starts): several
             # sessions, pooled.
@@ -794,7 +796,8 @@ def scenario_latency(args, results):
                                  '--sender-token', server.token('latency', 'camera'),
                                  '--receiver-token', server.token('latency', 'display',
                                                                   send=False),
-                                 '--latency', latency, '--video', video,
+                                 *(['--latency', latency] if latency is not None else []),
+                                 '--video', video,
                                  '--duration', LATENCY_SECONDS], cpu=CLIENT_CORE)
                     proc.p.wait(120)
                     proc.stop()
@@ -802,12 +805,14 @@ def scenario_latency(args, results):
                     if result is None or not result.get('samples_ms'):
                         errors.append(' '.join(proc.errors[-3:]))
                         continue
+                    used = result.get('jitterbuffer_ms', used)
                     pooled += result['samples_ms']
                     session_p50.append(round(result['p50_ms'], 1))
                     unreadable += result['frames_unreadable']
                 finally:
                     server.stop()
-            run = {'video': video, 'jitterbuffer_ms': latency, 'frames_read': len(pooled),
+            run = {'video': video, 'jitterbuffer_ms': used,
+                   'jitterbuffer_default': latency is None, 'frames_read': len(pooled),
                    'frames_unreadable': unreadable, 'session_p50_ms': session_p50,
                    'busy_before': busy}
             for p in (50, 95, 99):
@@ -815,7 +820,7 @@ def scenario_latency(args, results):
             if errors:
                 run['errors'] = errors
             out['runs'].append(run)
-            log(f'latency {video} jitterbuffer {latency} ms: p50 {run["p50_ms"]} '
+            log(f'latency {video} jitterbuffer {used} ms: p50 {run["p50_ms"]} '
                 f'p95 {run["p95_ms"]} p99 {run["p99_ms"]}, sessions {session_p50}')
     return out
 

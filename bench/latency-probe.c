@@ -39,7 +39,8 @@ typedef struct {
   char       *url;
   char       *receiver_token;
   char       *video;
-  guint       latency;
+  guint       latency;       /* ms of the receiver's jitterbuffer */
+  gboolean    latency_default;   /* the library's: no --latency */
   guint       width;         /* of the camera and the track: nothing is scaled */
   guint       height;
   guint       framerate;
@@ -310,6 +311,8 @@ print_result (Probe *probe)
   g_array_sort (samples, compare_samples);
   json_builder_set_member_name (builder, "jitterbuffer_ms");
   json_builder_add_int_value (builder, probe->latency);
+  json_builder_set_member_name (builder, "jitterbuffer_default");
+  json_builder_add_boolean_value (builder, probe->latency_default);
   json_builder_set_member_name (builder, "video");
   json_builder_add_string_value (builder, probe->video);
   json_builder_set_member_name (builder, "frames_read");
@@ -341,7 +344,7 @@ main (int    argc,
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *sender_token = NULL;
-  int latency = 100;
+  int latency = -1;
   Probe probe = { 0 };
   const GOptionEntry entries[] = {
     { "url", 0, 0, G_OPTION_ARG_STRING, &probe.url, N_("Server address, ws://HOST:PORT/v1/ws"),
@@ -354,7 +357,7 @@ main (int    argc,
       N_("Size and rate of the video sent, such as 640x360@30 (default: 320x240@15)"),
       N_("WIDTHxHEIGHT@FPS") },
     { "latency", 0, 0, G_OPTION_ARG_INT, &latency,
-      N_("Milliseconds received media may wait for late packets (default: 100)"), N_("MS") },
+      N_("Milliseconds received media may wait for late packets (default: the library’s)"), N_("MS") },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &probe.warmup_s,
       N_("Seconds of frames not counted at the start (default: 2)"), N_("SECONDS") },
     { "duration", 0, 0, G_OPTION_ARG_INT, &probe.duration_s,
@@ -377,7 +380,7 @@ main (int    argc,
     return 2;
   }
   if (probe.url == NULL || sender_token == NULL || probe.receiver_token == NULL ||
-      latency < 0 || latency > 10000 || probe.warmup_s < 0 || probe.duration_s <= 0) {
+      latency < -1 || latency > 10000 || probe.warmup_s < 0 || probe.duration_s <= 0) {
     g_printerr (_("--url, --sender-token and --receiver-token are required\n"));
     return 2;
   }
@@ -392,12 +395,16 @@ main (int    argc,
   }
 
   g_setenv ("MEDIASTORE_AUDIO_SINK", "fakesink", FALSE);
-  probe.latency = latency;
   probe.loop = g_main_loop_new (NULL, FALSE);
   probe.samples = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_mutex_init (&probe.lock);
   probe.sender = ms_session_new ();
-  probe.receiver = g_object_new (MS_TYPE_SESSION, "latency", probe.latency, NULL);
+  /* Without --latency, what an application gets that sets none. */
+  probe.receiver = ms_session_new ();
+  probe.latency_default = latency < 0;
+  if (!probe.latency_default)
+    g_object_set (probe.receiver, "latency", (guint) latency, NULL);
+  probe.latency = ms_session_get_latency (probe.receiver);
   g_signal_connect (ms_session_get_store (probe.sender), "notify::connect-status",
                     G_CALLBACK (on_status), &probe);
   g_signal_connect (ms_session_get_store (probe.receiver), "notify::connect-status",

@@ -343,7 +343,7 @@ main (int    argc,
       N_("Size and rate of the video sent, such as 640x360@30 (default: 320x240@15)"),
       N_("WIDTHxHEIGHT@FPS") },
     { "latency", 0, 0, G_OPTION_ARG_INT, &latency,
-      N_("Milliseconds received media may wait for late packets (default: 100)"), N_("MS") },
+      N_("Milliseconds received media may wait for late packets (default: the library’s)"), N_("MS") },
     { "stay", 0, 0, G_OPTION_ARG_NONE, &stay,
       N_("With --expect-tracks: print “tracks-arrived” when they did, and stay until the "
          "duration ends or SIGTERM"), NULL },

@@ -237,10 +237,12 @@ ms_local_track_new_for_element (MsTrackKind  kind,
  * ms_local_track_set_video_format:
  * @width: frame width in pixels
  * @height: frame height in pixels
- * @framerate: frames per second
+ * @framerate: frames per second, at most
  *
- * The size and rate a raw video track is scaled to and encoded at;
- * 320×240 at 15 frames per second by default. The bitrate follows: a
+ * The size a raw video track is scaled to and encoded at, and the rate
+ * it is limited to (a slower source is not made up to it: that would hold
+ * each frame until the next); 320×240 at 15 frames per second by
+ * default. The bitrate follows: a
  * tenth of a bit per pixel, at least 400 kbit/s (about 700 kbit/s for
  * 640×360 at 30). Takes effect the next time the track is sent. A
  * pre-encoded file is sent as it is.
@@ -654,9 +656,14 @@ ms_local_track_make_bin (MsLocalTrack  *self,
                                           self->framerate / 10));
 
     /* Each branch of the tee has its queue: the sending one blocks
-     * inside webrtcbin until DTLS is up, the preview must not wait. */
-    description = g_strdup_printf ("videoconvert name=first ! videoscale ! videorate ! "
-                                   "video/x-raw,width=%u,height=%u,framerate=%u/1 ! "
+     * inside webrtcbin until DTLS is up, the preview must not wait.
+     * videorate only drops frames above the track's rate: one that also
+     * made up missing frames holds each frame until the next one comes
+     * (a whole frame of latency, 33 ms at 30 fps, measured). A slower or
+     * variable-rate source is sent at its own rate. */
+    description = g_strdup_printf ("videoconvert name=first ! videoscale ! "
+                                   "videorate drop-only=true max-rate=%u ! "
+                                   "video/x-raw,width=%u,height=%u ! "
                                    "tee name=tee ! "
                                    "queue name=sendq leaky=downstream max-size-buffers=2 "
                                    "max-size-bytes=0 max-size-time=0 silent=true ! "
@@ -669,7 +676,7 @@ ms_local_track_make_bin (MsLocalTrack  *self,
                                    "tee. ! queue leaky=downstream "
                                    "max-size-buffers=1 max-size-bytes=0 max-size-time=0 "
                                    "silent=true ! videoconvert name=preview",
-                                   self->width, self->height, self->framerate, bitrate,
+                                   self->framerate, self->width, self->height, bitrate,
                                    10 * self->framerate, payload);
   } else {
     description = g_strdup_printf ("audioconvert name=first ! audioresample ! "

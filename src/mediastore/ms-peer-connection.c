@@ -379,6 +379,25 @@ on_rtp_element (GstBin     *rtpbin,
                   NULL);
 }
 
+/* webrtcbin 1.22 puts a clocksync in front of each stream it sends,
+ * which holds every buffer until its running time plus the latency that
+ * upstream declares. Our sources are live (or paced: a file's identity
+ * syncs), so that wait only adds what the source and the encoder chain
+ * claim: 33 ms for a 30 fps camera or videotestsrc, measured on the
+ * sending side, on top of the time the frame really took. Each packet
+ * goes out as soon as it is made instead; rtpsession's sender reports
+ * map RTP time from the buffers' timestamps, not from when they pass. */
+static void
+on_webrtc_element (GstBin     *webrtc,
+                   GstElement *element,
+                   gpointer    user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "clocksync"))
+    g_object_set (element, "sync", FALSE, NULL);
+}
+
 MsPeerConnection *
 ms_peer_connection_new (GstBin    *pipeline,
                         MsPcKind   kind,
@@ -409,6 +428,8 @@ ms_peer_connection_new (GstBin    *pipeline,
                          ref_new (self), ref_closure_free, 0);
   g_signal_connect_data (self->webrtc, "notify::ice-connection-state", G_CALLBACK (on_ice_state),
                          ref_new (self), ref_closure_free, 0);
+  if (kind == MS_PC_PUBLISH)
+    g_signal_connect (self->webrtc, "element-added", G_CALLBACK (on_webrtc_element), NULL);
   if (kind == MS_PC_SUBSCRIBE) {
     g_signal_connect_data (self->webrtc, "pad-added", G_CALLBACK (on_pad_added),
                            ref_new (self), ref_closure_free, 0);
