@@ -834,17 +834,29 @@ on_local_packet (GstPad          *pad,
 }
 
 typedef struct {
+  gint      ref;      /* the probe's and the deadline's */
+  gint      done;     /* atomic: the first of them unlinks */
   GWeakRef  session;
+  GstPad   *src;
   GstPad   *sink;
   Local    *closed;   /* a closed track's, freed once unlinked; or NULL */
+  gulong    probe;
 } Unlink;
+
+/* A source stuck in a push never lets its pad go idle: after this long
+ * the pad is unlinked under it (it then sees not-linked, and its track
+ * is gone anyway). */
+#define UNLINK_DEADLINE_MS 1000
 
 static void
 unlink_free (gpointer data)
 {
   Unlink *u = data;
 
+  if (!g_atomic_int_dec_and_test (&u->ref))
+    return;
   g_weak_ref_clear (&u->session);
+  gst_object_unref (u->src);
   gst_object_unref (u->sink);
   g_free (u);
 }
@@ -869,22 +881,25 @@ on_unlinked_hop (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static GstPadProbeReturn
-on_idle_unlink (GstPad          *pad,
-                GstPadProbeInfo *info,
-                gpointer         user_data)
+/* Whichever comes first, the pad going idle or the deadline: unlinks
+ * and continues in the main context. Any thread. */
+static void
+unlink_now (Unlink *u)
 {
-  Unlink *u = user_data;
   g_autoptr (MsSession) self = g_weak_ref_get (&u->session);
   GSource *source;
 
-  gst_pad_unlink (pad, u->sink);
+  if (!g_atomic_int_compare_and_exchange (&u->done, 0, 1))
+    return;
+  gst_pad_unlink (u->src, u->sink);
   if (self == NULL) {
     if (u->closed != NULL)
       local_free (u->closed);
-    unlink_free (u);
-    return GST_PAD_PROBE_REMOVE;
+    u->closed = NULL;
+    return;
   }
+
+  g_atomic_int_inc (&u->ref);
 
   /* The rest goes on in the main context, never here (this may be a
    * streaming thread). */
@@ -894,8 +909,28 @@ on_idle_unlink (GstPad          *pad,
   g_source_set_static_name (source, "[mediastore] unlinked");
   g_source_attach (source, self->context);
   g_source_unref (source);
+}
 
+static GstPadProbeReturn
+on_idle_unlink (GstPad          *pad,
+                GstPadProbeInfo *info,
+                gpointer         user_data)
+{
+  unlink_now (user_data);
   return GST_PAD_PROBE_REMOVE;
+}
+
+static gboolean
+on_unlink_deadline (gpointer user_data)
+{
+  Unlink *u = user_data;
+
+  if (!g_atomic_int_get (&u->done)) {
+    g_message ("A track's pad stayed busy for %u ms: unlinked under it", UNLINK_DEADLINE_MS);
+    gst_pad_remove_probe (u->src, u->probe);
+    unlink_now (u);
+  }
+  return G_SOURCE_REMOVE;
 }
 
 /* Unlinks @local's bin from its webrtcbin sink pad between two packets,
@@ -911,11 +946,19 @@ unlink_local (MsSession *self,
   g_autoptr (GstPad) src = gst_element_get_static_pad (local->bin, "src");
   Unlink *u = g_new0 (Unlink, 1);
 
+  GSource *deadline;
+
+  u->ref = 2;
   g_weak_ref_init (&u->session, self);
+  u->src = gst_object_ref (src);
   u->sink = g_steal_pointer (&local->sink);
   u->closed = closing ? local : NULL;
   self->unlinking++;
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_IDLE, on_idle_unlink, u, NULL);
+  deadline = g_timeout_source_new (UNLINK_DEADLINE_MS);
+  g_source_set_callback (deadline, on_unlink_deadline, u, unlink_free);
+  g_source_attach (deadline, self->context);
+  g_source_unref (deadline);
+  u->probe = gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_IDLE, on_idle_unlink, u, unlink_free);
 }
 
 static void

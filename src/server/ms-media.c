@@ -1031,6 +1031,12 @@ line_clear (gpointer data)
   g_clear_pointer (&line->spec, producer_free);
 }
 
+static gboolean publish_tracks (MsServer      *server,
+                                MsParticipant *p,
+                                const char    *text,
+                                GPtrArray     *tracks,
+                                GError       **error);
+
 gboolean
 ms_media_publish (MsServer        *server,
                   MsParticipant   *p,
@@ -1038,6 +1044,46 @@ ms_media_publish (MsServer        *server,
                   GError         **error)
 {
   GPtrArray *tracks = offer->u.offer.tracks;
+  MsEngineOffer transport = { 0 };
+  GstSDPMessage *sdp;
+
+  ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "publish offer:\n%s",
+                 offer->u.offer.sdp);
+  /* No tracks: the publish side closes. When the offer is one of the
+   * current PeerConnection's (its last track closed, in place), it is
+   * answered on it like any other, so that the next track can come back
+   * on the same PeerConnection; an offer without usable SDP just closes. */
+  if (tracks == NULL || tracks->len == 0) {
+    sdp = ms_sdp_check_offer (offer->u.offer.sdp, NULL, NULL);
+    if (sdp == NULL || p->media == NULL || p->media->pub_id == 0 ||
+        !ms_engine_sdp_read_offer (sdp, MS_ENGINE_SETUP_PASSIVE, &transport, NULL) ||
+        g_strcmp0 (p->media->pub_remote_ufrag, transport.ufrag) != 0) {
+      if (sdp != NULL)
+        gst_sdp_message_free (sdp);
+      ms_engine_offer_clear (&transport);
+      if (p->media != NULL)
+        stop_publish (p);
+      ms_media_update_room (server, p->room);
+      return TRUE;
+    }
+    gst_sdp_message_free (sdp);
+    ms_engine_offer_clear (&transport);
+    if (tracks == NULL) {
+      g_autoptr (GPtrArray) none = g_ptr_array_new ();
+
+      return publish_tracks (server, p, offer->u.offer.sdp, none, error);
+    }
+  }
+  return publish_tracks (server, p, offer->u.offer.sdp, tracks, error);
+}
+
+static gboolean
+publish_tracks (MsServer      *server,
+                MsParticipant *p,
+                const char    *text,
+                GPtrArray     *tracks,
+                GError       **error)
+{
   g_autoptr (GArray) lines = NULL;
   g_auto (MsEngineOffer) transport = { 0 };
   g_autoptr (GError) local_error = NULL;
@@ -1047,16 +1093,7 @@ ms_media_publish (MsServer        *server,
   gboolean in_place;
   char *answer;
 
-  if (tracks == NULL || tracks->len == 0) {
-    if (p->media != NULL)
-      stop_publish (p);
-    ms_media_update_room (server, p->room);
-    return TRUE;
-  }
-
-  ms_server_log (G_LOG_LEVEL_DEBUG, p->room->name, p->id, "publish offer:\n%s",
-                 offer->u.offer.sdp);
-  sdp = ms_sdp_check_offer (offer->u.offer.sdp, tracks, error);
+  sdp = ms_sdp_check_offer (text, tracks, error);
   if (sdp == NULL)
     return FALSE;
   if (!ms_engine_sdp_read_offer (sdp, MS_ENGINE_SETUP_PASSIVE, &transport, &local_error)) {
