@@ -1521,19 +1521,29 @@ ms_engine_worker_get_transport_info (MsEngineWorker        *worker,
   return s != NULL;
 }
 
+static void
+post_remote (MsEngineWorker *worker,
+             CommandType     type,
+             guint           transport_id,
+             const char     *remote_fingerprint,
+             MsEngineSetup   setup)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  cmd->type = type;
+  cmd->id = transport_id;
+  cmd->fingerprint = g_strdup (remote_fingerprint);
+  cmd->setup = setup;
+  post (worker, cmd);
+}
+
 void
 ms_engine_worker_set_remote (MsEngineWorker *worker,
                              guint           transport_id,
                              const char     *remote_fingerprint,
                              MsEngineSetup   setup)
 {
-  Command *cmd = g_new0 (Command, 1);
-
-  cmd->type = COMMAND_SET_REMOTE;
-  cmd->id = transport_id;
-  cmd->fingerprint = g_strdup (remote_fingerprint);
-  cmd->setup = setup;
-  post (worker, cmd);
+  post_remote (worker, COMMAND_SET_REMOTE, transport_id, remote_fingerprint, setup);
 }
 
 void
@@ -1596,13 +1606,7 @@ ms_engine_worker_reset_transport (MsEngineWorker *worker,
                                   const char     *remote_fingerprint,
                                   MsEngineSetup   setup)
 {
-  Command *cmd = g_new0 (Command, 1);
-
-  cmd->type = COMMAND_RESET;
-  cmd->id = transport_id;
-  cmd->fingerprint = g_strdup (remote_fingerprint);
-  cmd->setup = setup;
-  post (worker, cmd);
+  post_remote (worker, COMMAND_RESET, transport_id, remote_fingerprint, setup);
 }
 
 guint
