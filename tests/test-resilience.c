@@ -975,8 +975,8 @@ main (int   argc,
    * the suite "quality", outside the sanitizer builds). */
   if (g_strcmp0 (g_getenv ("MEDIASTORE_TEST_QUALITY"), "1") == 0) {
     g_test_add_data_func ("/resilience/quality/loss-baseline", &loss_none, test_loss);
-    g_test_add_data_func ("/resilience/quality/packet-loss/2-percent", &loss_2, test_loss);
-    g_test_add_data_func ("/resilience/quality/packet-loss/5-percent", &loss_5, test_loss);
+    g_test_add_data_func ("/resilience/quality/loss-2-percent", &loss_2, test_loss);
+    g_test_add_data_func ("/resilience/quality/loss-5-percent", &loss_5, test_loss);
     g_test_add_func ("/resilience/quality/joins", test_joins);
   }
   g_test_add_func ("/resilience/consent-lost", test_consent_lost);
