@@ -159,6 +159,10 @@ typedef struct {
   /* Optional: a peer we check ourselves (controlling, USE-CANDIDATE),
    * for a transport between two engines. NULL for an ICE-lite answer. */
   GInetSocketAddress *remote_address;
+  /* A UDP socket of its own on the worker's address (a client with many
+   * transports to one server address: mediastore-load), so that each
+   * has a 5-tuple of its own; its sends are not batched. */
+  gboolean      own_socket;
 } MsEngineTransportParams;
 
 guint    ms_engine_worker_add_transport    (MsEngineWorker                *worker,
