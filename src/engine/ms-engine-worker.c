@@ -834,7 +834,10 @@ handle_packet (MsEngineWorker                *w,
   }
   t->last_valid = g_get_monotonic_time ();
   COUNT (t->shared->rtp_in, 1);
-  if (ms_engine_router_packet (w->router, t->id, kind == MS_ENGINE_PACKET_RTCP, data, n))
+  /* RTCP goes to both: the router acts on what concerns its producers
+   * and consumers, the owner may want the rest (a client's PLIs). */
+  if (ms_engine_router_packet (w->router, t->id, kind == MS_ENGINE_PACKET_RTCP, data, n) &&
+      kind == MS_ENGINE_PACKET_RTP)
     return;
   if (w->config.rtp_func != NULL)
     w->config.rtp_func (w, t->id, kind == MS_ENGINE_PACKET_RTCP, data, n, w->config.user_data);
