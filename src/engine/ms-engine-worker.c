@@ -1367,6 +1367,7 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
   w = g_new0 (MsEngineWorker, 1);
   w->config = *config;
   w->config.bind_address = NULL;
+  w->config.srtp_profiles = NULL;
   if (w->config.consent_timeout_ms == 0)
     w->config.consent_timeout_ms = DEFAULT_CONSENT_MS;
   w->owner = g_main_context_ref_thread_default ();
@@ -1393,7 +1394,9 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
   SSL_CTX_set_max_proto_version (w->ssl_ctx, DTLS1_2_VERSION);
   if (SSL_CTX_use_certificate (w->ssl_ctx, cert->x509) != 1 ||
       SSL_CTX_use_PrivateKey (w->ssl_ctx, cert->key) != 1 ||
-      SSL_CTX_set_tlsext_use_srtp (w->ssl_ctx, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0)
+      SSL_CTX_set_tlsext_use_srtp (w->ssl_ctx, config->srtp_profiles != NULL ?
+                                   config->srtp_profiles :
+                                   "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0)
     g_error ("engine: the DTLS context cannot be set up");
   SSL_CTX_set_verify (w->ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                       accept_any_certificate);

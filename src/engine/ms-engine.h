@@ -138,6 +138,10 @@ typedef struct {
   const char       *bind_address;       /* "127.0.0.1", "::", ... */
   guint16           port;               /* 0: any free port */
   guint             consent_timeout_ms; /* 0: 30 s (RFC 7675) */
+  /* OpenSSL's use_srtp list in order of preference; NULL: AEAD_AES_128_GCM
+   * first, then AES128_CM_SHA1_80 (a client that wants what GStreamer
+   * 1.22 offers, as mediastore-load does, says "SRTP_AES128_CM_SHA1_80"). */
+  const char       *srtp_profiles;
   MsEngineRtpFunc   rtp_func;
   MsEngineStateFunc state_func;
   MsEngineProducerFunc producer_func;
