@@ -130,6 +130,7 @@ struct _Load {
   guint         bitrate_kbps;
   guint         keyframe_interval;
   gboolean      pretty;
+  const char   *srtp_profiles;
 
   Worker       *workers;
   GPtrArray    *peers;
@@ -763,6 +764,7 @@ stats_json (Load *load)
   g_autoptr (GArray) first = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) welcome = g_array_new (FALSE, FALSE, sizeof (double));
   guint64 packets = 0, bytes = 0, lost = 0, sent = 0;
+  guint cm = 0, gcm = 0;
   guint joined = 0, receiving = 0, failed = 0, connected = 0;
   MsEngineStats engine = { 0 };
 
@@ -802,6 +804,16 @@ stats_json (Load *load)
       connected++;
     if (peer_receiving (load, peer))
       receiving++;
+    for (guint k = 0; k < 2; k++) {
+      Conn *conn = k == 0 ? &peer->sub : &peer->pub;
+      MsEngineTransportInfo info;
+
+      if (conn->id != 0 &&
+          ms_engine_worker_get_transport_info (conn->worker->worker, conn->id, &info)) {
+        cm += info.srtp_profile == MS_ENGINE_SRTP_AES128_CM_SHA1_80;
+        gcm += info.srtp_profile == MS_ENGINE_SRTP_AEAD_AES_128_GCM;
+      }
+    }
     if (peer->welcome_us != 0)
       g_array_append_val (welcome, (double) { ms_between (peer->start_us, peer->welcome_us) });
     if (first_ms >= 0)
@@ -908,6 +920,13 @@ stats_json (Load *load)
   json_builder_add_double_value (b, packets + lost > 0 ? (double) lost / (packets + lost) : 0);
   json_builder_set_member_name (b, "sent_packets");
   json_builder_add_int_value (b, sent);
+  json_builder_set_member_name (b, "srtp");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "aes128-cm-sha1-80");
+  json_builder_add_int_value (b, cm);
+  json_builder_set_member_name (b, "aead-aes-128-gcm");
+  json_builder_add_int_value (b, gcm);
+  json_builder_end_object (b);
   add_percentiles (b, "welcome_ms", welcome);
   add_percentiles (b, "first_packet_ms", first);
   json_builder_end_object (b);
@@ -1254,6 +1273,7 @@ main (int   argc,
   Load load = { 0 };
   g_autofree char *url = NULL, *room = NULL, *secret = NULL, *prefix = NULL;
   gboolean dev = FALSE;
+  g_autofree char *srtp = NULL;
   int subscribers = 0, publishers = 0, peers = 0, workers = 1, expect = -1;
   int interval = 10, duration = 30, fps = 30, bitrate = 1000, keyframes = 60;
   g_autoptr (GOptionContext) context = NULL;
@@ -1292,6 +1312,9 @@ main (int   argc,
       N_("FRAMES") },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
       N_("Start of the peers' identities (default: load)"), N_("NAME") },
+    { "srtp", 0, 0, G_OPTION_ARG_STRING, &srtp,
+      N_("SRTP profile to ask for: cm (AES_CM_128_HMAC_SHA1_80, all GStreamer 1.22 offers; "
+         "the default) or gcm (AEAD_AES_128_GCM first, as browsers)"), N_("PROFILE") },
     { "pretty", 0, 0, G_OPTION_ARG_NONE, &load.pretty, N_("Indent the JSON statistics"), NULL },
     { NULL }
   };
@@ -1349,6 +1372,14 @@ main (int   argc,
     g_printerr (_("An option is out of range: see --help\n"));
     return 2;
   }
+  if (srtp == NULL || g_strcmp0 (srtp, "cm") == 0) {
+    load.srtp_profiles = "SRTP_AES128_CM_SHA1_80";
+  } else if (g_strcmp0 (srtp, "gcm") == 0) {
+    load.srtp_profiles = NULL;
+  } else {
+    g_printerr (_("--srtp takes cm or gcm\n"));
+    return 2;
+  }
   load.token_url = token_url_of (url, &error);
   if (load.token_url == NULL) {
     g_printerr ("%s\n", error->message);
@@ -1403,6 +1434,7 @@ main (int   argc,
     /* Our sockets on the family of the server's address. */
     config.bind_address = literal && g_inet_address_get_family (literal) == G_SOCKET_FAMILY_IPV6 ?
                           "::" : "0.0.0.0";
+    config.srtp_profiles = load.srtp_profiles;
     config.rtp_func = on_rtp;
     config.state_func = on_state;
     config.user_data = w;
