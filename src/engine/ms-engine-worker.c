@@ -59,6 +59,11 @@ typedef struct {
   gboolean                 controlling;
   guint64                  tie;
 
+  /* A socket of its own (own_socket), else NULL and the worker's fd. */
+  GSocket                 *socket;
+  GSource                 *socket_source;
+  int                      fd;
+
   gboolean                 has_addr;
   gboolean                 nominated;
   struct sockaddr_storage  addr;
@@ -239,12 +244,13 @@ set_state (Transport    *t,
 
 static void
 send_to (MsEngineWorker                *w,
+         int                            fd,
          const struct sockaddr_storage *addr,
          socklen_t                      addr_len,
          const guint8                  *data,
          gsize                          len)
 {
-  if (sendto (w->fd, data, len, 0, (const struct sockaddr *) addr, addr_len) < 0) {
+  if (sendto (fd, data, len, 0, (const struct sockaddr *) addr, addr_len) < 0) {
     drop (w, MS_ENGINE_DROP_SEND_ERROR);
     return;
   }
@@ -274,13 +280,13 @@ flush_dtls (Transport *t)
       if (at + rlen > (gsize) len)
         break;
       if (at > start && at + rlen - start > DTLS_MTU) {
-        send_to (t->worker, &t->addr, t->addr_len, (guint8 *) data + start, at - start);
+        send_to (t->worker, t->fd, &t->addr, t->addr_len, (guint8 *) data + start, at - start);
         start = at;
       }
       at += rlen;
     }
     if (at > start)
-      send_to (t->worker, &t->addr, t->addr_len, (guint8 *) data + start, at - start);
+      send_to (t->worker, t->fd, &t->addr, t->addr_len, (guint8 *) data + start, at - start);
   }
   (void) BIO_reset (wbio);
 }
@@ -297,6 +303,11 @@ shared_unref (Shared *s)
 static void
 transport_free (Transport *t)
 {
+  if (t->socket_source != NULL) {
+    g_source_destroy (t->socket_source);
+    g_source_unref (t->socket_source);
+  }
+  g_clear_object (&t->socket);
   if (t->dtls_timer != NULL) {
     g_source_destroy (t->dtls_timer);
     g_source_unref (t->dtls_timer);
@@ -350,6 +361,15 @@ select_address (Transport                     *t,
     return;
   if (t->has_addr && addr_key_equal (&key, &t->key))
     return;
+  if (t->socket != NULL) {
+    /* Its own socket tells its packets apart: not in by_addr, where
+     * the other transports to the same peer address would clash. */
+    memcpy (&t->addr, addr, addr_len);
+    t->addr_len = addr_len;
+    t->key = key;
+    t->has_addr = TRUE;
+    return;
+  }
   if (t->has_addr && g_hash_table_lookup (w->by_addr, &t->key) == t)
     g_hash_table_remove (w->by_addr, &t->key);
   /* A 5-tuple belongs to one transport: the newest nomination wins. */
@@ -606,7 +626,7 @@ send_check (Transport *t)
     return;
   stun_message_id (&msg, t->check_id);
   t->sent_check = TRUE;
-  send_to (w, &t->addr, t->addr_len, buf, len);
+  send_to (w, t->fd, &t->addr, t->addr_len, buf, len);
 }
 
 /* Receiving */
@@ -643,6 +663,8 @@ validate_user (StunAgent    *agent,
 
 static void
 handle_stun (MsEngineWorker                *w,
+             int                            fd,
+             Transport                     *owner,
              guint8                        *data,
              gsize                          len,
              const struct sockaddr_storage *src,
@@ -683,7 +705,10 @@ handle_stun (MsEngineWorker                *w,
     AddrKey key;
 
     /* Our own check (controlling): the peer answered. */
-    t = addr_key_from_sockaddr (src, &key) ? g_hash_table_lookup (w->by_addr, &key) : NULL;
+    if (owner != NULL)
+      t = owner;
+    else
+      t = addr_key_from_sockaddr (src, &key) ? g_hash_table_lookup (w->by_addr, &key) : NULL;
     if (t == NULL) {
       drop (w, MS_ENGINE_DROP_NO_TRANSPORT);
       return;
@@ -713,7 +738,7 @@ handle_stun (MsEngineWorker                *w,
       drop (w, MS_ENGINE_DROP_BAD_STUN);
       return;
     }
-    send_to (w, src, src_len, out, out_len);
+    send_to (w, fd, src, src_len, out, out_len);
     COUNT (t->shared->binding_requests, 1);
     t->last_valid = g_get_monotonic_time ();
     if (stun_usage_ice_conncheck_use_candidate (&msg)) {
@@ -734,6 +759,8 @@ handle_stun (MsEngineWorker                *w,
 
 static void
 handle_packet (MsEngineWorker                *w,
+               int                            fd,
+               Transport                     *owner,
                guint8                        *data,
                gsize                          len,
                const struct sockaddr_storage *src,
@@ -752,10 +779,13 @@ handle_packet (MsEngineWorker                *w,
     return;
   }
   if (kind == MS_ENGINE_PACKET_STUN) {
-    handle_stun (w, data, len, src, src_len);
+    handle_stun (w, fd, owner, data, len, src, src_len);
     return;
   }
-  t = addr_key_from_sockaddr (src, &key) ? g_hash_table_lookup (w->by_addr, &key) : NULL;
+  if (owner != NULL)
+    t = owner->has_addr ? owner : NULL;
+  else
+    t = addr_key_from_sockaddr (src, &key) ? g_hash_table_lookup (w->by_addr, &key) : NULL;
   if (t == NULL) {
     drop (w, MS_ENGINE_DROP_NO_TRANSPORT);
     return;
@@ -804,10 +834,30 @@ handle_packet (MsEngineWorker                *w,
   }
   t->last_valid = g_get_monotonic_time ();
   COUNT (t->shared->rtp_in, 1);
-  if (ms_engine_router_packet (w->router, t->id, kind == MS_ENGINE_PACKET_RTCP, data, n))
+  /* RTCP goes to both: the router acts on what concerns its producers
+   * and consumers, the owner may want the rest (a client's PLIs). */
+  if (ms_engine_router_packet (w->router, t->id, kind == MS_ENGINE_PACKET_RTCP, data, n) &&
+      kind == MS_ENGINE_PACKET_RTP)
     return;
   if (w->config.rtp_func != NULL)
     w->config.rtp_func (w, t->id, kind == MS_ENGINE_PACKET_RTCP, data, n, w->config.user_data);
+}
+
+static void
+drain (MsEngineWorker *w,
+       int             fd,
+       Transport      *owner)
+{
+  for (guint i = 0; i < 256; i++) {
+    struct sockaddr_storage src;
+    socklen_t src_len = sizeof src;
+    ssize_t len = recvfrom (fd, w->recv_buf, RECV_SIZE, MSG_DONTWAIT,
+                            (struct sockaddr *) &src, &src_len);
+
+    if (len < 0)
+      break;
+    handle_packet (w, fd, owner, w->recv_buf, len, &src, src_len);
+  }
 }
 
 static gboolean
@@ -817,16 +867,20 @@ on_readable (GSocket      *socket,
 {
   MsEngineWorker *w = data;
 
-  for (guint i = 0; i < 256; i++) {
-    struct sockaddr_storage src;
-    socklen_t src_len = sizeof src;
-    ssize_t len = recvfrom (w->fd, w->recv_buf, RECV_SIZE, MSG_DONTWAIT,
-                            (struct sockaddr *) &src, &src_len);
+  drain (w, w->fd, NULL);
+  return G_SOURCE_CONTINUE;
+}
 
-    if (len < 0)
-      break;
-    handle_packet (w, w->recv_buf, len, &src, src_len);
-  }
+/* A transport with a socket of its own: what comes on it is its own,
+ * whatever the source address. */
+static gboolean
+on_transport_readable (GSocket      *socket,
+                       GIOCondition  condition,
+                       gpointer      data)
+{
+  Transport *t = data;
+
+  drain (t->worker, t->fd, t);
   return G_SOURCE_CONTINUE;
 }
 
@@ -939,6 +993,12 @@ ms_engine_worker_queue (MsEngineWorker *w,
   if (err != srtp_err_status_ok) {
     drop (w, MS_ENGINE_DROP_SEND_ERROR);
     return FALSE;
+  }
+  if (t->socket != NULL) {
+    /* Not the worker's socket: not in its sendmmsg batch. */
+    send_to (w, t->fd, &t->addr, t->addr_len, buf, n);
+    COUNT (t->shared->rtp_out, 1);
+    return TRUE;
   }
   w->iovs[slot].iov_base = buf;
   w->iovs[slot].iov_len = n;
@@ -1123,6 +1183,11 @@ add_transport (MsEngineWorker *w,
                Transport      *t)
 {
   t->last_valid = g_get_monotonic_time ();
+  if (t->socket != NULL) {
+    t->socket_source = g_socket_create_source (t->socket, G_IO_IN, NULL);
+    g_source_set_callback (t->socket_source, G_SOURCE_FUNC (on_transport_readable), t, NULL);
+    g_source_attach (t->socket_source, w->context);
+  }
   new_ssl (w, t);
   g_hash_table_insert (w->by_id, GUINT_TO_POINTER (t->id), t);
   g_hash_table_insert (w->by_ufrag, t->local_ufrag, t);
@@ -1170,7 +1235,7 @@ run_command (gpointer data)
       gsize len;
       const guint8 *bytes = g_bytes_get_data (cmd->data, &len);
 
-      send_to (w, &t->addr, t->addr_len, bytes, len);
+      send_to (w, t->fd, &t->addr, t->addr_len, bytes, len);
     }
     break;
   case COMMAND_SET_REMOTE:
@@ -1302,6 +1367,7 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
   w = g_new0 (MsEngineWorker, 1);
   w->config = *config;
   w->config.bind_address = NULL;
+  w->config.srtp_profiles = NULL;
   if (w->config.consent_timeout_ms == 0)
     w->config.consent_timeout_ms = DEFAULT_CONSENT_MS;
   w->owner = g_main_context_ref_thread_default ();
@@ -1328,7 +1394,9 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
   SSL_CTX_set_max_proto_version (w->ssl_ctx, DTLS1_2_VERSION);
   if (SSL_CTX_use_certificate (w->ssl_ctx, cert->x509) != 1 ||
       SSL_CTX_use_PrivateKey (w->ssl_ctx, cert->key) != 1 ||
-      SSL_CTX_set_tlsext_use_srtp (w->ssl_ctx, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0)
+      SSL_CTX_set_tlsext_use_srtp (w->ssl_ctx, config->srtp_profiles != NULL ?
+                                   config->srtp_profiles :
+                                   "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0)
     g_error ("engine: the DTLS context cannot be set up");
   SSL_CTX_set_verify (w->ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                       accept_any_certificate);
@@ -1386,6 +1454,30 @@ ms_engine_worker_get_port (MsEngineWorker *worker)
   return worker->port;
 }
 
+/* A UDP socket on the worker's address, any free port. */
+static GSocket *
+new_own_socket (MsEngineWorker *worker,
+                GError        **error)
+{
+  g_autoptr (GSocketAddress) local = g_socket_get_local_address (worker->socket, error);
+  g_autoptr (GSocketAddress) bind_address = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  GInetAddress *address;
+
+  if (local == NULL)
+    return NULL;
+  address = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local));
+  socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_DATAGRAM,
+                         G_SOCKET_PROTOCOL_UDP, error);
+  if (socket == NULL)
+    return NULL;
+  bind_address = g_inet_socket_address_new (address, 0);
+  if (!g_socket_bind (socket, bind_address, FALSE, error))
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+  return g_steal_pointer (&socket);
+}
+
 static guint
 add_transport_params (MsEngineWorker                *worker,
                       const MsEngineTransportParams *params,
@@ -1412,6 +1504,16 @@ add_transport_params (MsEngineWorker                *worker,
   RAND_bytes ((guint8 *) &t->tie, sizeof t->tie);
   t->shared = g_new0 (Shared, 1);
   t->shared->ref = 2;
+  t->fd = worker->fd;
+  if (params->own_socket) {
+    g_autoptr (GError) error = NULL;
+
+    t->socket = new_own_socket (worker, &error);
+    if (t->socket != NULL)
+      t->fd = g_socket_get_fd (t->socket);
+    else
+      g_warning ("engine: no socket of its own for a transport: %s", error->message);
+  }
   if (params->remote_address != NULL) {
     gssize n = g_socket_address_get_native_size (G_SOCKET_ADDRESS (params->remote_address));
 

@@ -155,6 +155,10 @@ typedef struct {
   const char       *bind_address;       /* "127.0.0.1", "::", ... */
   guint16           port;               /* 0: any free port */
   guint             consent_timeout_ms; /* 0: 30 s (RFC 7675) */
+  /* OpenSSL's use_srtp list in order of preference; NULL: AEAD_AES_128_GCM
+   * first, then AES128_CM_SHA1_80 (a client that wants what GStreamer
+   * 1.22 offers, as mediastore-load does, says "SRTP_AES128_CM_SHA1_80"). */
+  const char       *srtp_profiles;
   MsEngineRtpFunc   rtp_func;
   MsEngineStateFunc state_func;
   MsEngineProducerFunc producer_func;
@@ -176,6 +180,10 @@ typedef struct {
   /* Optional: a peer we check ourselves (controlling, USE-CANDIDATE),
    * for a transport between two engines. NULL for an ICE-lite answer. */
   GInetSocketAddress *remote_address;
+  /* A UDP socket of its own on the worker's address (a client with many
+   * transports to one server address: mediastore-load), so that each
+   * has a 5-tuple of its own; its sends are not batched. */
+  gboolean      own_socket;
 } MsEngineTransportParams;
 
 guint    ms_engine_worker_add_transport    (MsEngineWorker                *worker,
