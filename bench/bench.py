@@ -325,9 +325,12 @@ class Ours:
         return Proc(argv, cpu=cpu, name=identity)
 
     def load_client(self, room, n):
-        """@n subscribers in one mediastore-load process, one engine worker."""
+        """@n subscribers in one mediastore-load process, one engine worker.
+        They join invisible, as an audience does: otherwise every join is a
+        peer-joined to everyone already there, N^2 frames that kept 300 of
+        them from joining in time."""
         argv = [self.load, '--url', self.url, '--dev', '--room', room, '-n', n,
-                '--expect-tracks', 1, '--duration', 0, '--workers', 1,
+                '--expect-tracks', 1, '--duration', 0, '--workers', 1, '--hidden',
                 '--join-interval', LOAD_JOIN_INTERVAL_MS, '--prefix', 'sub']
         proc = Proc(argv, cpu=CLIENT_CORE, name='mediastore-load', keep=50)
         proc.load_peers = n

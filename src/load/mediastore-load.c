@@ -130,6 +130,7 @@ struct _Load {
   guint         bitrate_kbps;
   guint         keyframe_interval;
   gboolean      pretty;
+  gboolean      hidden;        /* subscribers join invisible */
   const char   *srtp_profiles;
 
   Worker       *workers;
@@ -1095,6 +1096,11 @@ on_ws_connected (GObject      *source,
   join->has_id = TRUE;
   join->id = ++peer->next_id;
   join->u.join.token = g_steal_pointer (&peer->token);
+  /* Invisible, a subscriber costs the others no peer-joined. */
+  if (peer->load->hidden && !peer->publish) {
+    join->u.join.has_hidden = TRUE;
+    join->u.join.hidden = TRUE;
+  }
   peer_send (peer, join);
 }
 
@@ -1165,6 +1171,10 @@ request_token (Peer *peer)
   if (peer->subscribe)
     json_builder_add_string_value (b, "*");
   json_builder_end_array (b);
+  if (load->hidden && !peer->publish) {
+    json_builder_set_member_name (b, "can_hide");
+    json_builder_add_boolean_value (b, TRUE);
+  }
   json_builder_end_object (b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
@@ -1316,6 +1326,8 @@ main (int   argc,
       N_("SRTP profile to ask for: cm (AES_CM_128_HMAC_SHA1_80, all GStreamer 1.22 offers; "
          "the default) or gcm (AEAD_AES_128_GCM first, as browsers)"), N_("PROFILE") },
     { "pretty", 0, 0, G_OPTION_ARG_NONE, &load.pretty, N_("Indent the JSON statistics"), NULL },
+    { "hidden", 0, 0, G_OPTION_ARG_NONE, &load.hidden,
+      N_("Subscribers join invisible, so that their joins cost the others nothing"), NULL },
     { NULL }
   };
 
