@@ -82,6 +82,19 @@ overlap (GtkWidget *a,
 /* Every tile laid out in the grid: inside @visible (the part of the grid
  * on screen) and the window, between 4:3 and 16:9, none on another, and
  * in a grid (no stage) all the same size with the last row centred. */
+/* Whether GTK has laid out every tile of @grid (a tile added in the last
+ * main-loop turn has no size before the next frame). */
+static gboolean
+laid_out (MsCallGrid *grid)
+{
+  g_autoptr (GPtrArray) tiles = ms_call_grid_get_tiles (grid);
+
+  for (guint i = 0; i < tiles->len; i++)
+    if (gtk_widget_get_height (g_ptr_array_index (tiles, i)) <= 0)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 assert_layout (MsCallGrid *grid,
                GtkWidget  *visible)
@@ -91,6 +104,7 @@ assert_layout (MsCallGrid *grid,
   GtkWidget *stage = ms_call_grid_get_stage (grid);
   graphene_rect_t first, last_row_start, last;
 
+  WAIT_UNTIL (laid_out (grid));
   if (stage != NULL && !g_ptr_array_find (tiles, stage, NULL))
     g_ptr_array_add (tiles, stage);
   for (guint i = 0; i < tiles->len; i++) {

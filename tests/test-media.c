@@ -132,7 +132,7 @@ test_video_format (void)
 
   g_object_set (b, "latency", 20, NULL);
   g_assert_cmpuint (ms_session_get_latency (b), ==, 20);
-  g_assert_cmpuint (ms_session_get_latency (a), ==, 50);   /* DEFAULT_LATENCY_MS */
+  g_assert_cmpuint (ms_session_get_latency (a), ==, 60);   /* DEFAULT_LATENCY_MS */
 
   track = ms_local_track_new (MS_LOCAL_TRACK_TEST_VIDEO, &error);
   g_assert_no_error (error);

@@ -38,6 +38,10 @@
 #define PLI_RETRY_US      (300 * 1000)
 #define REPORT_INTERVAL_US (1 * G_USEC_PER_SEC)
 #define TICK_MS           10
+/* A frame's packets come in a burst: this long after one that did not
+ * end its frame, the next is NACKed without waiting for the next frame
+ * to show the gap (33 ms at 30 fps, most of a short jitterbuffer). */
+#define TAIL_LOSS_US      (6 * 1000)
 #define TWCC_INTERVAL_US  (50 * 1000)    /* feedback to publishers that asked for it */
 #define TWCC_MAX          512            /* packets one feedback can describe */
 
@@ -93,6 +97,10 @@ typedef struct {
   gboolean       pli_outstanding;
   gint64         last_report;
   gboolean       announced;
+  /* The newest packet did not end its frame (no marker): if nothing
+   * follows soon, the frame's last packets were lost. */
+  gboolean       open_frame;
+  gint64         last_arrival;
 } Producer;
 
 struct _Consumer {
@@ -331,8 +339,9 @@ forget_missing (Producer *p,
 {
   for (guint i = 0; i < p->n_missing; i++) {
     if (p->missing[i].seq == seq) {
-      /* Answered at the first request: a round trip. */
-      if (p->missing[i].tries == 1) {
+      /* Answered at the first request: a round trip (not a packet NACKed
+       * before it was due, by the tail-loss guess, which came anyway). */
+      if (p->missing[i].tries == 1 && now != 0) {
         gint64 sample = now - p->missing[i].sent;
 
         p->rtx_rtt = p->rtx_rtt == 0 ? sample : (7 * p->rtx_rtt + sample) / 8;
@@ -363,11 +372,19 @@ note_received (MsEngineRouter *r,
   }
   delta = (gint16) (seq - p->max_seq);
   if (delta > 0) {
+    if (p->n_missing > 0)
+      forget_missing (p, seq, 0);   /* guessed missing, and here */
     if (seq < p->max_seq)
       p->cycles += 65536;
     /* A gap: everything in it is missing, NACKed if the publisher can. */
     if (p->p.nack && delta > 1 && delta < 200) {
       for (guint16 s = p->max_seq + 1; s != seq; s++) {
+        gboolean known = FALSE;
+
+        for (guint i = 0; i < p->n_missing && !known; i++)
+          known = p->missing[i].seq == s;   /* the tail-loss guess */
+        if (known)
+          continue;
         if (p->n_missing == MAX_NACKS)
           memmove (p->missing, p->missing + 1, --p->n_missing * sizeof (Missing));
         p->missing[p->n_missing].seq = s;
@@ -682,6 +699,10 @@ on_producer_rtp (MsEngineRouter *r,
   seq = rd16 (data + 2);
   if (!note_received (r, p, seq, rd32 (data + 4), now, is_rtx))
     return;
+  if (seq == p->max_seq) {
+    p->open_frame = p->p.video && p->p.nack && !(data[1] & 0x80);
+    p->last_arrival = now;
+  }
   if (!p->announced) {
     p->announced = TRUE;
     ms_engine_worker_post_producer (r->worker, p->id);
@@ -956,6 +977,15 @@ ms_engine_router_tick (MsEngineRouter *r)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Producer *p = value;
 
+    if (p->open_frame && now - p->last_arrival >= TAIL_LOSS_US && p->n_missing < MAX_NACKS) {
+      /* Counted as missing like any other: forgotten when it comes. */
+      p->open_frame = FALSE;
+      p->missing[p->n_missing].seq = p->max_seq + 1;
+      p->missing[p->n_missing].tries = 0;
+      p->missing[p->n_missing].first = now;
+      p->missing[p->n_missing].sent = 0;
+      p->n_missing++;
+    }
     if (p->n_missing > 0)
       send_nacks (r, p, now, FALSE);
     if (p->pli_outstanding && now - p->last_pli >= PLI_RETRY_US)

@@ -357,7 +357,7 @@ configure_ice (GstElement *webrtc,
 /* rtpbin's parts, as they are made. The jitterbuffer asks again for a
  * missing packet every fifth of its latency (at least 10 ms) rather than
  * every 40 ms until it has measured a retransmission's round trip: with
- * the 50 ms default only one request would fit. */
+ * the 60 ms default only one request would fit. */
 static void
 on_rtp_element (GstBin     *rtpbin,
                 GstElement *element,

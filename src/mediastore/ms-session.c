@@ -29,7 +29,7 @@
 #include "ms-session.h"
 #include "ms-store-private.h"
 
-#define DEFAULT_LATENCY_MS 50
+#define DEFAULT_LATENCY_MS 60
 #define FIRST_PAYLOAD     96
 
 typedef struct {
