@@ -22,7 +22,8 @@
 
 #include "ms-engine-private.h"
 
-#define HISTORY_SIZE      1024       /* video packets kept for NACKs: ~3 s at 1 Mbit/s */
+#define HISTORY_SIZE      512        /* video packets kept for NACKs: ~4 s at 1 Mbit/s */
+#define HISTORY_PACKET    1500       /* larger ones (none from WebRTC senders) are not kept */
 #define HISTORY_MAX_AGE   (2 * G_USEC_PER_SEC)
 #define MAX_NACKS         256        /* missing upstream packets tracked */
 /* NACKs to a publisher go again after 1.5 round trips, as measured by
@@ -54,7 +55,7 @@ typedef struct {
   guint16 seq;
   guint16 len;
   gint64  at;
-  guint8  data[MS_ENGINE_MAX_PACKET];
+  guint8  data[HISTORY_PACKET];
 } HistoryEntry;
 
 typedef struct {
@@ -707,7 +708,7 @@ on_producer_rtp (MsEngineRouter *r,
     p->announced = TRUE;
     ms_engine_worker_post_producer (r->worker, p->id);
   }
-  if (p->history != NULL) {
+  if (p->history != NULL && len <= HISTORY_PACKET) {
     HistoryEntry *e = &p->history[seq % HISTORY_SIZE];
 
     e->seq = seq;
