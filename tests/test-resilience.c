@@ -936,16 +936,19 @@ test_joins (void)
   ms_session_close_call (b);
   test_server_stop (server);
 
-  /* As above: a missed threshold fails this case only. A sanitizer build
-   * (several times slower) may freeze longer alike, and lose a few packets
-   * of its own when its sockets' buffers overflow; nothing else may. */
+  /* As above: a missed threshold fails this case only. The sequence is
+   * counted after the jitterbuffer: a renumbered or restarted stream (a
+   * new consumer, a reset sequence) shows as a jump of hundreds to tens of
+   * thousands; a handful is the jitterbuffer dropping packets that came
+   * late while the machine's two cores were busy with the joins (seen: 3
+   * of 1400 once in CI, with the freeze still under the limit). */
   if (stalled != NULL || freeze_ms > 150 * (gint64) test_timeout_scale () ||
-      after.packets_lost - before.packets_lost > 5 * (test_timeout_scale () - 1))
+      after.packets_lost - before.packets_lost > 5 * test_timeout_scale ())
     g_test_fail_printf ("Longest freeze %" G_GINT64_FORMAT " ms (at most %u ms)%s%s, %"
                         G_GUINT64_FORMAT " packets missing from the RTP sequence (at most %u)",
                         freeze_ms, 150 * test_timeout_scale (), stalled ? ", no video after " : "",
                         stalled ? stalled : "", after.packets_lost - before.packets_lost,
-                        5 * (test_timeout_scale () - 1));
+                        5 * test_timeout_scale ());
 }
 
 int
