@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "ms-engine.h"
+#include "ms-sdp.h"
 #include "ms-protocol.h"
 
 #define MAX_STREAMS 64        /* SSRCs per subscriber: 32 m-lines, media and RTX */
@@ -377,31 +378,7 @@ new_session (void)
   return sdp;
 }
 
-static gboolean
-in_bundle (const GstSDPMessage *sdp,
-           const char          *mid)
-{
-  const char *group = gst_sdp_message_get_attribute_val (sdp, "group");
-  g_auto (GStrv) mids = NULL;
 
-  if (group == NULL || mid == NULL || !g_str_has_prefix (group, "BUNDLE "))
-    return FALSE;
-  mids = g_strsplit (group + strlen ("BUNDLE "), " ", -1);
-  return g_strv_contains ((const char * const *) mids, mid);
-}
-
-static const MsTrackDesc *
-track_of_mid (GPtrArray  *tracks,
-              const char *mid)
-{
-  for (guint i = 0; tracks != NULL && i < tracks->len; i++) {
-    const MsTrackDesc *track = g_ptr_array_index (tracks, i);
-
-    if (g_strcmp0 (track->mid, mid) == 0)
-      return track;
-  }
-  return NULL;
-}
 
 /* The SSRCs of an offered m-line, made known to the worker. */
 static void
@@ -468,7 +445,7 @@ subscribe_answer (Peer                *peer,
   for (guint i = 0; i < gst_sdp_message_medias_len (offer); i++) {
     const GstSDPMedia *in = gst_sdp_message_get_media (offer, i);
     const char *mid = gst_sdp_media_get_attribute_val (in, "mid");
-    gboolean active = gst_sdp_media_get_port (in) != 0 && in_bundle (offer, mid);
+    gboolean active = gst_sdp_media_get_port (in) != 0 && ms_sdp_in_bundle (offer, mid);
     GstSDPMedia *out = NULL;
 
     gst_sdp_media_new (&out);
@@ -489,7 +466,7 @@ subscribe_answer (Peer                *peer,
       gst_sdp_media_add_attribute (out, "inactive", "");
     } else {
       gst_sdp_media_add_attribute (out, "recvonly", "");
-      add_streams (peer, in, track_of_mid (tracks, mid));
+      add_streams (peer, in, ms_sdp_track_of_mid (tracks, mid));
     }
     gst_sdp_message_add_media (answer, out);
     gst_sdp_media_free (out);

@@ -85,3 +85,34 @@ ms_sdp_check_offer (const char       *text,
 
   return sdp;
 }
+
+gboolean
+ms_sdp_in_bundle (const GstSDPMessage *sdp,
+                  const char          *mid)
+{
+  for (guint i = 0; mid != NULL; i++) {
+    const char *group = gst_sdp_message_get_attribute_val_n (sdp, "group", i);
+    g_auto (GStrv) mids = NULL;
+
+    if (group == NULL)
+      return FALSE;
+    if (!g_str_has_prefix (group, "BUNDLE "))
+      continue;
+    mids = g_strsplit (group + strlen ("BUNDLE "), " ", -1);
+    return g_strv_contains ((const char * const *) mids, mid);
+  }
+  return FALSE;
+}
+
+const MsTrackDesc *
+ms_sdp_track_of_mid (const GPtrArray *tracks,
+                     const char      *mid)
+{
+  for (guint i = 0; tracks != NULL && mid != NULL && i < tracks->len; i++) {
+    const MsTrackDesc *track = g_ptr_array_index ((GPtrArray *) tracks, i);
+
+    if (g_strcmp0 (track->mid, mid) == 0)
+      return track;
+  }
+  return NULL;
+}

@@ -22,6 +22,14 @@ GstSDPMessage *ms_sdp_parse (const char *text);
 char *ms_sdp_get_mid (const char *sdp,
                       guint       index);
 
+/* Whether @mid is in @sdp's BUNDLE group (the first group of that kind). */
+gboolean ms_sdp_in_bundle (const GstSDPMessage *sdp,
+                           const char          *mid);
+
+/* The track of @tracks (MsTrackDesc) whose mid is @mid, or NULL. */
+const MsTrackDesc *ms_sdp_track_of_mid (const GPtrArray *tracks,
+                                        const char      *mid);
+
 /* Checks a publish offer (or, with @tracks NULL, a subscribe answer):
  * @text must parse as SDP with at least one m-line, and every track of
  * @tracks (MsTrackDesc) must name a mid that one of them has. Returns the parsed SDP, or NULL with a bad-request @error.

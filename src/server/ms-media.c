@@ -604,24 +604,6 @@ typedef struct {
   gboolean           bundled; /* in the offer's BUNDLE group */
 } Line;
 
-/* Whether @mid is in @sdp's BUNDLE group. */
-static gboolean
-in_bundle (const GstSDPMessage *sdp,
-           const char          *mid)
-{
-  for (guint i = 0; mid != NULL; i++) {
-    const char *group = gst_sdp_message_get_attribute_val_n (sdp, "group", i);
-    g_auto (GStrv) mids = NULL;
-
-    if (group == NULL)
-      return FALSE;
-    if (!g_str_has_prefix (group, "BUNDLE "))
-      continue;
-    mids = g_strsplit (group + strlen ("BUNDLE "), " ", -1);
-    return g_strv_contains ((const char * const *) mids, mid);
-  }
-  return FALSE;
-}
 
 static const char *
 rtpmap_of (const GstSDPMedia *media,
@@ -997,18 +979,6 @@ post_outgoing (MsServer      *server,
   g_source_unref (source);
 }
 
-static const MsTrackDesc *
-track_of_mid (GPtrArray  *tracks,
-              const char *mid)
-{
-  for (guint i = 0; mid != NULL && i < tracks->len; i++) {
-    const MsTrackDesc *track = g_ptr_array_index (tracks, i);
-
-    if (g_strcmp0 (track->mid, mid) == 0)
-      return track;
-  }
-  return NULL;
-}
 
 static Producer *
 find_producer (MsPeerMedia *media,
@@ -1111,8 +1081,8 @@ publish_tracks (MsServer      *server,
 
     line.media = gst_sdp_message_get_media (sdp, i);
     line.mid = gst_sdp_media_get_attribute_val (line.media, "mid");
-    line.bundled = in_bundle (sdp, line.mid);
-    line.track = track_of_mid (tracks, line.mid);
+    line.bundled = ms_sdp_in_bundle (sdp, line.mid);
+    line.track = ms_sdp_track_of_mid (tracks, line.mid);
     if (line.track != NULL) {
       const char *type = gst_sdp_media_get_media (line.media);
       Producer *spec = g_new0 (Producer, 1);
