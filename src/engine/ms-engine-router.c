@@ -1300,21 +1300,31 @@ ms_engine_router_post_start (MsEngineWorker *worker)
   post_op (worker, OP_START, 0, 0);
 }
 
+/* Gives @cmd a new id, counts it in @count and posts it; returns the id. */
+static guint
+post_add (MsEngineWorker *worker,
+          Command        *cmd,
+          _Atomic guint  *count)
+{
+  MsEngineRouter *r = ms_engine_worker_router (worker);
+  guint id = atomic_fetch_add (&r->next_id, 1) + 1;
+
+  cmd->id = id;
+  atomic_fetch_add (count, 1);
+  /* The worker may run and free the command before this returns. */
+  post_command (worker, cmd);
+  return id;
+}
+
 guint
 ms_engine_worker_add_producer (MsEngineWorker               *worker,
                                const MsEngineProducerParams *params)
 {
-  MsEngineRouter *r = ms_engine_worker_router (worker);
   Command *cmd = g_new0 (Command, 1);
-  guint id = atomic_fetch_add (&r->next_id, 1) + 1;
 
   cmd->op = OP_ADD_PRODUCER;
-  cmd->id = id;
   cmd->producer = *params;
-  atomic_fetch_add (&r->n_producers, 1);
-  /* The worker may run and free the command before this returns. */
-  post_command (worker, cmd);
-  return id;
+  return post_add (worker, cmd, &ms_engine_worker_router (worker)->n_producers);
 }
 
 void
@@ -1331,16 +1341,11 @@ guint
 ms_engine_worker_add_consumer (MsEngineWorker               *worker,
                                const MsEngineConsumerParams *params)
 {
-  MsEngineRouter *r = ms_engine_worker_router (worker);
   Command *cmd = g_new0 (Command, 1);
-  guint id = atomic_fetch_add (&r->next_id, 1) + 1;
 
   cmd->op = OP_ADD_CONSUMER;
-  cmd->id = id;
   cmd->consumer = *params;
-  atomic_fetch_add (&r->n_consumers, 1);
-  post_command (worker, cmd);
-  return id;
+  return post_add (worker, cmd, &ms_engine_worker_router (worker)->n_consumers);
 }
 
 void
