@@ -43,7 +43,7 @@ TICK = os.sysconf('SC_CLK_TCK')
 # threads), so our sweep goes on to 500; Janus's are one janus-client
 # (webrtcbin) process each, which the client core holds to about 100.
 FANOUT_SIZES = [1, 5, 10, 20, 40, 70, 100, 130]
-LOAD_FANOUT_SIZES = [1, 10, 40, 100, 200, 300, 400, 500]
+LOAD_FANOUT_SIZES = [1, 10, 40, 100, 200, 300, 400, 500, 700, 1000]
 LOAD_JOIN_INTERVAL_MS = 20
 MESH_SIZES = [2, 3, 4, 5, 6, 7, 8]
 WARMUP_S = 2.0

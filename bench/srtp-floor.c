@@ -29,6 +29,8 @@
 
 #include <srtp2/srtp.h>
 
+#include "ms-engine.h"
+
 #define BATCH 32
 #define SLOT 1500
 
@@ -137,7 +139,8 @@ main (int   argc,
   }
   tx = socket (AF_INET, SOCK_DGRAM, 0);
 
-  srtp_init ();
+  /* The same libsrtp2 crypto as the server's (OpenSSL's, ms-engine-srtp.c). */
+  ms_engine_srtp_init ();
   for (unsigned i = 0; i < sizeof key; i++)
     key[i] = (unsigned char) (i * 7 + 3);
   sessions = calloc (copies, sizeof *sessions);

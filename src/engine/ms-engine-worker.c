@@ -1320,7 +1320,6 @@ worker_thread (gpointer data)
   return NULL;
 }
 
-static gsize srtp_once = 0;
 
 MsEngineWorker *
 ms_engine_worker_new (const MsEngineWorkerConfig *config,
@@ -1341,11 +1340,8 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
 
   g_return_val_if_fail (config != NULL, NULL);
 
-  if (g_once_init_enter (&srtp_once)) {
-    if (srtp_init () != srtp_err_status_ok)
-      g_error ("engine: libsrtp2 does not start");
-    g_once_init_leave (&srtp_once, 1);
-  }
+  if (!ms_engine_srtp_init ())
+    g_error ("engine: libsrtp2 does not start");
 
   address = g_inet_address_new_from_string (config->bind_address ? config->bind_address : "0.0.0.0");
   if (address == NULL) {
