@@ -2,8 +2,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * ms_engine_srtp_init() replaces libsrtp2's AES-CM and HMAC-SHA1 in the
- * whole process, so the order matters: packets are protected first with
+ * ms_engine_srtp_init() replaces libsrtp2's AES-CM, AES-GCM and HMAC-SHA1
+ * in the whole process, so the order matters: packets are protected first with
  * the crypto libsrtp2 was built with (NSS on Debian), then the same
  * packets with the same keys after the replacement, byte for byte; and
  * each side's packets must unprotect on the other's.
@@ -26,18 +26,30 @@ typedef struct {
   int    plain_len;
 } Packet;
 
-static Packet before_rtp[N_PACKETS], before_rtcp[N_PACKETS];
+enum { CM, GCM, N_PROFILES };
+
+/* What each profile adds to an RTP and to an RTCP packet. */
+static const int rtp_trailer[N_PROFILES] = { 10, 16 };
+static const int rtcp_trailer[N_PROFILES] = { 14, 20 };
+
+static Packet before_rtp[N_PROFILES][N_PACKETS], before_rtcp[N_PROFILES][N_PACKETS];
 static guint8 master[30];
 
 static srtp_t
-session_new (srtp_ssrc_type_t direction)
+session_new (int              profile,
+             srtp_ssrc_type_t direction)
 {
   srtp_policy_t policy;
   srtp_t session = NULL;
 
   memset (&policy, 0, sizeof policy);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy.rtp);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy.rtcp);
+  if (profile == GCM) {
+    srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy.rtp);
+    srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy.rtcp);
+  } else {
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy.rtp);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy.rtcp);
+  }
   policy.ssrc.type = direction;
   policy.key = master;
   policy.window_size = 1024;
@@ -86,28 +98,30 @@ make_rtcp (guint8 *p,
 }
 
 static void
-protect_all (Packet *rtp,
+protect_all (int     profile,
+             Packet *rtp,
              Packet *rtcp)
 {
-  srtp_t tx = session_new (ssrc_any_outbound);
+  srtp_t tx = session_new (profile, ssrc_any_outbound);
 
   for (guint i = 0; i < N_PACKETS; i++) {
     rtp[i].plain_len = rtp[i].len = make_rtp (rtp[i].data, i);
     g_assert_cmpint (srtp_protect (tx, rtp[i].data, &rtp[i].len), ==, srtp_err_status_ok);
-    g_assert_cmpint (rtp[i].len, ==, rtp[i].plain_len + 10);
+    g_assert_cmpint (rtp[i].len, ==, rtp[i].plain_len + rtp_trailer[profile]);
     rtcp[i].plain_len = rtcp[i].len = make_rtcp (rtcp[i].data, i);
     g_assert_cmpint (srtp_protect_rtcp (tx, rtcp[i].data, &rtcp[i].len), ==,
                      srtp_err_status_ok);
-    g_assert_cmpint (rtcp[i].len, ==, rtcp[i].plain_len + 14);
+    g_assert_cmpint (rtcp[i].len, ==, rtcp[i].plain_len + rtcp_trailer[profile]);
   }
   srtp_dealloc (tx);
 }
 
 static void
-unprotect_all (Packet *rtp,
+unprotect_all (int     profile,
+               Packet *rtp,
                Packet *rtcp)
 {
-  srtp_t rx = session_new (ssrc_any_inbound);
+  srtp_t rx = session_new (profile, ssrc_any_inbound);
   guint8 plain[MAX_LEN];
 
   for (guint i = 0; i < N_PACKETS; i++) {
@@ -126,7 +140,7 @@ unprotect_all (Packet *rtp,
 
   /* A flipped bit anywhere fails authentication (a new session: the
    * one above would call these replays). */
-  rx = session_new (ssrc_any_inbound);
+  rx = session_new (profile, ssrc_any_inbound);
   for (guint i = 0; i < 20; i++) {
     Packet p = rtp[N_PACKETS - 1 - i];
 
@@ -139,25 +153,28 @@ unprotect_all (Packet *rtp,
 static void
 test_same_bytes (void)
 {
-  static Packet after_rtp[N_PACKETS], after_rtcp[N_PACKETS];
+  static Packet after_rtp[N_PROFILES][N_PACKETS], after_rtcp[N_PROFILES][N_PACKETS];
 
   g_assert_false (ms_engine_srtp_uses_openssl ());
   g_assert_cmpint (srtp_init (), ==, srtp_err_status_ok);
-  protect_all (before_rtp, before_rtcp);
+  for (int p = 0; p < N_PROFILES; p++)
+    protect_all (p, before_rtp[p], before_rtcp[p]);
 
   /* libsrtp2 2.5 refuses a second srtp_init() until it is shut down. */
   g_assert_cmpint (srtp_shutdown (), ==, srtp_err_status_ok);
   g_assert_true (ms_engine_srtp_init ());
   g_assert_true (ms_engine_srtp_uses_openssl ());
-  protect_all (after_rtp, after_rtcp);
-
-  for (guint i = 0; i < N_PACKETS; i++) {
-    g_assert_cmpmem (after_rtp[i].data, after_rtp[i].len, before_rtp[i].data, before_rtp[i].len);
-    g_assert_cmpmem (after_rtcp[i].data, after_rtcp[i].len,
-                     before_rtcp[i].data, before_rtcp[i].len);
+  for (int p = 0; p < N_PROFILES; p++) {
+    protect_all (p, after_rtp[p], after_rtcp[p]);
+    for (guint i = 0; i < N_PACKETS; i++) {
+      g_assert_cmpmem (after_rtp[p][i].data, after_rtp[p][i].len,
+                       before_rtp[p][i].data, before_rtp[p][i].len);
+      g_assert_cmpmem (after_rtcp[p][i].data, after_rtcp[p][i].len,
+                       before_rtcp[p][i].data, before_rtcp[p][i].len);
+    }
+    /* What the built-in crypto protected, ours reads. */
+    unprotect_all (p, before_rtp[p], before_rtcp[p]);
   }
-  /* What the built-in crypto protected, ours reads. */
-  unprotect_all (before_rtp, before_rtcp);
 }
 
 int

@@ -126,8 +126,8 @@ typedef struct {
  * its "sha-256" fingerprint as SDP writes it ("AB:01:..."). */
 const char *ms_engine_certificate_fingerprint (void);
 
-/* Starts libsrtp2 once per process with OpenSSL's AES-CM and HMAC-SHA1
- * in place of the ones it was built with (ms-engine-srtp.c says why);
+/* Starts libsrtp2 once per process with OpenSSL's AES-CM, AES-GCM and
+ * HMAC-SHA1  * in place of the ones it was built with (ms-engine-srtp.c says why);
  * every libsrtp2 session of the process uses them afterwards. */
 gboolean ms_engine_srtp_init (void);
 gboolean ms_engine_srtp_uses_openssl (void);
