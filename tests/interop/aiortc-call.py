@@ -77,6 +77,22 @@ class Participant:
         self.received = {}        # mid → frames decoded
         self.readers = []
         self.ws = None
+        # Notified whenever anything above changes: waits await it.
+        self.changed = asyncio.Condition()
+
+    async def notify(self):
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def wait_for(self, predicate, timeout):
+        """Until predicate() holds, re-checked on every change; timeout
+        is an upper bound. Whether it held."""
+        async with self.changed:
+            try:
+                await asyncio.wait_for(self.changed.wait_for(predicate), timeout)
+            except asyncio.TimeoutError:
+                pass
+            return bool(predicate())
 
     async def send(self, frame):
         if 'id' not in frame and frame['type'] != 'candidate':
@@ -104,6 +120,7 @@ class Participant:
             while True:
                 await track.recv()
                 self.received[mid] += 1
+                await self.notify()
         except Exception:   # MediaStreamError when it ends
             pass
 
@@ -156,6 +173,7 @@ class Participant:
                     await self.on_frame(json.loads(text))
                 except Exception as error:   # noted, and the test fails on it
                     self.errors.append('%s: %r' % (json.loads(text)['type'], error))
+                await self.notify()
 
     def frames(self, peer_name, tag):
         for mid, track in self.tracks.items():
@@ -171,22 +189,14 @@ class Participant:
                 await pc.close()
 
 
-async def wait_for(predicate, timeout):
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            return False
-        await asyncio.sleep(0.1)
-    return True
-
-
 async def case_call(tap, work, server):
     bot = msinterop.Bot(server, 'bot')
     me = Participant(server.url, server.token('aiortc', name='aiortc'))
     runner = asyncio.ensure_future(me.run())
+    runner.add_done_callback(lambda _: asyncio.ensure_future(me.notify()))
     start = time.monotonic()
     try:
-        answered = await wait_for(lambda: me.publish_answered.is_set() or me.errors or runner.done(), 10)
+        answered = await me.wait_for(lambda: me.publish_answered.is_set() or me.errors or runner.done(), 10)
         offer = me.publish_sdp or ''
         ufrags = set(re.findall(r'^a=ice-ufrag:(\S+)\r?$', offer, re.M))
         tap.check('a=group:BUNDLE' in offer and len(ufrags) >= 2,
@@ -195,7 +205,7 @@ async def case_call(tap, work, server):
         tap.check(answered and me.publish_answered.is_set() and not me.errors,
                   'the server answers that offer', 'errors: %s' % me.errors)
 
-        await wait_for(lambda: me.frames('bot', 'camera') > 30 or runner.done(), 15)
+        await me.wait_for(lambda: me.frames('bot', 'camera') > 30 or runner.done(), 15)
         tap.check(me.frames('bot', 'camera') > 30,
                   'aiortc decodes the bot\'s video (%d frames, %.1f s after start)'
                   % (me.frames('bot', 'camera'), time.monotonic() - start),
