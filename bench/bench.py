@@ -805,10 +805,15 @@ JOINS = 20
 def scenario_join(args, results):
     """Token to first decoded remote frame: a bot that has its token joins,
     subscribes and decodes; its first_frame_ms is counted from the moment it
-    starts connecting. Publishers send the live test pattern (their encoder
-    answers the keyframe request a new subscriber causes)."""
+    starts connecting. The bot is started first and joins on a signal once
+    it says it is ready, as the app joins from its lobby: what a process
+    makes once before its first PeerConnection (GStreamer's DTLS
+    certificate, ms_session_prepare_async()) is made by then. Publishers
+    send the live test pattern (their encoder answers the keyframe request
+    a new subscriber causes)."""
     server = Ours(args.build)
-    out = {'joins': JOINS, 'definition': 'from connecting with the token to the first decoded '
+    out = {'joins': JOINS, 'definition': 'from connecting with the token (the bot was up, '
+           'as the app is in its lobby) to the first decoded '
            'frame of a remote track; "empty" is a room with just the one publisher needed for a '
            'remote frame'}
     for label, publishers in (('empty', 1), ('six_publishers', 6)):
@@ -830,8 +835,14 @@ def scenario_join(args, results):
                 mark = server.proc.errors.index(line) + 1
             first, every, connect, failed = [], [], [], 0
             for i in range(JOINS):
+                # As the app does: the process is up (its lobby) and
+                # joins when told; the clock starts then.
                 joiner = server.client('join', f'joiner{i}', expect=publishers, decode=True,
-                                       stay=False, duration=30)
+                                       stay=False, duration=30, extra=['--join-on-signal'])
+                if joiner.wait_line(lambda l: l.strip() == 'ready', timeout=30,
+                                    stream='err') is None:
+                    raise RuntimeError('a joiner did not get ready')
+                joiner.send(signal.SIGUSR2)
                 joiner.p.wait(60)
                 joiner.stop()
                 stats = last_json(joiner)

@@ -28,6 +28,10 @@ typedef struct {
   int         status;
   gint64      started_us;
   gint64      connected_us;
+  const char *url;
+  const char *token;
+  gboolean    lobby;         /* joins on SIGUSR2, as the app joins from its lobby */
+  gboolean    joining;
   GHashTable *seen;          /* "peer/tag" → TrackSeen: outlives the peer's leaving */
 } Bot;
 
@@ -262,6 +266,40 @@ on_signal (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void on_connected (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data);
+
+static void
+join (Bot *bot)
+{
+  bot->joining = TRUE;
+  bot->started_us = g_get_monotonic_time ();
+  ms_session_connect_async (bot->session, bot->url, bot->token, NULL, on_connected, bot);
+}
+
+/* --join-on-signal: "ready" once what the app makes before its lobby's
+ * Join button is pressed is made; SIGUSR2 is the press. */
+static void
+on_prepared (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  (void) source;
+  ms_session_prepare_finish (result, NULL);
+  g_printerr ("ready\n");
+}
+
+static gboolean
+on_cue (gpointer user_data)
+{
+  Bot *bot = user_data;
+
+  if (!bot->joining)
+    join (bot);
+  return G_SOURCE_CONTINUE;
+}
+
 /* A benchmark reads the counters at the start and the end of its window. */
 static gboolean
 on_snapshot (gpointer user_data)
@@ -344,6 +382,9 @@ main (int    argc,
       N_("WIDTHxHEIGHT@FPS") },
     { "latency", 0, 0, G_OPTION_ARG_INT, &latency,
       N_("Milliseconds received media may wait for late packets (default: the library’s)"), N_("MS") },
+    { "join-on-signal", 0, 0, G_OPTION_ARG_NONE, &bot.lobby,
+      N_("Get ready, print “ready”, and join on SIGUSR2, as the app joins from its lobby "
+         "(connect_ms and first_frame_ms count from the signal)"), NULL },
     { "stay", 0, 0, G_OPTION_ARG_NONE, &stay,
       N_("With --expect-tracks: print “tracks-arrived” when they did, and stay until the "
          "duration ends or SIGTERM"), NULL },
@@ -388,12 +429,19 @@ main (int    argc,
   if (latency >= 0)
     g_object_set (bot.session, "latency", (guint) latency, NULL);
   bot.loop = g_main_loop_new (NULL, FALSE);
-  bot.started_us = g_get_monotonic_time ();
+  bot.url = url;
+  bot.token = token;
 
   g_signal_connect (ms_session_get_store (bot.session), "notify::connect-status",
                     G_CALLBACK (on_status), &bot);
   g_signal_connect (bot.session, "server-error", G_CALLBACK (on_server_error), &bot);
-  ms_session_connect_async (bot.session, url, token, NULL, on_connected, &bot);
+  if (bot.lobby) {
+    g_unix_signal_add (SIGUSR2, on_cue, &bot);
+    ms_session_prepare_async (NULL, on_prepared, &bot);
+  } else {
+    ms_session_prepare_async (NULL, NULL, NULL);
+    join (&bot);
+  }
   g_timeout_add_seconds (duration, on_duration, &bot);
   g_timeout_add (50, on_check, &bot);
   g_unix_signal_add (SIGINT, on_signal, &bot);

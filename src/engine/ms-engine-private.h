@@ -54,5 +54,9 @@ void            ms_engine_router_tick   (MsEngineRouter *router);
 /* Worker: @transport_id started again; its consumers wait for a keyframe. */
 void            ms_engine_router_transport_reset (MsEngineRouter *router,
                                                   guint           transport_id);
+/* Worker: @transport_id can send now; its video consumers ask for the
+ * keyframe they start at. */
+void            ms_engine_router_transport_ready (MsEngineRouter *router,
+                                                  guint           transport_id);
 /* Owner side: starts the router's timer on the worker. */
 void            ms_engine_router_post_start (MsEngineWorker *worker);

@@ -1017,6 +1017,35 @@ ms_engine_router_tick (MsEngineRouter *r)
   ms_engine_worker_flush (r->worker);
 }
 
+/* A consumer's keyframe was asked for when it got its source, usually
+ * before its transport could send: that keyframe passed it by. Asking
+ * again now, rather than when the source's next packet finds it
+ * waiting, saves up to a frame interval of the join (mediasoup asks when
+ * a consumer's transport connects, too). A request still outstanding
+ * is answered by the keyframe on its way. */
+void
+ms_engine_router_transport_ready (MsEngineRouter *r,
+                                  guint           transport_id)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gint64 now = g_get_monotonic_time ();
+  gboolean asked = FALSE;
+
+  g_hash_table_iter_init (&iter, r->consumers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Consumer *c = value;
+
+    if (c->p.transport_id != transport_id || !c->need_keyframe || c->producer == NULL ||
+        c->paused)
+      continue;
+    request_keyframe (r, c->producer, now);
+    asked = TRUE;
+  }
+  if (asked)
+    ms_engine_worker_flush (r->worker);
+}
+
 void
 ms_engine_router_transport_reset (MsEngineRouter *r,
                                   guint           transport_id)

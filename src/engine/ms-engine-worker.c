@@ -510,6 +510,7 @@ finish_dtls (Transport *t)
     return;
   }
   set_state (t, MS_ENGINE_STATE_CONNECTED);
+  ms_engine_router_transport_ready (t->worker->router, t->id);
 }
 
 static void

@@ -42,6 +42,11 @@ G_DECLARE_FINAL_TYPE (MsSession, ms_session, MS, SESSION, GObject)
 
 GQuark         ms_session_error_quark        (void);
 
+void           ms_session_prepare_async      (GCancellable         *cancellable,
+                                              GAsyncReadyCallback   callback,
+                                              gpointer              user_data);
+gboolean       ms_session_prepare_finish     (GAsyncResult         *result,
+                                              GError              **error);
 MsSession     *ms_session_new                (void);
 MsStore       *ms_session_get_store          (MsSession            *self);
 gboolean       ms_session_get_decode         (MsSession            *self);
