@@ -683,6 +683,7 @@ test_loss (gconstpointer data)
   const char *b_id;
   MsTrackStats before, after;
   guint64 sent_before, sent, received, udp_sent = 0, udp_dropped = 0;
+  guint64 rtcp_before, rtcp, resent_before, resent;
   gint64 freeze_ms;
   double share;
 
@@ -701,12 +702,16 @@ test_loss (gconstpointer data)
   WAIT_UNTIL (test_remote_frames (a, b_id, "camera") >= 30);
 
   loss_start (loss->permille);
+  rtcp_before = test_server_metric (server, "mediastore_rtcp_received_total");
+  resent_before = test_server_metric (server, "mediastore_retransmitted_packets_total");
   before = test_remote_stats (a, b_id, "camera");
   sent_before = ms_local_track_get_frames_sent (camera);
   run_for (LOSS_WINDOW_SECONDS);
   after = test_remote_stats (a, b_id, "camera");
   freeze_ms = test_stats_freeze_us (&after) / 1000;
   sent = ms_local_track_get_frames_sent (camera) - sent_before;
+  rtcp = test_server_metric (server, "mediastore_rtcp_received_total") - rtcp_before;
+  resent = test_server_metric (server, "mediastore_retransmitted_packets_total") - resent_before;
   loss_stop (&udp_sent, &udp_dropped);
 
   received = after.frames - before.frames;
@@ -720,9 +725,11 @@ test_loss (gconstpointer data)
                   received, sent, 100.0 * share, LOSS_WINDOW_SECONDS, freeze_ms,
                   after.packets_lost - before.packets_lost,
                   after.packets - before.packets + after.packets_lost - before.packets_lost);
-  g_test_message ("server: %" G_GUINT64_FORMAT " packets sent again for NACKs, %"
+  g_test_message ("server: %" G_GUINT64_FORMAT " RTCP packets received and %"
+                  G_GUINT64_FORMAT " packets sent again for NACKs in the window; in all %"
+                  G_GUINT64_FORMAT " packets sent again, %"
                   G_GUINT64_FORMAT " NACKed to the publisher, %" G_GUINT64_FORMAT
-                  " keyframe requests",
+                  " keyframe requests", rtcp, resent,
                   test_server_metric (server, "mediastore_retransmitted_packets_total"),
                   test_server_metric (server, "mediastore_nacks_sent_total"),
                   test_server_metric (server, "mediastore_keyframe_requests_total"));
@@ -738,6 +745,18 @@ test_loss (gconstpointer data)
     g_assert_cmpuint (udp_dropped, >, 0);
   else
     g_assert_cmpuint (udp_dropped, ==, 0);
+  /* On a clean network nothing is asked again, and RTCP stays calm:
+   * about one report a second from each of the three PeerConnections
+   * (a's subscribe and publish, b's publish), not the hundred a second
+   * the fast interval sends while recovering (ms-peer-connection.c). */
+  if (loss->permille == 0) {
+    if (resent > 0)
+      g_test_fail_printf ("%" G_GUINT64_FORMAT " packets sent again on a clean network", resent);
+    if (rtcp > 5 * 3 * LOSS_WINDOW_SECONDS)
+      g_test_fail_printf ("%" G_GUINT64_FORMAT " RTCP packets in %u s on a clean network: "
+                          "at most %u expected", rtcp, LOSS_WINDOW_SECONDS,
+                          5 * 3 * LOSS_WINDOW_SECONDS);
+  }
   /* A missed threshold fails this case, and the run goes on: the other
    * cases still measure. */
   if (share < loss->min_received)

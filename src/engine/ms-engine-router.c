@@ -150,7 +150,7 @@ struct _MsEngineRouter {
   guint32         ssrc;          /* ours, as the sender of RTCP feedback */
   GSource        *timer;
   _Atomic guint   next_id;
-  _Atomic guint64 forwarded, bytes, retransmitted, nacks, plis;
+  _Atomic guint64 forwarded, bytes, retransmitted, nacks, plis, rtcp_in;
   _Atomic guint   n_producers, n_consumers;
 };
 
@@ -860,6 +860,7 @@ ms_engine_router_packet (MsEngineRouter *r,
     gint64 now = g_get_monotonic_time ();
     gsize at = 0;
 
+    COUNT (r->rtcp_in, 1);
     /* ms_engine_rtcp_check() has vouched for the lengths. */
     while (at + 4 <= len) {
       gsize plen = 4 * (1 + (gsize) rd16 (data + at + 2));
@@ -1421,6 +1422,7 @@ ms_engine_worker_get_router_stats (MsEngineWorker      *worker,
   stats->bytes_forwarded = atomic_load (&r->bytes);
   stats->retransmitted = atomic_load (&r->retransmitted);
   stats->nacks_sent = atomic_load (&r->nacks);
+  stats->rtcp_received = atomic_load (&r->rtcp_in);
   stats->keyframe_requests = atomic_load (&r->plis);
   stats->producers = atomic_load (&r->n_producers);
   stats->consumers = atomic_load (&r->n_consumers);

@@ -287,6 +287,7 @@ typedef struct {
   guint64 retransmitted;       /* packets sent again for subscribers' NACKs */
   guint64 nacks_sent;          /* sequence numbers NACKed to publishers */
   guint64 keyframe_requests;   /* PLIs sent to publishers */
+  guint64 rtcp_received;       /* compound RTCP packets from peers */
   guint   producers;
   guint   consumers;
 } MsEngineRouterStats;

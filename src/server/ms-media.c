@@ -406,6 +406,7 @@ ms_media_get_totals (MsServer      *server,
     totals->bytes_forwarded += stats.bytes_forwarded;
     totals->retransmitted += stats.retransmitted;
     totals->nacks_sent += stats.nacks_sent;
+    totals->rtcp_received += stats.rtcp_received;
     totals->keyframe_requests += stats.keyframe_requests;
   }
 }

@@ -25,6 +25,7 @@ typedef struct {
   guint64 bytes_forwarded;
   guint64 retransmitted;
   guint64 nacks_sent;
+  guint64 rtcp_received;
   guint64 keyframe_requests;
   guint   producers;
   guint   consumers;

@@ -78,6 +78,8 @@ ms_metrics_render (const MsMetrics *m,
           "RTP packets sent again for subscribers' NACKs.", m->retransmitted_packets_total);
   metric (out, "mediastore_nacks_sent_total", "counter",
           "Lost packets asked again of publishers.", m->nacks_sent_total);
+  metric (out, "mediastore_rtcp_received_total", "counter",
+          "RTCP packets received from peers.", m->rtcp_received_total);
   metric (out, "mediastore_keyframe_requests_total", "counter",
           "Keyframe requests (PLI) sent to publishers.", m->keyframe_requests_total);
 

@@ -37,6 +37,7 @@ typedef struct {
   guint64 forwarded_bytes_total;
   guint64 retransmitted_packets_total;
   guint64 nacks_sent_total;
+  guint64 rtcp_received_total;
   guint64 keyframe_requests_total;
   guint64 media_dropped_total[16];    /* by MsEngineDrop (fewer than 16) */
   guint   n_media_drops;

@@ -153,6 +153,7 @@ on_metrics (SoupServer        *soup,
   self->metrics.forwarded_bytes_total = totals.bytes_forwarded;
   self->metrics.retransmitted_packets_total = totals.retransmitted;
   self->metrics.nacks_sent_total = totals.nacks_sent;
+  self->metrics.rtcp_received_total = totals.rtcp_received;
   self->metrics.keyframe_requests_total = totals.keyframe_requests;
   self->metrics.n_media_drops = MS_ENGINE_N_DROPS;
   for (guint i = 0; i < MS_ENGINE_N_DROPS; i++) {
