@@ -1135,7 +1135,9 @@ def scenario_profile(args, results):
             senders, receivers = server.fanout_clients(args.clip, PROFILE_SIZE)
             clients = senders + receivers
             for c in receivers:
-                if c.wait_line(lambda l: l == 'tracks-arrived', timeout=60) is None:
+                # mediastore-load says it for all its subscribers at once.
+                ready = 'all-receiving' if getattr(c, 'load_peers', None) else 'tracks-arrived'
+                if c.wait_line(lambda l, ready=ready: l == ready, timeout=60) is None:
                     raise RuntimeError('not every subscriber got media')
             time.sleep(WARMUP_S)
             f0 = server.forwarded()
