@@ -8,6 +8,12 @@
  * webrtcbin calls back on its own threads; those callbacks post a Hop
  * holding a weak reference and the PeerConnection's generation, and the
  * main context ignores hops for a PeerConnection that was replaced.
+ *
+ * The subscribe side is an object of its own, made with the session and
+ * living as long: MsSubscriber (ms-subscriber.c). The session routes the
+ * server's offers and track events to it, and gives it MsSignaling: a
+ * way to send, and PeerConnections with the call's settings whose
+ * candidates and failures it handles.
  */
 
 #define G_LOG_DOMAIN "MsSession"
@@ -28,6 +34,7 @@
 #include "ms-remote-track-private.h"
 #include "ms-session.h"
 #include "ms-store-private.h"
+#include "ms-subscriber.h"
 
 #define DEFAULT_LATENCY_MS 60
 #define FIRST_PAYLOAD     96
@@ -79,7 +86,6 @@ struct _MsSession {
 
   GstElement              *pipeline;
   guint                    bus_watch_id;
-  GstElement              *mixer;
 
   gboolean                 renegotiation; /* welcome: the server renegotiates in place */
 
@@ -93,12 +99,7 @@ struct _MsSession {
   GSource                 *publish_idle;
   GPtrArray               *locals;        /* of Local */
 
-  MsPeerConnection        *subscribe;
-  GMutex                   mids_lock;
-  GHashTable              *mids;          /* mid → MsRemoteTrack, of the subscribe offer */
-  GHashTable              *branches;      /* mid → Branch, the subscribe webrtcbin's pads */
-  GPtrArray               *orphans;       /* of Branch, pads without a mid */
-  GListStore              *remote_tracks;
+  MsSubscriber            *subscriber;    /* the others' tracks */
 };
 
 enum {
@@ -144,26 +145,6 @@ saved_free (gpointer data)
 #define RECONNECT_FIRST_MS 250
 #define RECONNECT_MAX_MS 4000
 #define RECONNECT_GIVE_UP_S 60
-
-/* What a received stream's pad feeds: a track's branch, or a fakesink
- * while no track is mapped to its mid. Every pad stays linked, or the
- * whole bundle stops. Guarded by mids_lock. */
-typedef struct {
-  GstPad        *pad;
-  MsRemoteTrack *track;      /* nullable */
-  GstElement    *fakesink;   /* nullable */
-} Branch;
-
-static void
-branch_free (gpointer data)
-{
-  Branch *branch = data;
-
-  gst_object_unref (branch->pad);
-  g_clear_object (&branch->track);
-  gst_clear_object (&branch->fakesink);
-  g_free (branch);
-}
 
 static void
 local_free (gpointer data)
@@ -224,6 +205,7 @@ ms_session_set_property (GObject      *object,
   switch (prop_id) {
   case PROP_DECODE:
     self->decode = g_value_get_boolean (value);
+    ms_subscriber_set_decode (self->subscriber, self->decode);
     break;
   case PROP_LATENCY:
     self->latency = g_value_get_uint (value);
@@ -241,6 +223,19 @@ drop_peer_connection (MsSession         *self,
                       MsPeerConnection **pc);
 static void
 stop_reconnecting (MsSession *self);
+static gint64
+side_send (gpointer   owner,
+           MsMessage *msg,
+           gboolean   request);
+static MsPeerConnection *
+side_peer_connection (gpointer  owner,
+                      MsPcKind  kind);
+
+/* What the subscribe side asks of the session. */
+static const MsSignaling signaling = {
+  side_send,
+  side_peer_connection,
+};
 
 static void
 teardown_media (MsSession *self)
@@ -254,23 +249,15 @@ static void
 teardown_media_full (MsSession *self,
                      gboolean   keep_own_tracks)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
-
   /* The whole pipeline stops first, sinks before sources: stopping a
    * track's bin while it still feeds a running webrtcbin can deadlock. */
   g_clear_handle_id (&self->bus_watch_id, g_source_remove);
   if (self->pipeline != NULL)
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
 
-  for (guint i = 0; i < n; i++) {
-    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks), i);
-
-    ms_remote_track_detach (track);
-  }
-  g_list_store_remove_all (self->remote_tracks);
-  g_mutex_lock (&self->mids_lock);
-  g_hash_table_remove_all (self->mids);
-  g_mutex_unlock (&self->mids_lock);
+  /* Received tracks go before our own: whoever watches both sees them
+   * go in that order. */
+  ms_subscriber_stop (self->subscriber);
 
   if (self->publish_idle != NULL) {
     g_source_destroy (self->publish_idle);
@@ -286,12 +273,10 @@ teardown_media_full (MsSession *self,
       ms_store_remove_own_track (self->store, g_ptr_array_index (tags, i));
   }
   drop_peer_connection (self, &self->publish);
-  drop_peer_connection (self, &self->subscribe);
   self->publish_pending = self->publish_dirty = self->publish_rebuild = FALSE;
   self->next_payload = FIRST_PAYLOAD;
 
   gst_clear_object (&self->pipeline);
-  self->mixer = NULL;
 }
 
 static void
@@ -325,8 +310,8 @@ ms_session_finalize (GObject *object)
 {
   MsSession *self = MS_SESSION (object);
 
+  g_clear_object (&self->subscriber);
   g_clear_object (&self->store);
-  g_clear_object (&self->remote_tracks);
   g_ptr_array_unref (self->locals);
   g_clear_pointer (&self->ice_servers, g_ptr_array_unref);
   gst_clear_object (&self->audio_output);
@@ -337,10 +322,6 @@ ms_session_finalize (GObject *object)
   g_free (self->chosen_name);
   g_free (self->chosen_avatar);
   g_ptr_array_unref (self->saved);
-  g_hash_table_unref (self->mids);
-  g_hash_table_unref (self->branches);
-  g_ptr_array_unref (self->orphans);
-  g_mutex_clear (&self->mids_lock);
   g_main_context_unref (self->context);
 
   G_OBJECT_CLASS (ms_session_parent_class)->finalize (object);
@@ -422,12 +403,8 @@ ms_session_init (MsSession *self)
   self->context = g_main_context_ref_thread_default ();
   self->locals = g_ptr_array_new_with_free_func (local_free);
   self->saved = g_ptr_array_new_with_free_func (saved_free);
-  self->remote_tracks = g_list_store_new (MS_TYPE_REMOTE_TRACK);
-  self->mids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  self->branches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, branch_free);
-  self->orphans = g_ptr_array_new_with_free_func (branch_free);
+  self->subscriber = ms_subscriber_new (&signaling, self);
   self->next_payload = FIRST_PAYLOAD;
-  g_mutex_init (&self->mids_lock);
   self->next_id = 1;
 }
 
@@ -497,124 +474,12 @@ schedule_reconnect (MsSession *self);
 static void
 publish_update (MsSession *self);
 
-static char *
-pad_mid (GstPad *pad)
+static gint64
+side_send (gpointer   owner,
+           MsMessage *msg,
+           gboolean   request)
 {
-  g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
-  char *mid = NULL;
-
-  g_object_get (pad, "transceiver", &transceiver, NULL);
-  if (transceiver != NULL)
-    g_object_get (transceiver, "mid", &mid, NULL);
-
-  return mid;
-}
-
-/* Links @branch's pad to @track's new branch, or to a fakesink. Any
- * thread; the pad is idle (an IDLE probe) or not linked yet. */
-static void
-branch_feed (MsSession     *self,
-             Branch        *branch,
-             MsRemoteTrack *track)
-{
-  if (branch->track != NULL)
-    ms_remote_track_detach (branch->track);
-  if (branch->fakesink != NULL) {
-    g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (branch->fakesink, "sink");
-
-    gst_pad_unlink (branch->pad, sink_pad);
-    ms_media_discard_element (GST_BIN (self->pipeline), branch->fakesink);
-    gst_clear_object (&branch->fakesink);
-  }
-  g_clear_object (&branch->track);
-
-  if (track != NULL) {
-    branch->track = g_object_ref (track);
-    ms_remote_track_attach (track, GST_BIN (self->pipeline), branch->pad, self->decode,
-                            self->mixer);
-  } else {
-    g_autoptr (GstPad) sink_pad = NULL;
-
-    branch->fakesink = gst_object_ref (gst_element_factory_make ("fakesink", NULL));
-    g_object_set (branch->fakesink, "sync", FALSE, "async", FALSE, NULL);
-    gst_bin_add (GST_BIN (self->pipeline), branch->fakesink);
-    sink_pad = gst_element_get_static_pad (branch->fakesink, "sink");
-    gst_pad_link (branch->pad, sink_pad);
-    gst_element_sync_state_with_parent (branch->fakesink);
-  }
-}
-
-/* Streaming thread. */
-static void
-on_subscribe_pad (MsPeerConnection *pc,
-                  GstPad           *pad,
-                  MsSession        *self)
-{
-  g_autofree char *mid = pad_mid (pad);
-  Branch *branch = g_new0 (Branch, 1);
-
-  branch->pad = gst_object_ref (pad);
-  g_mutex_lock (&self->mids_lock);
-  branch_feed (self, branch, mid != NULL ? g_hash_table_lookup (self->mids, mid) : NULL);
-  if (mid != NULL)
-    g_hash_table_replace (self->branches, g_steal_pointer (&mid), branch);
-  else
-    g_ptr_array_add (self->orphans, branch);
-  g_mutex_unlock (&self->mids_lock);
-}
-
-typedef struct {
-  GWeakRef  session;
-  char     *mid;
-} Move;
-
-static void
-move_free (gpointer data)
-{
-  Move *move = data;
-
-  g_weak_ref_clear (&move->session);
-  g_free (move->mid);
-  g_free (move);
-}
-
-/* Between two packets on the pad of @mid: it feeds whatever the current
- * map says (another track, or a fakesink for a track that ended). */
-static GstPadProbeReturn
-on_idle_move (GstPad          *pad,
-              GstPadProbeInfo *info,
-              gpointer         user_data)
-{
-  Move *move = user_data;
-  g_autoptr (MsSession) self = g_weak_ref_get (&move->session);
-  Branch *branch;
-
-  if (self == NULL)
-    return GST_PAD_PROBE_REMOVE;
-
-  g_mutex_lock (&self->mids_lock);
-  branch = g_hash_table_lookup (self->branches, move->mid);
-  if (branch != NULL && branch->pad == pad) {
-    MsRemoteTrack *track = g_hash_table_lookup (self->mids, move->mid);
-
-    if (track != branch->track || (track == NULL && branch->fakesink == NULL))
-      branch_feed (self, branch, track);
-  }
-  g_mutex_unlock (&self->mids_lock);
-
-  return GST_PAD_PROBE_REMOVE;
-}
-
-static void
-on_subscribe_answer (MsPeerConnection *pc,
-                     const char       *sdp,
-                     MsSession        *self)
-{
-  g_autoptr (MsMessage) answer = ms_message_new (MS_MSG_ANSWER);
-
-  answer->u.answer.pc = MS_PC_SUBSCRIBE;
-  answer->u.answer.sdp = g_strdup (sdp);
-  send_message (self, answer, FALSE);
+  return send_message (owner, msg, request);
 }
 
 static void
@@ -668,20 +533,20 @@ static void
 on_publish_remote_set (MsPeerConnection *pc,
                        MsSession        *self);
 
+/* A PeerConnection with the call's settings; the publish side connects
+ * its offers here, the subscribe side in MsSubscriber. */
 static MsPeerConnection *
-new_peer_connection (MsSession *self,
-                     MsPcKind   kind)
+side_peer_connection (gpointer  owner,
+                      MsPcKind  kind)
 {
+  MsSession *self = owner;
   MsPeerConnection *pc = ms_peer_connection_new (GST_BIN (self->pipeline), kind, self->latency,
                                                  self->loopback, self->ice_servers);
 
   g_signal_connect_object (pc, "local-candidate", G_CALLBACK (on_pc_candidate), self, 0);
   g_signal_connect_object (pc, "failed", G_CALLBACK (on_pc_failed), self, 0);
   g_signal_connect_object (pc, "negotiation-failed", G_CALLBACK (on_negotiation_failed), self, 0);
-  if (kind == MS_PC_SUBSCRIBE) {
-    g_signal_connect_object (pc, "pad-added", G_CALLBACK (on_subscribe_pad), self, 0);
-    g_signal_connect_object (pc, "answer-ready", G_CALLBACK (on_subscribe_answer), self, 0);
-  } else {
+  if (kind == MS_PC_PUBLISH) {
     g_signal_connect_object (pc, "offer-ready", G_CALLBACK (on_publish_offer), self, 0);
     g_signal_connect_object (pc, "remote-set", G_CALLBACK (on_publish_remote_set), self, 0);
   }
@@ -689,8 +554,7 @@ new_peer_connection (MsSession *self,
   return pc;
 }
 
-/* Stops @pc and, for the subscribe side, the branches its pads fed (the
- * other way round its pads would push into nothing). */
+/* Stops the publish PeerConnection. */
 static void
 drop_peer_connection (MsSession         *self,
                       MsPeerConnection **pc)
@@ -701,27 +565,6 @@ drop_peer_connection (MsSession         *self,
   g_signal_handlers_disconnect_by_data (*pc, self);
   ms_peer_connection_close (*pc);
   g_clear_object (pc);
-  if (pc == &self->subscribe) {
-    GHashTableIter iter;
-    Branch *branch;
-
-    g_mutex_lock (&self->mids_lock);
-    g_hash_table_iter_init (&iter, self->branches);
-    while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &branch)) {
-      if (branch->track != NULL)
-        ms_remote_track_detach (branch->track);
-      if (branch->fakesink != NULL)
-        ms_media_discard_element (GST_BIN (self->pipeline), branch->fakesink);
-    }
-    for (guint i = 0; i < self->orphans->len; i++) {
-      branch = g_ptr_array_index (self->orphans, i);
-      if (branch->fakesink != NULL)
-        ms_media_discard_element (GST_BIN (self->pipeline), branch->fakesink);
-    }
-    g_hash_table_remove_all (self->branches);
-    g_ptr_array_set_size (self->orphans, 0);
-    g_mutex_unlock (&self->mids_lock);
-  }
 }
 
 static gboolean
@@ -771,6 +614,7 @@ ensure_pipeline (MsSession *self)
 {
   g_autoptr (GstBus) bus = NULL;
   const char *sink_name = g_getenv ("MEDIASTORE_AUDIO_SINK");
+  GstElement *mixer;
   GstElement *convert;
   GstElement *sink;
 
@@ -790,7 +634,7 @@ ensure_pipeline (MsSession *self)
   self->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, self);
 
   /* Every remote audio track is mixed into one output. */
-  self->mixer = gst_element_factory_make ("audiomixer", NULL);
+  mixer = gst_element_factory_make ("audiomixer", NULL);
   convert = gst_element_factory_make ("audioconvert", NULL);
   if (self->audio_output != NULL)
     sink = gst_object_ref (self->audio_output);
@@ -815,8 +659,9 @@ ensure_pipeline (MsSession *self)
     g_object_set (sink, "async-handling", TRUE, NULL);
   else if (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "async") != NULL)
     g_object_set (sink, "async", FALSE, NULL);
-  gst_bin_add_many (GST_BIN (self->pipeline), self->mixer, convert, sink, NULL);
-  gst_element_link_many (self->mixer, convert, sink, NULL);
+  gst_bin_add_many (GST_BIN (self->pipeline), mixer, convert, sink, NULL);
+  gst_element_link_many (mixer, convert, sink, NULL);
+  ms_subscriber_start (self->subscriber, GST_BIN (self->pipeline), mixer);
 
   gst_element_set_state (self->pipeline, GST_STATE_PLAYING);
 }
@@ -1021,7 +866,7 @@ publish_update (MsSession *self)
     self->publish_rebuild = FALSE;
     if (self->locals->len == 0)
       return;
-    self->publish = new_peer_connection (self, MS_PC_PUBLISH);
+    self->publish = side_peer_connection (self, MS_PC_PUBLISH);
   }
 
   for (guint i = 0; i < self->locals->len; i++) {
@@ -1385,198 +1230,7 @@ ms_session_lookup_local_track (MsSession  *self,
   return local ? local->track : NULL;
 }
 
-/* ---- subscribing ---- */
-
-static MsRemoteTrack *
-find_remote (MsSession  *self,
-             const char *peer_id,
-             const char *tag,
-             guint      *position)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
-
-  for (guint i = 0; i < n; i++) {
-    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks), i);
-
-    if (g_str_equal (ms_remote_track_get_peer_id (track), peer_id) &&
-        g_str_equal (ms_remote_track_get_tag (track), tag)) {
-      if (position != NULL)
-        *position = i;
-      return track;   /* the store keeps it alive */
-    }
-  }
-
-  return NULL;
-}
-
-/* Whether the m-line of @mid in @sdp still sends: an inactive one (or one
- * rejected with port 0; bundle-only m-lines have port 0 too) is a track
- * that ended. */
-static gboolean
-mid_is_active (const GstSDPMessage *sdp,
-               const char          *mid)
-{
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
-    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
-
-    if (g_strcmp0 (gst_sdp_media_get_attribute_val (media, "mid"), mid) != 0)
-      continue;
-    return (gst_sdp_media_get_port (media) != 0 ||
-            gst_sdp_media_get_attribute_val (media, "bundle-only") != NULL) &&
-           gst_sdp_media_get_attribute_val (media, "inactive") == NULL &&
-           gst_sdp_media_get_attribute_val (media, "recvonly") == NULL;
-  }
-
-  return FALSE;
-}
-
-static void
-on_subscribe_offer (MsSession       *self,
-                    const MsMessage *msg)
-{
-  g_autoptr (GPtrArray) keep = g_ptr_array_new ();
-  g_autoptr (GPtrArray) moved = g_ptr_array_new_with_free_func (g_free);
-  GPtrArray *tracks = msg->u.offer.tracks;
-  GstSDPMessage *sdp = ms_sdp_parse (msg->u.offer.sdp);
-  gboolean in_place;
-
-  if (sdp == NULL) {
-    g_message ("The server's subscribe offer is not valid SDP");
-    return;
-  }
-
-  /* The same ICE credentials: the same transport, renegotiated on the
-   * same webrtcbin. Otherwise a new PeerConnection; the old one stops
-   * first, then its branches go. */
-  in_place = self->subscribe != NULL && ms_peer_connection_same_transport (self->subscribe, sdp);
-  if (!in_place) {
-    guint n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
-
-    drop_peer_connection (self, &self->subscribe);
-    for (guint i = 0; i < n; i++) {
-      g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks),
-                                                               i);
-
-      ms_remote_track_detach (track);
-    }
-  }
-
-  g_mutex_lock (&self->mids_lock);
-  g_hash_table_remove_all (self->mids);
-  for (guint i = 0; i < tracks->len; i++) {
-    MsTrackDesc *desc_track = g_ptr_array_index (tracks, i);
-    MsRemoteTrack *track;
-
-    if (!mid_is_active (sdp, desc_track->mid))
-      continue;
-    track = find_remote (self, desc_track->peer_id, desc_track->tag, NULL);
-    if (track == NULL) {
-      track = ms_remote_track_new (desc_track->peer_id, desc_track->tag, desc_track->kind);
-      g_list_store_append (self->remote_tracks, track);
-      g_object_unref (track);
-    }
-    g_ptr_array_add (keep, track);
-    g_hash_table_insert (self->mids, g_strdup (desc_track->mid), g_object_ref (track));
-  }
-  /* Pads that now belong to another track, or to none. */
-  if (in_place) {
-    GHashTableIter iter;
-    const char *mid;
-    Branch *branch;
-
-    g_hash_table_iter_init (&iter, self->branches);
-    while (g_hash_table_iter_next (&iter, (gpointer *) &mid, (gpointer *) &branch)) {
-      if (g_hash_table_lookup (self->mids, mid) != branch->track)
-        g_ptr_array_add (moved, g_strdup (mid));
-    }
-  }
-  g_mutex_unlock (&self->mids_lock);
-
-  for (guint i = 0; i < moved->len; i++) {
-    Move *move = g_new0 (Move, 1);
-    Branch *branch;
-    g_autoptr (GstPad) pad = NULL;
-
-    g_mutex_lock (&self->mids_lock);
-    branch = g_hash_table_lookup (self->branches, g_ptr_array_index (moved, i));
-    pad = gst_object_ref (branch->pad);
-    g_mutex_unlock (&self->mids_lock);
-    g_weak_ref_init (&move->session, self);
-    move->mid = g_strdup (g_ptr_array_index (moved, i));
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_IDLE, on_idle_move, move, move_free);
-  }
-
-  /* Tracks that are not offered any more are gone. */
-  for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks)); i > 0; i--) {
-    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks),
-                                                             i - 1);
-
-    if (!g_ptr_array_find (keep, track, NULL))
-      g_list_store_remove (self->remote_tracks, i - 1);
-  }
-
-  if (!in_place)
-    self->subscribe = new_peer_connection (self, MS_PC_SUBSCRIBE);
-  ms_peer_connection_take_offer (self->subscribe, sdp);
-}
-
-/* A remote track whose publisher or track went away, without a new offer:
- * its pad, which stays, feeds a fakesink from the next idle moment on. */
-static void
-forget_remote (MsSession  *self,
-               const char *peer_id,
-               const char *tag)
-{
-  for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks)); i > 0; i--) {
-    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks),
-                                                             i - 1);
-    g_autoptr (GPtrArray) moved = g_ptr_array_new ();
-    GHashTableIter iter;
-    const char *mid;
-    Branch *branch;
-    gboolean fed = FALSE;
-
-    if (!g_str_equal (ms_remote_track_get_peer_id (track), peer_id) ||
-        (tag != NULL && !g_str_equal (ms_remote_track_get_tag (track), tag)))
-      continue;
-
-    g_mutex_lock (&self->mids_lock);
-    g_hash_table_iter_init (&iter, self->mids);
-    while (g_hash_table_iter_next (&iter, (gpointer *) &mid, NULL)) {
-      if (g_hash_table_lookup (self->mids, mid) != track)
-        continue;
-      branch = g_hash_table_lookup (self->branches, mid);
-      if (branch != NULL && branch->track == track) {
-        Move *move = g_new0 (Move, 1);
-
-        g_weak_ref_init (&move->session, self);
-        move->mid = g_strdup (mid);
-        g_ptr_array_add (moved, move);
-        fed = TRUE;
-      }
-      g_hash_table_iter_remove (&iter);
-    }
-    g_mutex_unlock (&self->mids_lock);
-
-    for (guint j = 0; j < moved->len; j++) {
-      Move *move = g_ptr_array_index (moved, j);
-      g_autoptr (GstPad) pad = NULL;
-
-      g_mutex_lock (&self->mids_lock);
-      branch = g_hash_table_lookup (self->branches, move->mid);
-      pad = branch != NULL ? gst_object_ref (branch->pad) : NULL;
-      g_mutex_unlock (&self->mids_lock);
-      if (pad != NULL)
-        gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_IDLE, on_idle_move, move, move_free);
-      else
-        move_free (move);
-      moved->pdata[j] = NULL;
-    }
-    if (!fed)
-      ms_remote_track_detach (track);
-    g_list_store_remove (self->remote_tracks, i - 1);
-  }
-}
+/* ---- subscribing: MsSubscriber ---- */
 
 MsRemoteTrack *
 ms_session_lookup_remote_track (MsSession  *self,
@@ -1585,7 +1239,7 @@ ms_session_lookup_remote_track (MsSession  *self,
 {
   g_return_val_if_fail (MS_IS_SESSION (self), NULL);
 
-  return find_remote (self, peer_id, tag, NULL);
+  return ms_subscriber_lookup (self->subscriber, peer_id, tag);
 }
 
 /**
@@ -1598,7 +1252,7 @@ ms_session_get_remote_tracks (MsSession *self)
 {
   g_return_val_if_fail (MS_IS_SESSION (self), NULL);
 
-  return G_LIST_MODEL (self->remote_tracks);
+  return ms_subscriber_get_tracks (self->subscriber);
 }
 
 static void
@@ -1781,13 +1435,14 @@ on_ws_message (SoupWebsocketConnection *ws,
                    msg->u.message.body, msg->u.message.from);
     break;
   case MS_MSG_OFFER:
-    on_subscribe_offer (self, msg);
+    ms_subscriber_take_offer (self->subscriber, msg);
     break;
   case MS_MSG_ANSWER:
     on_publish_answer (self, msg);
     break;
   case MS_MSG_CANDIDATE: {
-    MsPeerConnection *pc = msg->u.candidate.pc == MS_PC_PUBLISH ? self->publish : self->subscribe;
+    MsPeerConnection *pc = msg->u.candidate.pc == MS_PC_PUBLISH ?
+                           self->publish : ms_subscriber_get_peer_connection (self->subscriber);
 
     if (pc != NULL)
       ms_peer_connection_add_candidate (pc, msg->u.candidate.sdp_mline_index,
@@ -1795,11 +1450,11 @@ on_ws_message (SoupWebsocketConnection *ws,
     break;
   }
   case MS_MSG_PEER_LEFT:
-    forget_remote (self, msg->u.peer_left.peer_id, NULL);
+    ms_subscriber_forget (self->subscriber, msg->u.peer_left.peer_id, NULL);
     ms_store_apply_message (self->store, msg);
     break;
   case MS_MSG_TRACK_CLOSED:
-    forget_remote (self, msg->u.track_event.peer_id, msg->u.track_event.tag);
+    ms_subscriber_forget (self->subscriber, msg->u.track_event.peer_id, msg->u.track_event.tag);
     ms_store_apply_message (self->store, msg);
     break;
   case MS_MSG_OK:
