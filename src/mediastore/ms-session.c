@@ -8,6 +8,14 @@
  * webrtcbin calls back on its own threads; those callbacks post a Hop
  * holding a weak reference and the PeerConnection's generation, and the
  * main context ignores hops for a PeerConnection that was replaced.
+ *
+ * Each side is an object of its own, made with the session and living
+ * as long: MsPublisher (ms-publisher.c) and MsSubscriber
+ * (ms-subscriber.c). The session keeps the signaling, reconnecting, the
+ * profile and the pipeline; it checks the public calls, routes the
+ * server's messages to the side they are for, and gives both sides
+ * MsSignaling: a way to send, and PeerConnections with the call's
+ * settings whose candidates and failures it handles.
  */
 
 #define G_LOG_DOMAIN "MsSession"
@@ -15,34 +23,17 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <gst/sdp/sdp.h>
-#include <gst/video/video.h>
-#define GST_USE_UNSTABLE_API
-#include <gst/webrtc/webrtc.h>
 #include <libsoup/soup.h>
 
 #include "ms-local-track-private.h"
 #include "ms-media-util-private.h"
-#include "ms-peer-connection.h"
-#include "ms-sdp.h"
+#include "ms-publisher.h"
 #include "ms-remote-track-private.h"
 #include "ms-session.h"
 #include "ms-store-private.h"
+#include "ms-subscriber.h"
 
 #define DEFAULT_LATENCY_MS 60
-#define FIRST_PAYLOAD     96
-
-typedef struct {
-  char                    *tag;
-  MsLocalTrack            *track;
-  GstElement              *bin;
-  gboolean                 paused;
-  guint                    payload;
-  guint32                  ssrc;
-  GstPad                  *sink;          /* on the publish webrtcbin */
-  GstWebRTCRTPTransceiver *transceiver;
-  gint64                   resume_id;     /* resume-track awaiting its ok, or 0 */
-} Local;
 
 struct _MsSession {
   GObject                  parent_instance;
@@ -79,26 +70,9 @@ struct _MsSession {
 
   GstElement              *pipeline;
   guint                    bus_watch_id;
-  GstElement              *mixer;
 
-  gboolean                 renegotiation; /* welcome: the server renegotiates in place */
-
-  MsPeerConnection        *publish;
-  gint64                   publish_offer_id;
-  gboolean                 publish_pending;  /* an offer is being made or answered */
-  gboolean                 publish_dirty;    /* changed since: another offer follows */
-  gboolean                 publish_rebuild;  /* the next offer needs a new PeerConnection */
-  guint                    unlinking;        /* track bins still to unlink */
-  guint                    next_payload;
-  GSource                 *publish_idle;
-  GPtrArray               *locals;        /* of Local */
-
-  MsPeerConnection        *subscribe;
-  GMutex                   mids_lock;
-  GHashTable              *mids;          /* mid → MsRemoteTrack, of the subscribe offer */
-  GHashTable              *branches;      /* mid → Branch, the subscribe webrtcbin's pads */
-  GPtrArray               *orphans;       /* of Branch, pads without a mid */
-  GListStore              *remote_tracks;
+  MsPublisher             *publisher;     /* our tracks */
+  MsSubscriber            *subscriber;    /* the others' */
 };
 
 enum {
@@ -145,51 +119,6 @@ saved_free (gpointer data)
 #define RECONNECT_MAX_MS 4000
 #define RECONNECT_GIVE_UP_S 60
 
-/* What a received stream's pad feeds: a track's branch, or a fakesink
- * while no track is mapped to its mid. Every pad stays linked, or the
- * whole bundle stops. Guarded by mids_lock. */
-typedef struct {
-  GstPad        *pad;
-  MsRemoteTrack *track;      /* nullable */
-  GstElement    *fakesink;   /* nullable */
-} Branch;
-
-static void
-branch_free (gpointer data)
-{
-  Branch *branch = data;
-
-  gst_object_unref (branch->pad);
-  g_clear_object (&branch->track);
-  gst_clear_object (&branch->fakesink);
-  g_free (branch);
-}
-
-static void
-local_free (gpointer data)
-{
-  Local *local = data;
-
-  if (local->bin != NULL) {
-    GstObject *parent = gst_object_get_parent (GST_OBJECT (local->bin));
-
-    if (parent != NULL) {
-      ms_media_discard_sender (GST_BIN (parent), local->bin);
-      gst_object_unref (parent);
-    } else {
-      gst_element_set_state (local->bin, GST_STATE_NULL);
-    }
-    gst_object_unref (local->bin);
-  }
-  gst_clear_object (&local->sink);
-  gst_clear_object (&local->transceiver);
-  if (local->track != NULL)
-    ms_local_track_reset_level (local->track);
-  g_clear_object (&local->track);
-  g_free (local->tag);
-  g_free (local);
-}
-
 static void
 ms_session_get_property (GObject    *object,
                          guint       prop_id,
@@ -224,6 +153,7 @@ ms_session_set_property (GObject      *object,
   switch (prop_id) {
   case PROP_DECODE:
     self->decode = g_value_get_boolean (value);
+    ms_subscriber_set_decode (self->subscriber, self->decode);
     break;
   case PROP_LATENCY:
     self->latency = g_value_get_uint (value);
@@ -237,10 +167,20 @@ static void
 teardown_media_full (MsSession *self,
                      gboolean   keep_own_tracks);
 static void
-drop_peer_connection (MsSession         *self,
-                      MsPeerConnection **pc);
-static void
 stop_reconnecting (MsSession *self);
+static gint64
+side_send (gpointer   owner,
+           MsMessage *msg,
+           gboolean   request);
+static MsPeerConnection *
+side_peer_connection (gpointer  owner,
+                      MsPcKind  kind);
+
+/* What the publish and subscribe sides ask of the session. */
+static const MsSignaling signaling = {
+  side_send,
+  side_peer_connection,
+};
 
 static void
 teardown_media (MsSession *self)
@@ -254,44 +194,18 @@ static void
 teardown_media_full (MsSession *self,
                      gboolean   keep_own_tracks)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
-
   /* The whole pipeline stops first, sinks before sources: stopping a
    * track's bin while it still feeds a running webrtcbin can deadlock. */
   g_clear_handle_id (&self->bus_watch_id, g_source_remove);
   if (self->pipeline != NULL)
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
 
-  for (guint i = 0; i < n; i++) {
-    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks), i);
-
-    ms_remote_track_detach (track);
-  }
-  g_list_store_remove_all (self->remote_tracks);
-  g_mutex_lock (&self->mids_lock);
-  g_hash_table_remove_all (self->mids);
-  g_mutex_unlock (&self->mids_lock);
-
-  if (self->publish_idle != NULL) {
-    g_source_destroy (self->publish_idle);
-    g_clear_pointer (&self->publish_idle, g_source_unref);
-  }
-  {
-    g_autoptr (GPtrArray) tags = g_ptr_array_new_with_free_func (g_free);
-
-    for (guint i = 0; i < self->locals->len; i++)
-      g_ptr_array_add (tags, g_strdup (((Local *) g_ptr_array_index (self->locals, i))->tag));
-    g_ptr_array_set_size (self->locals, 0);
-    for (guint i = 0; i < tags->len && !keep_own_tracks; i++)
-      ms_store_remove_own_track (self->store, g_ptr_array_index (tags, i));
-  }
-  drop_peer_connection (self, &self->publish);
-  drop_peer_connection (self, &self->subscribe);
-  self->publish_pending = self->publish_dirty = self->publish_rebuild = FALSE;
-  self->next_payload = FIRST_PAYLOAD;
+  /* Received tracks go before our own: whoever watches both sees them
+   * go in that order. */
+  ms_subscriber_stop (self->subscriber);
+  ms_publisher_stop (self->publisher, keep_own_tracks);
 
   gst_clear_object (&self->pipeline);
-  self->mixer = NULL;
 }
 
 static void
@@ -325,9 +239,9 @@ ms_session_finalize (GObject *object)
 {
   MsSession *self = MS_SESSION (object);
 
+  g_clear_object (&self->publisher);
+  g_clear_object (&self->subscriber);
   g_clear_object (&self->store);
-  g_clear_object (&self->remote_tracks);
-  g_ptr_array_unref (self->locals);
   g_clear_pointer (&self->ice_servers, g_ptr_array_unref);
   gst_clear_object (&self->audio_output);
   g_free (self->url);
@@ -337,10 +251,6 @@ ms_session_finalize (GObject *object)
   g_free (self->chosen_name);
   g_free (self->chosen_avatar);
   g_ptr_array_unref (self->saved);
-  g_hash_table_unref (self->mids);
-  g_hash_table_unref (self->branches);
-  g_ptr_array_unref (self->orphans);
-  g_mutex_clear (&self->mids_lock);
   g_main_context_unref (self->context);
 
   G_OBJECT_CLASS (ms_session_parent_class)->finalize (object);
@@ -420,14 +330,9 @@ ms_session_init (MsSession *self)
 {
   self->store = ms_store_new ();
   self->context = g_main_context_ref_thread_default ();
-  self->locals = g_ptr_array_new_with_free_func (local_free);
   self->saved = g_ptr_array_new_with_free_func (saved_free);
-  self->remote_tracks = g_list_store_new (MS_TYPE_REMOTE_TRACK);
-  self->mids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  self->branches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, branch_free);
-  self->orphans = g_ptr_array_new_with_free_func (branch_free);
-  self->next_payload = FIRST_PAYLOAD;
-  g_mutex_init (&self->mids_lock);
+  self->publisher = ms_publisher_new (self->store, &signaling, self);
+  self->subscriber = ms_subscriber_new (&signaling, self);
   self->next_id = 1;
 }
 
@@ -488,133 +393,19 @@ send_message (MsSession *self,
   return request ? msg->id : 0;
 }
 
-/* ---- media: the two PeerConnections ---- */
+/* ---- media: the pipeline, and the PeerConnections of both sides ---- */
 
 static void
 start_reconnect (MsSession *self);
 static void
 schedule_reconnect (MsSession *self);
-static void
-publish_update (MsSession *self);
 
-static char *
-pad_mid (GstPad *pad)
+static gint64
+side_send (gpointer   owner,
+           MsMessage *msg,
+           gboolean   request)
 {
-  g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
-  char *mid = NULL;
-
-  g_object_get (pad, "transceiver", &transceiver, NULL);
-  if (transceiver != NULL)
-    g_object_get (transceiver, "mid", &mid, NULL);
-
-  return mid;
-}
-
-/* Links @branch's pad to @track's new branch, or to a fakesink. Any
- * thread; the pad is idle (an IDLE probe) or not linked yet. */
-static void
-branch_feed (MsSession     *self,
-             Branch        *branch,
-             MsRemoteTrack *track)
-{
-  if (branch->track != NULL)
-    ms_remote_track_detach (branch->track);
-  if (branch->fakesink != NULL) {
-    g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (branch->fakesink, "sink");
-
-    gst_pad_unlink (branch->pad, sink_pad);
-    ms_media_discard_element (GST_BIN (self->pipeline), branch->fakesink);
-    gst_clear_object (&branch->fakesink);
-  }
-  g_clear_object (&branch->track);
-
-  if (track != NULL) {
-    branch->track = g_object_ref (track);
-    ms_remote_track_attach (track, GST_BIN (self->pipeline), branch->pad, self->decode,
-                            self->mixer);
-  } else {
-    g_autoptr (GstPad) sink_pad = NULL;
-
-    branch->fakesink = gst_object_ref (gst_element_factory_make ("fakesink", NULL));
-    g_object_set (branch->fakesink, "sync", FALSE, "async", FALSE, NULL);
-    gst_bin_add (GST_BIN (self->pipeline), branch->fakesink);
-    sink_pad = gst_element_get_static_pad (branch->fakesink, "sink");
-    gst_pad_link (branch->pad, sink_pad);
-    gst_element_sync_state_with_parent (branch->fakesink);
-  }
-}
-
-/* Streaming thread. */
-static void
-on_subscribe_pad (MsPeerConnection *pc,
-                  GstPad           *pad,
-                  MsSession        *self)
-{
-  g_autofree char *mid = pad_mid (pad);
-  Branch *branch = g_new0 (Branch, 1);
-
-  branch->pad = gst_object_ref (pad);
-  g_mutex_lock (&self->mids_lock);
-  branch_feed (self, branch, mid != NULL ? g_hash_table_lookup (self->mids, mid) : NULL);
-  if (mid != NULL)
-    g_hash_table_replace (self->branches, g_steal_pointer (&mid), branch);
-  else
-    g_ptr_array_add (self->orphans, branch);
-  g_mutex_unlock (&self->mids_lock);
-}
-
-typedef struct {
-  GWeakRef  session;
-  char     *mid;
-} Move;
-
-static void
-move_free (gpointer data)
-{
-  Move *move = data;
-
-  g_weak_ref_clear (&move->session);
-  g_free (move->mid);
-  g_free (move);
-}
-
-/* Between two packets on the pad of @mid: it feeds whatever the current
- * map says (another track, or a fakesink for a track that ended). */
-static GstPadProbeReturn
-on_idle_move (GstPad          *pad,
-              GstPadProbeInfo *info,
-              gpointer         user_data)
-{
-  Move *move = user_data;
-  g_autoptr (MsSession) self = g_weak_ref_get (&move->session);
-  Branch *branch;
-
-  if (self == NULL)
-    return GST_PAD_PROBE_REMOVE;
-
-  g_mutex_lock (&self->mids_lock);
-  branch = g_hash_table_lookup (self->branches, move->mid);
-  if (branch != NULL && branch->pad == pad) {
-    MsRemoteTrack *track = g_hash_table_lookup (self->mids, move->mid);
-
-    if (track != branch->track || (track == NULL && branch->fakesink == NULL))
-      branch_feed (self, branch, track);
-  }
-  g_mutex_unlock (&self->mids_lock);
-
-  return GST_PAD_PROBE_REMOVE;
-}
-
-static void
-on_subscribe_answer (MsPeerConnection *pc,
-                     const char       *sdp,
-                     MsSession        *self)
-{
-  g_autoptr (MsMessage) answer = ms_message_new (MS_MSG_ANSWER);
-
-  answer->u.answer.pc = MS_PC_SUBSCRIBE;
-  answer->u.answer.sdp = g_strdup (sdp);
-  send_message (self, answer, FALSE);
+  return send_message (owner, msg, request);
 }
 
 static void
@@ -644,6 +435,8 @@ on_pc_failed (MsPeerConnection *pc,
   }
 }
 
+/* Connected before the side's own handlers: the publisher's rebuilds
+ * after this. */
 static void
 on_negotiation_failed (MsPeerConnection *pc,
                        const char       *message,
@@ -651,77 +444,21 @@ on_negotiation_failed (MsPeerConnection *pc,
 {
   g_message ("The %s PeerConnection refused a description: %s",
              ms_pc_kind_to_string (ms_peer_connection_get_kind (pc)), message);
-
-  if (pc == self->publish) {
-    /* Rebuilt from scratch with the next offer. */
-    self->publish_pending = FALSE;
-    self->publish_rebuild = TRUE;
-    publish_update (self);
-  }
 }
 
-static void
-on_publish_offer (MsPeerConnection *pc,
-                  const char       *sdp,
-                  MsSession        *self);
-static void
-on_publish_remote_set (MsPeerConnection *pc,
-                       MsSession        *self);
-
 static MsPeerConnection *
-new_peer_connection (MsSession *self,
-                     MsPcKind   kind)
+side_peer_connection (gpointer  owner,
+                      MsPcKind  kind)
 {
+  MsSession *self = owner;
   MsPeerConnection *pc = ms_peer_connection_new (GST_BIN (self->pipeline), kind, self->latency,
                                                  self->loopback, self->ice_servers);
 
   g_signal_connect_object (pc, "local-candidate", G_CALLBACK (on_pc_candidate), self, 0);
   g_signal_connect_object (pc, "failed", G_CALLBACK (on_pc_failed), self, 0);
   g_signal_connect_object (pc, "negotiation-failed", G_CALLBACK (on_negotiation_failed), self, 0);
-  if (kind == MS_PC_SUBSCRIBE) {
-    g_signal_connect_object (pc, "pad-added", G_CALLBACK (on_subscribe_pad), self, 0);
-    g_signal_connect_object (pc, "answer-ready", G_CALLBACK (on_subscribe_answer), self, 0);
-  } else {
-    g_signal_connect_object (pc, "offer-ready", G_CALLBACK (on_publish_offer), self, 0);
-    g_signal_connect_object (pc, "remote-set", G_CALLBACK (on_publish_remote_set), self, 0);
-  }
 
   return pc;
-}
-
-/* Stops @pc and, for the subscribe side, the branches its pads fed (the
- * other way round its pads would push into nothing). */
-static void
-drop_peer_connection (MsSession         *self,
-                      MsPeerConnection **pc)
-{
-  if (*pc == NULL)
-    return;
-
-  g_signal_handlers_disconnect_by_data (*pc, self);
-  ms_peer_connection_close (*pc);
-  g_clear_object (pc);
-  if (pc == &self->subscribe) {
-    GHashTableIter iter;
-    Branch *branch;
-
-    g_mutex_lock (&self->mids_lock);
-    g_hash_table_iter_init (&iter, self->branches);
-    while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &branch)) {
-      if (branch->track != NULL)
-        ms_remote_track_detach (branch->track);
-      if (branch->fakesink != NULL)
-        ms_media_discard_element (GST_BIN (self->pipeline), branch->fakesink);
-    }
-    for (guint i = 0; i < self->orphans->len; i++) {
-      branch = g_ptr_array_index (self->orphans, i);
-      if (branch->fakesink != NULL)
-        ms_media_discard_element (GST_BIN (self->pipeline), branch->fakesink);
-    }
-    g_hash_table_remove_all (self->branches);
-    g_ptr_array_set_size (self->orphans, 0);
-    g_mutex_unlock (&self->mids_lock);
-  }
 }
 
 static gboolean
@@ -742,21 +479,15 @@ on_bus_message (GstBus     *bus,
   case GST_MESSAGE_ERROR: {
     g_autoptr (GError) error = NULL;
     g_autofree char *debug = NULL;
+    g_autofree char *tag = NULL;
 
     gst_message_parse_error (message, &error, &debug);
     g_message ("Media error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
                error->message, debug ? debug : "");
-    for (guint i = 0; i < self->locals->len; i++) {
-      Local *local = g_ptr_array_index (self->locals, i);
-      g_autofree char *tag = NULL;
-
-      if (!gst_object_has_as_ancestor (GST_MESSAGE_SRC (message), GST_OBJECT (local->bin)))
-        continue;
-      /* The handler may close the track, and with it @local. */
-      tag = g_strdup (local->tag);
+    /* A copy: the handler may close the track, and with it its tag. */
+    tag = ms_publisher_dup_tag_of (self->publisher, GST_MESSAGE_SRC (message));
+    if (tag != NULL)
       g_signal_emit (self, signals[SIGNAL_TRACK_ERROR], 0, tag, error);
-      break;
-    }
     break;
   }
   default:
@@ -771,6 +502,7 @@ ensure_pipeline (MsSession *self)
 {
   g_autoptr (GstBus) bus = NULL;
   const char *sink_name = g_getenv ("MEDIASTORE_AUDIO_SINK");
+  GstElement *mixer;
   GstElement *convert;
   GstElement *sink;
 
@@ -790,7 +522,7 @@ ensure_pipeline (MsSession *self)
   self->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, self);
 
   /* Every remote audio track is mixed into one output. */
-  self->mixer = gst_element_factory_make ("audiomixer", NULL);
+  mixer = gst_element_factory_make ("audiomixer", NULL);
   convert = gst_element_factory_make ("audioconvert", NULL);
   if (self->audio_output != NULL)
     sink = gst_object_ref (self->audio_output);
@@ -815,331 +547,15 @@ ensure_pipeline (MsSession *self)
     g_object_set (sink, "async-handling", TRUE, NULL);
   else if (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "async") != NULL)
     g_object_set (sink, "async", FALSE, NULL);
-  gst_bin_add_many (GST_BIN (self->pipeline), self->mixer, convert, sink, NULL);
-  gst_element_link_many (self->mixer, convert, sink, NULL);
+  gst_bin_add_many (GST_BIN (self->pipeline), mixer, convert, sink, NULL);
+  gst_element_link_many (mixer, convert, sink, NULL);
+  ms_publisher_start (self->publisher, GST_BIN (self->pipeline));
+  ms_subscriber_start (self->subscriber, GST_BIN (self->pipeline), mixer);
 
   gst_element_set_state (self->pipeline, GST_STATE_PLAYING);
 }
 
-/* ---- publishing ---- */
-
-static GstPadProbeReturn
-on_local_packet (GstPad          *pad,
-                 GstPadProbeInfo *info,
-                 gpointer         user_data)
-{
-  /* Between two publish PeerConnections the track has nowhere to go;
-   * dropping keeps its source running instead of failing not-linked. */
-  return gst_pad_is_linked (pad) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
-}
-
-typedef struct {
-  gint      ref;      /* the probe's and the deadline's */
-  gint      done;     /* atomic: the first of them unlinks */
-  GWeakRef  session;
-  GstPad   *src;
-  GstPad   *sink;
-  Local    *closed;   /* a closed track's, freed once unlinked; or NULL */
-  gulong    probe;
-} Unlink;
-
-/* A source stuck in a push never lets its pad go idle: after this long
- * the pad is unlinked under it (it then sees not-linked, and its track
- * is gone anyway). */
-#define UNLINK_DEADLINE_MS 1000
-
-static void
-unlink_free (gpointer data)
-{
-  Unlink *u = data;
-
-  if (!g_atomic_int_dec_and_test (&u->ref))
-    return;
-  g_weak_ref_clear (&u->session);
-  gst_object_unref (u->src);
-  gst_object_unref (u->sink);
-  g_free (u);
-}
-
-static void
-on_unlinked (MsSession *self,
-             Unlink    *u);
-
-static gboolean
-on_unlinked_hop (gpointer data)
-{
-  Unlink *u = data;
-  g_autoptr (MsSession) self = g_weak_ref_get (&u->session);
-
-  if (self != NULL) {
-    on_unlinked (self, u);
-  } else if (u->closed != NULL) {
-    local_free (u->closed);
-  }
-  u->closed = NULL;
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Whichever comes first, the pad going idle or the deadline: unlinks
- * and continues in the main context. Any thread. */
-static void
-unlink_now (Unlink *u)
-{
-  g_autoptr (MsSession) self = g_weak_ref_get (&u->session);
-  GSource *source;
-
-  if (!g_atomic_int_compare_and_exchange (&u->done, 0, 1))
-    return;
-  gst_pad_unlink (u->src, u->sink);
-  if (self == NULL) {
-    if (u->closed != NULL)
-      local_free (u->closed);
-    u->closed = NULL;
-    return;
-  }
-
-  g_atomic_int_inc (&u->ref);
-
-  /* The rest goes on in the main context, never here (this may be a
-   * streaming thread). */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, on_unlinked_hop, u, unlink_free);
-  g_source_set_static_name (source, "[mediastore] unlinked");
-  g_source_attach (source, self->context);
-  g_source_unref (source);
-}
-
-static GstPadProbeReturn
-on_idle_unlink (GstPad          *pad,
-                GstPadProbeInfo *info,
-                gpointer         user_data)
-{
-  unlink_now (user_data);
-  return GST_PAD_PROBE_REMOVE;
-}
-
-static gboolean
-on_unlink_deadline (gpointer user_data)
-{
-  Unlink *u = user_data;
-
-  if (!g_atomic_int_get (&u->done)) {
-    g_message ("A track's pad stayed busy for %u ms: unlinked under it", UNLINK_DEADLINE_MS);
-    gst_pad_remove_probe (u->src, u->probe);
-    unlink_now (u);
-  }
-  return G_SOURCE_REMOVE;
-}
-
-/* Unlinks @local's bin from its webrtcbin sink pad between two packets,
- * without waiting: pulling a webrtcbin away under a packet in flight
- * would hand the source a flushing or not-linked return, and a source
- * stops for good on those. on_unlinked() continues in the main context.
- * With @closing the track is gone: @local is freed once unlinked. */
-static void
-unlink_local (MsSession *self,
-              Local     *local,
-              gboolean   closing)
-{
-  g_autoptr (GstPad) src = gst_element_get_static_pad (local->bin, "src");
-  Unlink *u = g_new0 (Unlink, 1);
-
-  GSource *deadline;
-
-  u->ref = 2;
-  g_weak_ref_init (&u->session, self);
-  u->src = gst_object_ref (src);
-  u->sink = g_steal_pointer (&local->sink);
-  u->closed = closing ? local : NULL;
-  self->unlinking++;
-  deadline = g_timeout_source_new (UNLINK_DEADLINE_MS);
-  g_source_set_callback (deadline, on_unlink_deadline, u, unlink_free);
-  g_source_attach (deadline, self->context);
-  g_source_unref (deadline);
-  u->probe = gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_IDLE, on_idle_unlink, u, unlink_free);
-}
-
-static void
-on_unlinked (MsSession *self,
-             Unlink    *u)
-{
-  self->unlinking--;
-  /* A closed track's transceiver stays, inactive, on a PeerConnection
-   * renegotiated in place (webrtcbin 1.22 removes none). */
-  if (self->publish != NULL && u->closed != NULL && !self->publish_rebuild)
-    ms_peer_connection_retire_sender (self->publish, u->sink);
-  if (u->closed != NULL)
-    local_free (u->closed);
-  if (self->unlinking == 0 && self->publish_dirty)
-    publish_update (self);
-}
-
-static gboolean
-can_renegotiate (MsSession *self)
-{
-  return self->renegotiation && self->publish != NULL && !self->publish_rebuild &&
-         !ms_peer_connection_get_failed (self->publish) &&
-         self->next_payload + 1 <= 127;
-}
-
-/* Tracks sent or closed since the last offer go into one new offer: on the
- * same publish PeerConnection when the server renegotiates in place
- * (welcome's "renegotiation" feature), else on a new one for all tracks. */
-static void
-publish_update (MsSession *self)
-{
-  gboolean in_place;
-
-  if (self->publish_pending || self->unlinking > 0) {
-    self->publish_dirty = TRUE;
-    return;
-  }
-  self->publish_dirty = FALSE;
-  in_place = can_renegotiate (self);
-
-  if (!in_place) {
-    gboolean waiting = FALSE;
-
-    for (guint i = 0; i < self->locals->len; i++) {
-      Local *local = g_ptr_array_index (self->locals, i);
-
-      gst_clear_object (&local->transceiver);
-      if (local->sink != NULL) {
-        unlink_local (self, local, FALSE);
-        waiting = TRUE;
-      }
-    }
-    if (waiting) {
-      /* Continued by on_unlinked(), once every track let go. */
-      self->publish_rebuild = TRUE;
-      self->publish_dirty = TRUE;
-      return;
-    }
-    drop_peer_connection (self, &self->publish);
-    self->publish_rebuild = FALSE;
-    if (self->locals->len == 0)
-      return;
-    self->publish = new_peer_connection (self, MS_PC_PUBLISH);
-  }
-
-  for (guint i = 0; i < self->locals->len; i++) {
-    Local *local = g_ptr_array_index (self->locals, i);
-    g_autoptr (GstCaps) caps = NULL;
-    g_autoptr (GstPad) src = NULL;
-
-    if (local->sink != NULL)
-      continue;
-    caps = ms_local_track_make_caps (local->track, local->payload, local->ssrc);
-    src = gst_element_get_static_pad (local->bin, "src");
-    local->sink = ms_peer_connection_add_sender (self->publish, src, caps);
-    g_object_get (local->sink, "transceiver", &local->transceiver, NULL);
-  }
-
-  self->publish_pending = TRUE;
-  ms_peer_connection_offer (self->publish);
-}
-
-static gboolean
-on_publish_idle (gpointer user_data)
-{
-  MsSession *self = user_data;
-
-  g_clear_pointer (&self->publish_idle, g_source_unref);
-  publish_update (self);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Tracks sent or closed together go into one offer. */
-static void
-schedule_publish (MsSession *self)
-{
-  if (self->publish_idle != NULL)
-    return;
-
-  self->publish_idle = g_idle_source_new ();
-  /* Not at idle priority: in an app that redraws video all the time the
-   * offer would wait behind every frame (seen: seconds under load). */
-  g_source_set_priority (self->publish_idle, G_PRIORITY_DEFAULT);
-  g_source_set_callback (self->publish_idle, on_publish_idle, self, NULL);
-  g_source_attach (self->publish_idle, self->context);
-}
-
-/* The mid of the m-line that states @ssrc: the offer lists retired
- * (inactive) m-lines too, so a track's index says nothing. */
-static char *
-mid_of_ssrc (const GstSDPMessage *sdp,
-             guint32              ssrc)
-{
-  g_autofree char *prefix = g_strdup_printf ("%u ", ssrc);
-
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
-    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
-
-    for (guint j = 0; j < gst_sdp_media_attributes_len (media); j++) {
-      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, j);
-
-      if (g_strcmp0 (attr->key, "ssrc") == 0 && attr->value != NULL &&
-          g_str_has_prefix (attr->value, prefix))
-        return g_strdup (gst_sdp_media_get_attribute_val (media, "mid"));
-    }
-  }
-
-  return NULL;
-}
-
-static void
-on_publish_offer (MsPeerConnection *pc,
-                  const char       *sdp,
-                  MsSession        *self)
-{
-  g_autoptr (MsMessage) offer = ms_message_new (MS_MSG_OFFER);
-  g_autoptr (GstSDPMessage) parsed = ms_sdp_parse (sdp);
-
-  offer->u.offer.pc = MS_PC_PUBLISH;
-  offer->u.offer.sdp = g_strdup (sdp);
-  offer->u.offer.tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_track_desc_free);
-  for (guint i = 0; parsed != NULL && i < self->locals->len; i++) {
-    Local *local = g_ptr_array_index (self->locals, i);
-    MsTrackDesc *desc;
-    char *mid;
-
-    /* Sent since this offer was made: it goes into the next one. */
-    if (local->transceiver == NULL || (mid = mid_of_ssrc (parsed, local->ssrc)) == NULL)
-      continue;
-
-    desc = ms_track_desc_new (local->tag, ms_local_track_get_kind (local->track), local->paused);
-    desc->mid = mid;
-    g_ptr_array_add (offer->u.offer.tracks, desc);
-  }
-
-  self->publish_offer_id = send_message (self, offer, TRUE);
-}
-
-static void
-on_publish_remote_set (MsPeerConnection *pc,
-                       MsSession        *self)
-{
-  self->publish_pending = FALSE;
-  if (self->publish_dirty)
-    publish_update (self);
-}
-
-static Local *
-find_local (MsSession  *self,
-            const char *tag)
-{
-  for (guint i = 0; i < self->locals->len; i++) {
-    Local *local = g_ptr_array_index (self->locals, i);
-
-    if (g_str_equal (local->tag, tag))
-      return local;
-  }
-
-  return NULL;
-}
+/* ---- tracks: the public calls are checked here, the sides do them ---- */
 
 static gboolean
 check_connected (MsSession  *self,
@@ -1154,37 +570,21 @@ check_connected (MsSession  *self,
   return TRUE;
 }
 
-static guint
-local_index (MsSession *self,
-             Local     *local)
+/* In a call, and sending something as @tag. */
+static gboolean
+check_sent (MsSession   *self,
+            const char  *tag,
+            GError     **error)
 {
-  guint index = 0;
-
-  g_ptr_array_find (self->locals, local, &index);
-  return index;
-}
-
-/* Payload types only grow on one publish PeerConnection, two at a time
- * (webrtcbin gives each track's RTX the lowest free one): a re-offer
- * then keeps every m-line's media and RTX payload types, retired m-lines
- * included. When they run out, the next offer is a new PeerConnection. */
-static guint
-free_payload (MsSession *self)
-{
-  if (self->next_payload + 1 <= 127) {
-    self->next_payload += 2;
-    return self->next_payload - 2;
+  if (!check_connected (self, error))
+    return FALSE;
+  if (ms_publisher_lookup (self->publisher, tag) == NULL) {
+    g_set_error (error, MS_SESSION_ERROR, MS_SESSION_ERROR_NOT_FOUND,
+                 _("Nothing is shared as “%s”"), tag);
+    return FALSE;
   }
 
-  self->publish_rebuild = TRUE;
-  for (guint payload = FIRST_PAYLOAD; ; payload += 2) {
-    gboolean used = FALSE;
-
-    for (guint i = 0; i < self->locals->len && !used; i++)
-      used = ((Local *) g_ptr_array_index (self->locals, i))->payload == payload;
-    if (!used)
-      return payload;
-  }
+  return TRUE;
 }
 
 gboolean
@@ -1194,10 +594,6 @@ ms_session_send_track (MsSession     *self,
                        gboolean       paused,
                        GError       **error)
 {
-  g_autoptr (GstPad) src = NULL;
-  g_autoptr (GstElement) valve = NULL;
-  Local *local;
-
   g_return_val_if_fail (MS_IS_SESSION (self), FALSE);
   g_return_val_if_fail (MS_IS_LOCAL_TRACK (track), FALSE);
   g_return_val_if_fail (tag != NULL, FALSE);
@@ -1209,61 +605,13 @@ ms_session_send_track (MsSession     *self,
                  _("You may not share “%s” in this call"), tag);
     return FALSE;
   }
-  if (find_local (self, tag) != NULL) {
+  if (ms_publisher_lookup (self->publisher, tag) != NULL) {
     g_set_error (error, MS_SESSION_ERROR, MS_SESSION_ERROR_TAG_IN_USE,
                  _("Something is already shared as “%s”"), tag);
     return FALSE;
   }
 
-  local = g_new0 (Local, 1);
-  local->payload = free_payload (self);
-  local->ssrc = g_random_int ();
-  local->bin = ms_local_track_make_bin (track, local->payload, local->ssrc, error);
-  if (local->bin == NULL) {
-    g_free (local);
-    return FALSE;
-  }
-  local->tag = g_strdup (tag);
-  local->track = g_object_ref (track);
-  local->paused = !!paused;
-
-  valve = gst_bin_get_by_name (GST_BIN (local->bin), "valve");
-  g_object_set (valve, "drop", local->paused, NULL);
-  src = gst_element_get_static_pad (local->bin, "src");
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     on_local_packet, NULL, NULL);
-  gst_bin_add (GST_BIN (self->pipeline), local->bin);
-  gst_element_sync_state_with_parent (local->bin);
-  g_ptr_array_add (self->locals, local);
-  ms_store_put_own_track (self->store, tag, ms_local_track_get_kind (track), local->paused);
-
-  schedule_publish (self);
-  return TRUE;
-}
-
-/* The server confirmed a resume: the track sends again, from a keyframe. */
-static void
-on_resumed (MsSession *self,
-            gint64     id)
-{
-  for (guint i = 0; i < self->locals->len; i++) {
-    Local *local = g_ptr_array_index (self->locals, i);
-    g_autoptr (GstElement) valve = NULL;
-    g_autoptr (GstElement) pay = NULL;
-    g_autoptr (GstPad) pay_src = NULL;
-
-    if (local->resume_id != id || local->paused)
-      continue;
-
-    local->resume_id = 0;
-    valve = gst_bin_get_by_name (GST_BIN (local->bin), "valve");
-    g_object_set (valve, "drop", FALSE, NULL);
-    pay = gst_bin_get_by_name (GST_BIN (local->bin), "pay");
-    pay_src = gst_element_get_static_pad (pay, "src");
-    gst_pad_send_event (pay_src,
-                        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
-                                                                     TRUE, 0));
-  }
+  return ms_publisher_add_track (self->publisher, track, tag, paused, error);
 }
 
 static gboolean
@@ -1272,34 +620,10 @@ set_paused (MsSession   *self,
             gboolean     paused,
             GError     **error)
 {
-  g_autoptr (MsMessage) request = ms_message_new (paused ? MS_MSG_PAUSE_TRACK : MS_MSG_RESUME_TRACK);
-  Local *local;
-
-  if (!check_connected (self, error))
+  if (!check_sent (self, tag, error))
     return FALSE;
-  local = find_local (self, tag);
-  if (local == NULL) {
-    g_set_error (error, MS_SESSION_ERROR, MS_SESSION_ERROR_NOT_FOUND,
-                 _("Nothing is shared as “%s”"), tag);
-    return FALSE;
-  }
 
-  request->u.track_request.tag = g_strdup (tag);
-  local->paused = paused;
-  ms_store_put_own_track (self->store, tag, ms_local_track_get_kind (local->track), paused);
-  if (paused) {
-    g_autoptr (GstElement) valve = gst_bin_get_by_name (GST_BIN (local->bin), "valve");
-
-    g_object_set (valve, "drop", TRUE, NULL);
-    local->resume_id = 0;
-    send_message (self, request, TRUE);
-  } else {
-    /* Media flows again once the server said ok: had the first keyframe
-     * reached it before the request, it would have been dropped there,
-     * and a new one would wait for the next keyframe request. */
-    local->resume_id = send_message (self, request, TRUE);
-  }
-
+  ms_publisher_set_paused (self->publisher, tag, paused);
   return TRUE;
 }
 
@@ -1328,43 +652,12 @@ ms_session_close_track (MsSession   *self,
                         const char  *tag,
                         GError     **error)
 {
-  g_autoptr (MsMessage) request = ms_message_new (MS_MSG_CLOSE_TRACK);
-  g_autofree char *closed = NULL;
-  Local *local;
-
   g_return_val_if_fail (MS_IS_SESSION (self), FALSE);
 
-  if (!check_connected (self, error))
+  if (!check_sent (self, tag, error))
     return FALSE;
-  local = find_local (self, tag);
-  if (local == NULL) {
-    g_set_error (error, MS_SESSION_ERROR, MS_SESSION_ERROR_NOT_FOUND,
-                 _("Nothing is shared as “%s”"), tag);
-    return FALSE;
-  }
 
-  request->u.track_request.tag = g_strdup (tag);
-  send_message (self, request, TRUE);
-
-  closed = g_strdup (local->tag);
-  /* Silent at once, though its bin stops later: no level of it counts. */
-  {
-    g_autoptr (GstElement) level = gst_bin_get_by_name (GST_BIN (local->bin), "level");
-
-    if (level != NULL)
-      ms_media_level_set_target (level, NULL);
-    ms_local_track_reset_level (local->track);
-  }
-  /* Freed once its bin let go of the webrtcbin, between two packets. */
-  g_ptr_array_steal_index (self->locals, local_index (self, local));
-  if (local->sink != NULL)
-    unlink_local (self, local, TRUE);
-  else
-    local_free (local);
-  /* Gone from the session first: whoever watches the store finds no track. */
-  ms_store_remove_own_track (self->store, closed);
-  schedule_publish (self);
-
+  ms_publisher_close_track (self->publisher, tag);
   return TRUE;
 }
 
@@ -1377,205 +670,9 @@ MsLocalTrack *
 ms_session_lookup_local_track (MsSession  *self,
                                const char *tag)
 {
-  Local *local;
-
   g_return_val_if_fail (MS_IS_SESSION (self), NULL);
 
-  local = find_local (self, tag);
-  return local ? local->track : NULL;
-}
-
-/* ---- subscribing ---- */
-
-static MsRemoteTrack *
-find_remote (MsSession  *self,
-             const char *peer_id,
-             const char *tag,
-             guint      *position)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
-
-  for (guint i = 0; i < n; i++) {
-    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks), i);
-
-    if (g_str_equal (ms_remote_track_get_peer_id (track), peer_id) &&
-        g_str_equal (ms_remote_track_get_tag (track), tag)) {
-      if (position != NULL)
-        *position = i;
-      return track;   /* the store keeps it alive */
-    }
-  }
-
-  return NULL;
-}
-
-/* Whether the m-line of @mid in @sdp still sends: an inactive one (or one
- * rejected with port 0; bundle-only m-lines have port 0 too) is a track
- * that ended. */
-static gboolean
-mid_is_active (const GstSDPMessage *sdp,
-               const char          *mid)
-{
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
-    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
-
-    if (g_strcmp0 (gst_sdp_media_get_attribute_val (media, "mid"), mid) != 0)
-      continue;
-    return (gst_sdp_media_get_port (media) != 0 ||
-            gst_sdp_media_get_attribute_val (media, "bundle-only") != NULL) &&
-           gst_sdp_media_get_attribute_val (media, "inactive") == NULL &&
-           gst_sdp_media_get_attribute_val (media, "recvonly") == NULL;
-  }
-
-  return FALSE;
-}
-
-static void
-on_subscribe_offer (MsSession       *self,
-                    const MsMessage *msg)
-{
-  g_autoptr (GPtrArray) keep = g_ptr_array_new ();
-  g_autoptr (GPtrArray) moved = g_ptr_array_new_with_free_func (g_free);
-  GPtrArray *tracks = msg->u.offer.tracks;
-  GstSDPMessage *sdp = ms_sdp_parse (msg->u.offer.sdp);
-  gboolean in_place;
-
-  if (sdp == NULL) {
-    g_message ("The server's subscribe offer is not valid SDP");
-    return;
-  }
-
-  /* The same ICE credentials: the same transport, renegotiated on the
-   * same webrtcbin. Otherwise a new PeerConnection; the old one stops
-   * first, then its branches go. */
-  in_place = self->subscribe != NULL && ms_peer_connection_same_transport (self->subscribe, sdp);
-  if (!in_place) {
-    guint n = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks));
-
-    drop_peer_connection (self, &self->subscribe);
-    for (guint i = 0; i < n; i++) {
-      g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks),
-                                                               i);
-
-      ms_remote_track_detach (track);
-    }
-  }
-
-  g_mutex_lock (&self->mids_lock);
-  g_hash_table_remove_all (self->mids);
-  for (guint i = 0; i < tracks->len; i++) {
-    MsTrackDesc *desc_track = g_ptr_array_index (tracks, i);
-    MsRemoteTrack *track;
-
-    if (!mid_is_active (sdp, desc_track->mid))
-      continue;
-    track = find_remote (self, desc_track->peer_id, desc_track->tag, NULL);
-    if (track == NULL) {
-      track = ms_remote_track_new (desc_track->peer_id, desc_track->tag, desc_track->kind);
-      g_list_store_append (self->remote_tracks, track);
-      g_object_unref (track);
-    }
-    g_ptr_array_add (keep, track);
-    g_hash_table_insert (self->mids, g_strdup (desc_track->mid), g_object_ref (track));
-  }
-  /* Pads that now belong to another track, or to none. */
-  if (in_place) {
-    GHashTableIter iter;
-    const char *mid;
-    Branch *branch;
-
-    g_hash_table_iter_init (&iter, self->branches);
-    while (g_hash_table_iter_next (&iter, (gpointer *) &mid, (gpointer *) &branch)) {
-      if (g_hash_table_lookup (self->mids, mid) != branch->track)
-        g_ptr_array_add (moved, g_strdup (mid));
-    }
-  }
-  g_mutex_unlock (&self->mids_lock);
-
-  for (guint i = 0; i < moved->len; i++) {
-    Move *move = g_new0 (Move, 1);
-    Branch *branch;
-    g_autoptr (GstPad) pad = NULL;
-
-    g_mutex_lock (&self->mids_lock);
-    branch = g_hash_table_lookup (self->branches, g_ptr_array_index (moved, i));
-    pad = gst_object_ref (branch->pad);
-    g_mutex_unlock (&self->mids_lock);
-    g_weak_ref_init (&move->session, self);
-    move->mid = g_strdup (g_ptr_array_index (moved, i));
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_IDLE, on_idle_move, move, move_free);
-  }
-
-  /* Tracks that are not offered any more are gone. */
-  for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks)); i > 0; i--) {
-    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks),
-                                                             i - 1);
-
-    if (!g_ptr_array_find (keep, track, NULL))
-      g_list_store_remove (self->remote_tracks, i - 1);
-  }
-
-  if (!in_place)
-    self->subscribe = new_peer_connection (self, MS_PC_SUBSCRIBE);
-  ms_peer_connection_take_offer (self->subscribe, sdp);
-}
-
-/* A remote track whose publisher or track went away, without a new offer:
- * its pad, which stays, feeds a fakesink from the next idle moment on. */
-static void
-forget_remote (MsSession  *self,
-               const char *peer_id,
-               const char *tag)
-{
-  for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->remote_tracks)); i > 0; i--) {
-    g_autoptr (MsRemoteTrack) track = g_list_model_get_item (G_LIST_MODEL (self->remote_tracks),
-                                                             i - 1);
-    g_autoptr (GPtrArray) moved = g_ptr_array_new ();
-    GHashTableIter iter;
-    const char *mid;
-    Branch *branch;
-    gboolean fed = FALSE;
-
-    if (!g_str_equal (ms_remote_track_get_peer_id (track), peer_id) ||
-        (tag != NULL && !g_str_equal (ms_remote_track_get_tag (track), tag)))
-      continue;
-
-    g_mutex_lock (&self->mids_lock);
-    g_hash_table_iter_init (&iter, self->mids);
-    while (g_hash_table_iter_next (&iter, (gpointer *) &mid, NULL)) {
-      if (g_hash_table_lookup (self->mids, mid) != track)
-        continue;
-      branch = g_hash_table_lookup (self->branches, mid);
-      if (branch != NULL && branch->track == track) {
-        Move *move = g_new0 (Move, 1);
-
-        g_weak_ref_init (&move->session, self);
-        move->mid = g_strdup (mid);
-        g_ptr_array_add (moved, move);
-        fed = TRUE;
-      }
-      g_hash_table_iter_remove (&iter);
-    }
-    g_mutex_unlock (&self->mids_lock);
-
-    for (guint j = 0; j < moved->len; j++) {
-      Move *move = g_ptr_array_index (moved, j);
-      g_autoptr (GstPad) pad = NULL;
-
-      g_mutex_lock (&self->mids_lock);
-      branch = g_hash_table_lookup (self->branches, move->mid);
-      pad = branch != NULL ? gst_object_ref (branch->pad) : NULL;
-      g_mutex_unlock (&self->mids_lock);
-      if (pad != NULL)
-        gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_IDLE, on_idle_move, move, move_free);
-      else
-        move_free (move);
-      moved->pdata[j] = NULL;
-    }
-    if (!fed)
-      ms_remote_track_detach (track);
-    g_list_store_remove (self->remote_tracks, i - 1);
-  }
+  return ms_publisher_lookup (self->publisher, tag);
 }
 
 MsRemoteTrack *
@@ -1585,7 +682,7 @@ ms_session_lookup_remote_track (MsSession  *self,
 {
   g_return_val_if_fail (MS_IS_SESSION (self), NULL);
 
-  return find_remote (self, peer_id, tag, NULL);
+  return ms_subscriber_lookup (self->subscriber, peer_id, tag);
 }
 
 /**
@@ -1598,24 +695,7 @@ ms_session_get_remote_tracks (MsSession *self)
 {
   g_return_val_if_fail (MS_IS_SESSION (self), NULL);
 
-  return G_LIST_MODEL (self->remote_tracks);
-}
-
-static void
-on_publish_answer (MsSession       *self,
-                   const MsMessage *msg)
-{
-  GstSDPMessage *sdp;
-
-  if (self->publish == NULL || !self->publish_pending)
-    return;
-  sdp = ms_sdp_parse (msg->u.answer.sdp);
-  if (sdp == NULL) {
-    g_message ("The server's publish answer is not valid SDP");
-    return;
-  }
-
-  ms_peer_connection_take_answer (self->publish, sdp);
+  return ms_subscriber_get_tracks (self->subscriber);
 }
 
 /* ---- signaling ---- */
@@ -1702,9 +782,10 @@ on_welcome (MsSession       *self,
   self->resume_key = g_strdup (msg->u.welcome.resume);
   g_clear_pointer (&self->ice_servers, g_ptr_array_unref);
   self->ice_servers = g_ptr_array_ref (msg->u.welcome.ice_servers);
-  self->renegotiation = msg->u.welcome.features != NULL &&
-                        g_strv_contains ((const char * const *) msg->u.welcome.features,
-                                         "renegotiation");
+  ms_publisher_set_renegotiation (self->publisher,
+                                  msg->u.welcome.features != NULL &&
+                                  g_strv_contains ((const char * const *) msg->u.welcome.features,
+                                                   "renegotiation"));
   ensure_pipeline (self);
 
   /* Nothing to negotiate until tracks are sent or offered. */
@@ -1768,11 +849,7 @@ on_ws_message (SoupWebsocketConnection *ws,
       fail (self, join_error_text (msg->u.error.code));
       break;
     }
-    if (msg->has_id && msg->id == self->publish_offer_id) {
-      /* The next change starts again from a new PeerConnection. */
-      self->publish_pending = FALSE;
-      self->publish_rebuild = TRUE;
-    }
+    ms_publisher_handle_error (self->publisher, msg);
     g_signal_emit (self, signals[SIGNAL_SERVER_ERROR], 0,
                    ms_protocol_error_to_string (msg->u.error.code), msg->u.error.message);
     break;
@@ -1781,13 +858,15 @@ on_ws_message (SoupWebsocketConnection *ws,
                    msg->u.message.body, msg->u.message.from);
     break;
   case MS_MSG_OFFER:
-    on_subscribe_offer (self, msg);
+    ms_subscriber_take_offer (self->subscriber, msg);
     break;
   case MS_MSG_ANSWER:
-    on_publish_answer (self, msg);
+    ms_publisher_take_answer (self->publisher, msg);
     break;
   case MS_MSG_CANDIDATE: {
-    MsPeerConnection *pc = msg->u.candidate.pc == MS_PC_PUBLISH ? self->publish : self->subscribe;
+    MsPeerConnection *pc = msg->u.candidate.pc == MS_PC_PUBLISH ?
+                           ms_publisher_get_peer_connection (self->publisher) :
+                           ms_subscriber_get_peer_connection (self->subscriber);
 
     if (pc != NULL)
       ms_peer_connection_add_candidate (pc, msg->u.candidate.sdp_mline_index,
@@ -1795,15 +874,15 @@ on_ws_message (SoupWebsocketConnection *ws,
     break;
   }
   case MS_MSG_PEER_LEFT:
-    forget_remote (self, msg->u.peer_left.peer_id, NULL);
+    ms_subscriber_forget (self->subscriber, msg->u.peer_left.peer_id, NULL);
     ms_store_apply_message (self->store, msg);
     break;
   case MS_MSG_TRACK_CLOSED:
-    forget_remote (self, msg->u.track_event.peer_id, msg->u.track_event.tag);
+    ms_subscriber_forget (self->subscriber, msg->u.track_event.peer_id, msg->u.track_event.tag);
     ms_store_apply_message (self->store, msg);
     break;
   case MS_MSG_OK:
-    on_resumed (self, msg->id);
+    ms_publisher_handle_ok (self->publisher, msg->id);
     break;
   case MS_MSG_BYE:
     break;
@@ -1813,11 +892,8 @@ on_ws_message (SoupWebsocketConnection *ws,
      * credentials; the publish side we offer again, on a new
      * PeerConnection. */
     g_message ("The server lost the %s PeerConnection", ms_pc_kind_to_string (msg->u.media_failed.pc));
-    if (msg->u.media_failed.pc == MS_PC_PUBLISH && self->locals->len > 0) {
-      self->publish_pending = FALSE;
-      self->publish_rebuild = TRUE;
-      schedule_publish (self);
-    }
+    if (msg->u.media_failed.pc == MS_PC_PUBLISH)
+      ms_publisher_media_failed (self->publisher);
     break;
   default:
     ms_store_apply_message (self->store, msg);
@@ -1952,6 +1028,21 @@ schedule_reconnect (MsSession *self)
   self->reconnect_id = g_source_attach (timer, self->context);
 }
 
+static void
+save_track (MsLocalTrack *track,
+            const char   *tag,
+            gboolean      paused,
+            gpointer      user_data)
+{
+  MsSession *self = user_data;
+  Saved *saved = g_new0 (Saved, 1);
+
+  saved->track = g_object_ref (track);
+  saved->tag = g_strdup (tag);
+  saved->paused = paused;
+  g_ptr_array_add (self->saved, saved);
+}
+
 /* The connection dropped in a call: keep the store (the others, what we
  * send), rebuild everything else. The server keeps us for its grace
  * period and takes us back with the resume key; the others see nothing
@@ -1960,15 +1051,7 @@ static void
 start_reconnect (MsSession *self)
 {
   g_ptr_array_set_size (self->saved, 0);
-  for (guint i = 0; i < self->locals->len; i++) {
-    Local *local = g_ptr_array_index (self->locals, i);
-    Saved *saved = g_new0 (Saved, 1);
-
-    saved->track = g_object_ref (local->track);
-    saved->tag = g_strdup (local->tag);
-    saved->paused = local->paused;
-    g_ptr_array_add (self->saved, saved);
-  }
+  ms_publisher_foreach (self->publisher, save_track, self);
   g_free (self->peer_id);
   self->peer_id = g_strdup (ms_store_get_peer_id (self->store));
 
