@@ -746,7 +746,7 @@ test_loss (gconstpointer data)
   else
     g_assert_cmpuint (udp_dropped, ==, 0);
   /* On a clean network nothing is asked again, and RTCP stays calm:
-   * about one report a second from each of the three PeerConnections
+   * one or two reports a second from each of the three PeerConnections
    * (a's subscribe and publish, b's publish), not the hundred a second
    * the fast interval sends while recovering (ms-peer-connection.c). */
   if (loss->permille == 0) {

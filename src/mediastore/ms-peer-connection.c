@@ -373,13 +373,19 @@ configure_ice (GstElement *webrtc,
  * when it is due. Kept there, that was about 100 reports a second per
  * PeerConnection on a clean network too, which the server had to
  * decrypt and read (an 8-person call cost it 19 µs per forwarded packet
- * instead of 12). So the sessions are calm (one report a second, as
- * browsers send) until feedback is asked for; the first request goes
+ * instead of 12). So the sessions are calm until feedback is asked
+ * for: a minimum of 500 ms, which rtpsession's randomising (RFC 3550
+ * 6.3.1) makes about one report every 0.7 s and never a gap near 2 s.
+ * A receive-only PeerConnection sends nothing else the server counts
+ * as a sign of life (libnice's keepalives are unauthenticated
+ * indications), and the server's consent timeout may be set as low as
+ * 2 s (tests/test-resilience.c's consent-lost case failed with a 1 s
+ * minimum, whose reports came about every 1.5 s). The first request goes
  * early, as RFC 4585 allows, and the switch to fast (setting the
  * interval makes rtpsession reconsider at once) carries the next ones;
  * RTCP_FAST_HOLD after the last request they calm down again. */
 #define RTCP_FAST_INTERVAL (10 * GST_MSECOND)
-#define RTCP_CALM_INTERVAL (1 * GST_SECOND)
+#define RTCP_CALM_INTERVAL (500 * GST_MSECOND)
 #define RTCP_FAST_HOLD_US  (2 * G_USEC_PER_SEC)
 #define RTCP_CALM_CHECK_MS 500
 
