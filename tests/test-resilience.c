@@ -841,6 +841,7 @@ test_consent_lost (void)
   g_autoptr (MsSession) b = NULL;
   g_autoptr (MsLocalTrack) camera = NULL;
   g_autoptr (GString) ports = g_string_new ("{ ");
+  g_autofree char *consent = NULL;
   const char *table[] = { "add", "table", "inet", LOSS_TABLE, NULL };
   const char *chain[] = { "add", "chain", "inet", LOSS_TABLE, "out",
                           "{ type filter hook output priority 0 ; }", NULL };
@@ -858,7 +859,10 @@ test_consent_lost (void)
     return;
   }
 
-  server = test_server_start ("--media-consent-timeout=2", NULL);
+  /* A sanitizer build's client takes longer to connect (and to send its
+   * first SRTCP) than the 2 s an ordinary build is given. */
+  consent = g_strdup_printf ("--media-consent-timeout=%u", 2 * test_timeout_scale ());
+  server = test_server_start (consent, NULL);
   media_ports = test_server_get_media_ports (server);
   for (guint i = 0; i < media_ports->len; i++)
     g_string_append_printf (ports, "%s%u", i ? ", " : "", g_array_index (media_ports, guint16, i));

@@ -291,6 +291,26 @@ on_ice_state (GstElement *webrtc,
     post (self, HOP_FAILED, NULL, 0);
 }
 
+static void note_feedback (MsPeerConnection *self);
+
+/* Connected (ICE and DTLS): RTCP starts fast, as after a feedback
+ * request, so that the server hears from us at once (its consent check
+ * counts SRTCP; a receive-only PeerConnection sends nothing else) and a
+ * new stream's first requests go when due. */
+static void
+on_connection_state (GstElement *webrtc,
+                     GParamSpec *pspec,
+                     Ref        *ref)
+{
+  g_autoptr (MsPeerConnection) self = g_weak_ref_get (&ref->pc);
+  GstWebRTCPeerConnectionState state;
+
+  (void) pspec;
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  if (self != NULL && state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    note_feedback (self);
+}
+
 static void
 on_pad_added (GstElement *webrtc,
               GstPad     *pad,
@@ -463,6 +483,15 @@ stop_rtcp_pacing (MsPeerConnection *self)
   }
 }
 
+/* Any thread: RTCP goes fast now, for RTCP_FAST_HOLD_US from now. */
+static void
+note_feedback (MsPeerConnection *self)
+{
+  atomic_store (&self->feedback_at, g_get_monotonic_time ());
+  if (!atomic_exchange (&self->fast_wanted, TRUE))
+    post (self, HOP_RTCP_FAST, NULL, 0);
+}
+
 /* A jitterbuffer's request upstream, on a streaming thread: a NACK
  * (GstRTPRetransmissionRequest) or a keyframe request (GstForceKeyUnit),
  * on their way to rtpsession. */
@@ -481,11 +510,8 @@ on_feedback_request (GstPad          *pad,
        !gst_event_has_name (event, "GstForceKeyUnit")))
     return GST_PAD_PROBE_OK;
   self = g_weak_ref_get (&ref->pc);
-  if (self == NULL)
-    return GST_PAD_PROBE_OK;
-  atomic_store (&self->feedback_at, g_get_monotonic_time ());
-  if (!atomic_exchange (&self->fast_wanted, TRUE))
-    post (self, HOP_RTCP_FAST, NULL, 0);
+  if (self != NULL)
+    note_feedback (self);
   return GST_PAD_PROBE_OK;
 }
 
@@ -576,6 +602,8 @@ ms_peer_connection_new (GstBin    *pipeline,
                          ref_new (self), ref_closure_free, 0);
   g_signal_connect_data (self->webrtc, "notify::ice-connection-state", G_CALLBACK (on_ice_state),
                          ref_new (self), ref_closure_free, 0);
+  g_signal_connect_data (self->webrtc, "notify::connection-state",
+                         G_CALLBACK (on_connection_state), ref_new (self), ref_closure_free, 0);
   if (kind == MS_PC_PUBLISH)
     g_signal_connect (self->webrtc, "element-added", G_CALLBACK (on_webrtc_element), NULL);
   if (kind == MS_PC_SUBSCRIBE) {
