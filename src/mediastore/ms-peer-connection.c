@@ -14,7 +14,6 @@
 
 #include "config.h"
 
-#include <stdatomic.h>
 #include <string.h>
 
 #include "ms-media-util-private.h"
@@ -30,16 +29,6 @@ struct _MsPeerConnection {
   gboolean      closed;
   gboolean      failed;
   guint         rounds;
-  guint         latency;
-
-  /* RTCP pacing (see RTCP_FAST_INTERVAL): when the jitterbuffers last
-   * asked for a retransmission or a keyframe, whether a hop to speed up
-   * is on its way, and (main context) whether the sessions are fast and
-   * the timer that calms them again. */
-  _Atomic gint64   feedback_at;
-  _Atomic gboolean fast_wanted;
-  gboolean         fast;
-  GSource         *calm_timer;
 };
 
 enum {
@@ -64,7 +53,6 @@ typedef enum {
   HOP_REMOTE_SET,
   HOP_NEGOTIATION_FAILED,
   HOP_FAILED,
-  HOP_RTCP_FAST,
 } HopKind;
 
 typedef struct {
@@ -89,8 +77,6 @@ hop_free (gpointer data)
   g_free (hop->text);
   g_free (hop);
 }
-
-static void set_rtcp_fast (MsPeerConnection *self);
 
 static gboolean
 on_hop (gpointer data)
@@ -118,9 +104,6 @@ on_hop (gpointer data)
     break;
   case HOP_NEGOTIATION_FAILED:
     g_signal_emit (self, signals[SIGNAL_NEGOTIATION_FAILED], 0, hop->text);
-    break;
-  case HOP_RTCP_FAST:
-    set_rtcp_fast (self);
     break;
   case HOP_FAILED:
     if (!self->failed) {
@@ -291,26 +274,6 @@ on_ice_state (GstElement *webrtc,
     post (self, HOP_FAILED, NULL, 0);
 }
 
-static void note_feedback (MsPeerConnection *self);
-
-/* Connected (ICE and DTLS): RTCP starts fast, as after a feedback
- * request, so that the server hears from us at once (its consent check
- * counts SRTCP; a receive-only PeerConnection sends nothing else) and a
- * new stream's first requests go when due. */
-static void
-on_connection_state (GstElement *webrtc,
-                     GParamSpec *pspec,
-                     Ref        *ref)
-{
-  g_autoptr (MsPeerConnection) self = g_weak_ref_get (&ref->pc);
-  GstWebRTCPeerConnectionState state;
-
-  (void) pspec;
-  g_object_get (webrtc, "connection-state", &state, NULL);
-  if (self != NULL && state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
-    note_feedback (self);
-}
-
 static void
 on_pad_added (GstElement *webrtc,
               GstPad     *pad,
@@ -382,138 +345,14 @@ configure_ice (GstElement *webrtc,
   }
 }
 
-/* RTCP pacing. rtpsession's regular RTCP interval is at least 5 s
- * (RFC 3550's minimum), and RFC 4585 lets it send early feedback only
- * once per interval: every NACK after the first in those 5 s waited for
- * the next regular report and came too late (seen: a third of the
- * subscriber's requests never reached the server under 5 % loss). AVPF
- * allows a shorter minimum (T_rr_interval), so while a PeerConnection's
- * jitterbuffers ask for retransmissions or keyframes its sessions run
- * at RTCP_FAST_INTERVAL, with more RTCP bandwidth, and feedback goes
- * when it is due. Kept there, that was about 100 reports a second per
- * PeerConnection on a clean network too, which the server had to
- * decrypt and read (an 8-person call cost it 19 µs per forwarded packet
- * instead of 12). So the sessions are calm until feedback is asked
- * for: a minimum of 500 ms, which rtpsession's randomising (RFC 3550
- * 6.3.1) makes about one report every 0.7 s and never a gap near 2 s.
- * A receive-only PeerConnection sends nothing else the server counts
- * as a sign of life (libnice's keepalives are unauthenticated
- * indications), and the server's consent timeout may be set as low as
- * 2 s (tests/test-resilience.c's consent-lost case failed with a 1 s
- * minimum, whose reports came about every 1.5 s). The first request goes
- * early, as RFC 4585 allows, and the switch to fast (setting the
- * interval makes rtpsession reconsider at once) carries the next ones;
- * RTCP_FAST_HOLD after the last request they calm down again. */
-#define RTCP_FAST_INTERVAL (10 * GST_MSECOND)
-#define RTCP_CALM_INTERVAL (500 * GST_MSECOND)
-#define RTCP_FAST_HOLD_US  (2 * G_USEC_PER_SEC)
-#define RTCP_CALM_CHECK_MS 500
-
-static void
-set_rtcp_interval (MsPeerConnection *self,
-                   GstClockTime      interval)
-{
-  g_autoptr (GstElement) rtpbin = NULL;
-  GstIterator *it;
-  GValue item = G_VALUE_INIT;
-  gboolean done = FALSE;
-
-  if (self->webrtc == NULL)
-    return;
-  rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
-  if (rtpbin == NULL)
-    return;
-  it = gst_bin_iterate_elements (GST_BIN (rtpbin));
-  while (!done) {
-    switch (gst_iterator_next (it, &item)) {
-    case GST_ITERATOR_OK: {
-      GstElement *element = g_value_get_object (&item);
-      GstElementFactory *factory = gst_element_get_factory (element);
-
-      if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "rtpsession"))
-        g_object_set (element, "rtcp-min-interval", (guint64) interval, NULL);
-      g_value_reset (&item);
-      break;
-    }
-    case GST_ITERATOR_RESYNC:
-      gst_iterator_resync (it);
-      break;
-    default:
-      done = TRUE;
-      break;
-    }
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-}
-
-static gboolean
-on_calm_check (gpointer data)
-{
-  MsPeerConnection *self = data;
-
-  if (g_get_monotonic_time () - atomic_load (&self->feedback_at) < RTCP_FAST_HOLD_US)
-    return G_SOURCE_CONTINUE;
-  self->fast = FALSE;
-  atomic_store (&self->fast_wanted, FALSE);
-  set_rtcp_interval (self, RTCP_CALM_INTERVAL);
-  g_clear_pointer (&self->calm_timer, g_source_unref);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-set_rtcp_fast (MsPeerConnection *self)
-{
-  if (self->fast)
-    return;
-  self->fast = TRUE;
-  set_rtcp_interval (self, RTCP_FAST_INTERVAL);
-  self->calm_timer = g_timeout_source_new (RTCP_CALM_CHECK_MS);
-  g_source_set_callback (self->calm_timer, on_calm_check, self, NULL);
-  g_source_set_static_name (self->calm_timer, "[mediastore] rtcp calm");
-  g_source_attach (self->calm_timer, self->context);
-}
-
-static void
-stop_rtcp_pacing (MsPeerConnection *self)
-{
-  if (self->calm_timer != NULL) {
-    g_source_destroy (self->calm_timer);
-    g_clear_pointer (&self->calm_timer, g_source_unref);
-  }
-}
-
-/* Any thread: RTCP goes fast now, for RTCP_FAST_HOLD_US from now. */
-static void
-note_feedback (MsPeerConnection *self)
-{
-  atomic_store (&self->feedback_at, g_get_monotonic_time ());
-  if (!atomic_exchange (&self->fast_wanted, TRUE))
-    post (self, HOP_RTCP_FAST, NULL, 0);
-}
-
-/* A jitterbuffer's request upstream, on a streaming thread: a NACK
- * (GstRTPRetransmissionRequest) or a keyframe request (GstForceKeyUnit),
- * on their way to rtpsession. */
-static GstPadProbeReturn
-on_feedback_request (GstPad          *pad,
-                     GstPadProbeInfo *info,
-                     gpointer         data)
-{
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  Ref *ref = data;
-  g_autoptr (MsPeerConnection) self = NULL;
-
-  (void) pad;
-  if (GST_EVENT_TYPE (event) != GST_EVENT_CUSTOM_UPSTREAM ||
-      (!gst_event_has_name (event, "GstRTPRetransmissionRequest") &&
-       !gst_event_has_name (event, "GstForceKeyUnit")))
-    return GST_PAD_PROBE_OK;
-  self = g_weak_ref_get (&ref->pc);
-  if (self != NULL)
-    note_feedback (self);
-  return GST_PAD_PROBE_OK;
-}
+/* rtpsession's regular RTCP interval is at least 5 s (RFC 3550's
+ * minimum), and RFC 4585 lets it send early feedback only once per
+ * interval: every NACK after the first in those 5 s waited for the next
+ * regular report and came too late (seen: a third of the subscriber's
+ * requests never reached the server under 5 % loss). AVPF allows a
+ * shorter minimum (T_rr_interval); a small one and more RTCP bandwidth
+ * let feedback go when it is due. */
+#define RTCP_MIN_INTERVAL (10 * GST_MSECOND)
 
 /* rtpbin's parts, as they are made. The jitterbuffer asks again for a
  * missing packet every fifth of its latency (at least 10 ms) rather than
@@ -525,31 +364,19 @@ on_rtp_element (GstBin     *rtpbin,
                 gpointer    user_data)
 {
   GstElementFactory *factory = gst_element_get_factory (element);
-  Ref *ref = user_data;
-  g_autoptr (MsPeerConnection) self = g_weak_ref_get (&ref->pc);
+  guint latency = GPOINTER_TO_UINT (user_data);
   const char *name = factory != NULL ? GST_OBJECT_NAME (factory) : "";
 
-  (void) rtpbin;
-  if (self == NULL)
-    return;
-  if (g_str_equal (name, "rtpsession")) {
+  if (g_str_equal (name, "rtpsession"))
     g_object_set (element,
-                  "rtcp-min-interval", (guint64) (self->fast ? RTCP_FAST_INTERVAL
-                                                             : RTCP_CALM_INTERVAL),
+                  "rtcp-min-interval", (guint64) RTCP_MIN_INTERVAL,
                   "rtcp-fraction", 0.5,
                   NULL);
-  } else if (g_str_equal (name, "rtpjitterbuffer")) {
-    g_autoptr (GstPad) sink = gst_element_get_static_pad (element, "sink");
-
+  else if (g_str_equal (name, "rtpjitterbuffer"))
     g_object_set (element,
-                  "rtx-retry-timeout", MAX (10, (gint) self->latency / 5),
+                  "rtx-retry-timeout", MAX (10, (gint) latency / 5),
                   "rtx-min-retry-timeout", 5,
-                  "rtx-next-seqnum", FALSE,
                   NULL);
-    if (sink != NULL)
-      gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_feedback_request,
-                         ref_new (self), ref_free);
-  }
 }
 
 /* webrtcbin 1.22 puts a clocksync in front of each stream it sends,
@@ -581,7 +408,6 @@ ms_peer_connection_new (GstBin    *pipeline,
   MsPeerConnection *self = g_object_new (MS_TYPE_PEER_CONNECTION, NULL);
 
   self->kind = kind;
-  self->latency = latency;
   self->pipeline = gst_object_ref (pipeline);
   self->webrtc = gst_object_ref (gst_element_factory_make ("webrtcbin", NULL));
   g_object_set (self->webrtc,
@@ -593,8 +419,8 @@ ms_peer_connection_new (GstBin    *pipeline,
     g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
 
     if (rtpbin != NULL)
-      g_signal_connect_data (rtpbin, "element-added", G_CALLBACK (on_rtp_element),
-                             ref_new (self), ref_closure_free, 0);
+      g_signal_connect (rtpbin, "element-added", G_CALLBACK (on_rtp_element),
+                        GUINT_TO_POINTER (latency));
     else
       g_warn_if_reached ();
   }
@@ -602,8 +428,6 @@ ms_peer_connection_new (GstBin    *pipeline,
                          ref_new (self), ref_closure_free, 0);
   g_signal_connect_data (self->webrtc, "notify::ice-connection-state", G_CALLBACK (on_ice_state),
                          ref_new (self), ref_closure_free, 0);
-  g_signal_connect_data (self->webrtc, "notify::connection-state",
-                         G_CALLBACK (on_connection_state), ref_new (self), ref_closure_free, 0);
   if (kind == MS_PC_PUBLISH)
     g_signal_connect (self->webrtc, "element-added", G_CALLBACK (on_webrtc_element), NULL);
   if (kind == MS_PC_SUBSCRIBE) {
@@ -884,7 +708,6 @@ ms_peer_connection_close (MsPeerConnection *self)
     return;
 
   self->closed = TRUE;
-  stop_rtcp_pacing (self);
   ms_media_discard_element (self->pipeline, self->webrtc);
   gst_clear_object (&self->webrtc);
   gst_clear_object (&self->pipeline);
