@@ -33,45 +33,44 @@
 #define ICM_SALT_LEN 14
 #define SHA1_LEN     20
 
-/* ---- AES-128 counter mode (RFC 3711 4.1.1) ---- */
+/* ---- What both ciphers keep: one OpenSSL context per key ---- */
 
 typedef struct {
   EVP_CIPHER_CTX *ctx;
-  guint8          salt[16];   /* the 112-bit salt, two zero bytes */
-} IcmState;
-
-extern const srtp_cipher_type_t ms_engine_icm_128;
+  guint8          salt[16];   /* AES-CM: the 112-bit salt, two zero bytes */
+  int             tag_len;    /* AES-GCM */
+} CipherState;
 
 static srtp_err_status_t
-icm_alloc (srtp_cipher_pointer_t *cp,
-           int                    key_len,
-           int                    tag_len)
+cipher_new (const srtp_cipher_type_t *type,
+            int                       algorithm,
+            int                       key_len,
+            int                       tag_len,
+            srtp_cipher_pointer_t    *cp)
 {
   srtp_cipher_t *c;
-  IcmState *s;
+  CipherState *s;
 
-  (void) tag_len;
-  if (key_len != ICM_KEY_LEN + ICM_SALT_LEN)
-    return srtp_err_status_bad_param;
-  s = g_new0 (IcmState, 1);
+  s = g_new0 (CipherState, 1);
   s->ctx = EVP_CIPHER_CTX_new ();
   if (s->ctx == NULL) {
     g_free (s);
     return srtp_err_status_alloc_fail;
   }
+  s->tag_len = tag_len;
   c = g_new0 (srtp_cipher_t, 1);
-  c->type = &ms_engine_icm_128;
+  c->type = type;
   c->state = s;
   c->key_len = key_len;
-  c->algorithm = SRTP_AES_ICM_128;
+  c->algorithm = algorithm;
   *cp = c;
   return srtp_err_status_ok;
 }
 
 static srtp_err_status_t
-icm_dealloc (srtp_cipher_pointer_t c)
+cipher_dealloc (srtp_cipher_pointer_t c)
 {
-  IcmState *s = c->state;
+  CipherState *s = c->state;
 
   EVP_CIPHER_CTX_free (s->ctx);
   OPENSSL_cleanse (s, sizeof *s);
@@ -80,11 +79,26 @@ icm_dealloc (srtp_cipher_pointer_t c)
   return srtp_err_status_ok;
 }
 
+/* ---- AES-128 counter mode (RFC 3711 4.1.1) ---- */
+
+extern const srtp_cipher_type_t ms_engine_icm_128;
+
+static srtp_err_status_t
+icm_alloc (srtp_cipher_pointer_t *cp,
+           int                    key_len,
+           int                    tag_len)
+{
+  (void) tag_len;
+  if (key_len != ICM_KEY_LEN + ICM_SALT_LEN)
+    return srtp_err_status_bad_param;
+  return cipher_new (&ms_engine_icm_128, SRTP_AES_ICM_128, key_len, 0, cp);
+}
+
 static srtp_err_status_t
 icm_init (void          *state,
           const guint8 *key)
 {
-  IcmState *s = state;
+  CipherState *s = state;
 
   memset (s->salt, 0, sizeof s->salt);
   memcpy (s->salt, key + ICM_KEY_LEN, ICM_SALT_LEN);
@@ -102,7 +116,7 @@ icm_set_iv (void                    *state,
             guint8                  *iv,
             srtp_cipher_direction_t  direction)
 {
-  IcmState *s = state;
+  CipherState *s = state;
   guint8 counter[16];
 
   (void) direction;
@@ -118,7 +132,7 @@ icm_crypt (void         *state,
            guint8       *buffer,
            unsigned int *octets)
 {
-  IcmState *s = state;
+  CipherState *s = state;
   int out = 0;
 
   if (*octets > G_MAXINT)
@@ -154,7 +168,7 @@ static const srtp_cipher_test_case_t icm_test = {
 };
 
 const srtp_cipher_type_t ms_engine_icm_128 = {
-  icm_alloc, icm_dealloc, icm_init, NULL, icm_crypt, icm_crypt, icm_set_iv, NULL,
+  icm_alloc, cipher_dealloc, icm_init, NULL, icm_crypt, icm_crypt, icm_set_iv, NULL,
   "AES-128 counter mode (OpenSSL, Mediastore)", &icm_test, SRTP_AES_ICM_128,
 };
 
@@ -163,11 +177,6 @@ const srtp_cipher_type_t ms_engine_icm_128 = {
 #define GCM_KEY_LEN  16
 #define GCM_SALT_LEN 12
 
-typedef struct {
-  EVP_CIPHER_CTX *ctx;
-  int             tag_len;
-} GcmState;
-
 extern const srtp_cipher_type_t ms_engine_gcm_128;
 
 static srtp_err_status_t
@@ -175,36 +184,9 @@ gcm_alloc (srtp_cipher_pointer_t *cp,
            int                    key_len,
            int                    tag_len)
 {
-  srtp_cipher_t *c;
-  GcmState *s;
-
   if (key_len != GCM_KEY_LEN + GCM_SALT_LEN || (tag_len != 8 && tag_len != 16))
     return srtp_err_status_bad_param;
-  s = g_new0 (GcmState, 1);
-  s->ctx = EVP_CIPHER_CTX_new ();
-  if (s->ctx == NULL) {
-    g_free (s);
-    return srtp_err_status_alloc_fail;
-  }
-  s->tag_len = tag_len;
-  c = g_new0 (srtp_cipher_t, 1);
-  c->type = &ms_engine_gcm_128;
-  c->state = s;
-  c->key_len = key_len;
-  c->algorithm = SRTP_AES_GCM_128;
-  *cp = c;
-  return srtp_err_status_ok;
-}
-
-static srtp_err_status_t
-gcm_dealloc (srtp_cipher_pointer_t c)
-{
-  GcmState *s = c->state;
-
-  EVP_CIPHER_CTX_free (s->ctx);
-  g_free (s);
-  g_free (c);
-  return srtp_err_status_ok;
+  return cipher_new (&ms_engine_gcm_128, SRTP_AES_GCM_128, key_len, tag_len, cp);
 }
 
 /* libsrtp2 keeps the salt and makes each packet's 12-byte IV itself. */
@@ -212,7 +194,7 @@ static srtp_err_status_t
 gcm_init (void          *state,
           const guint8 *key)
 {
-  GcmState *s = state;
+  CipherState *s = state;
 
   EVP_CIPHER_CTX_reset (s->ctx);
   if (EVP_CipherInit_ex (s->ctx, EVP_aes_128_gcm (), NULL, key, NULL, 1) != 1)
@@ -225,7 +207,7 @@ gcm_set_iv (void                    *state,
             guint8                  *iv,
             srtp_cipher_direction_t  direction)
 {
-  GcmState *s = state;
+  CipherState *s = state;
 
   if (direction != srtp_direction_encrypt && direction != srtp_direction_decrypt)
     return srtp_err_status_bad_param;
@@ -240,7 +222,7 @@ gcm_set_aad (void          *state,
              const guint8 *aad,
              uint32_t      len)
 {
-  GcmState *s = state;
+  CipherState *s = state;
   int out = 0;
 
   if (len > G_MAXINT || EVP_CipherUpdate (s->ctx, NULL, &out, aad, (int) len) != 1)
@@ -253,7 +235,7 @@ gcm_encrypt (void         *state,
              guint8       *buffer,
              unsigned int *octets)
 {
-  GcmState *s = state;
+  CipherState *s = state;
   int out = 0;
 
   if (*octets > G_MAXINT)
@@ -268,7 +250,7 @@ gcm_get_tag (void     *state,
              guint8   *tag,
              uint32_t *len)
 {
-  GcmState *s = state;
+  CipherState *s = state;
   guint8 rest[16];
   int out = 0;
 
@@ -285,7 +267,7 @@ gcm_decrypt (void         *state,
              guint8       *buffer,
              unsigned int *octets)
 {
-  GcmState *s = state;
+  CipherState *s = state;
   unsigned int body;
   guint8 rest[16];
   int out = 0;
@@ -343,7 +325,7 @@ static const srtp_cipher_test_case_t gcm_test = {
 };
 
 const srtp_cipher_type_t ms_engine_gcm_128 = {
-  gcm_alloc, gcm_dealloc, gcm_init, gcm_set_aad, gcm_encrypt, gcm_decrypt, gcm_set_iv,
+  gcm_alloc, cipher_dealloc, gcm_init, gcm_set_aad, gcm_encrypt, gcm_decrypt, gcm_set_iv,
   gcm_get_tag, "AES-128 GCM (OpenSSL, Mediastore)", &gcm_test, SRTP_AES_GCM_128,
 };
 
