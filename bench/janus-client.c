@@ -40,6 +40,7 @@
 #include "mediastore.h"
 #include "ms-local-track-private.h"
 #include "ms-sdp.h"
+#include "ms-srtp-crypto.h"
 
 /* As libmediastore's MsSession. */
 #define JITTER_LATENCY_MS 100
@@ -961,6 +962,10 @@ main (int    argc,
     return 2;
   }
 
+  /* libmediastore's PeerConnections run libsrtp2 on OpenSSL's crypto;
+   * the Janus participant's webrtcbins do the same (libmediastore's
+   * copy of ms-srtp-crypto.c, the client costs comparable). */
+  ms_srtp_crypto_init ();
   client.expect_publishers = expect_publishers;
   client.expect_tracks = expect_tracks;
   if (client.name == NULL)

@@ -29,7 +29,7 @@
 
 #include <srtp2/srtp.h>
 
-#include "ms-engine.h"
+#include "ms-srtp-crypto.h"
 
 #define BATCH 32
 #define SLOT 1500
@@ -139,8 +139,8 @@ main (int   argc,
   }
   tx = socket (AF_INET, SOCK_DGRAM, 0);
 
-  /* The same libsrtp2 crypto as the server's (OpenSSL's, ms-engine-srtp.c). */
-  ms_engine_srtp_init ();
+  /* The same libsrtp2 crypto as the server's (OpenSSL's, ms-srtp-crypto.c). */
+  ms_srtp_crypto_init ();
   for (unsigned i = 0; i < sizeof key; i++)
     key[i] = (unsigned char) (i * 7 + 3);
   sessions = calloc (copies, sizeof *sessions);

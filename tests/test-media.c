@@ -17,6 +17,7 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "ms-srtp-crypto.h"
 #include "test-session-utils.h"
 
 #define GRANTS_AV   "{\"send_tracks\":[\"camera\",\"microphone\"]}"
@@ -99,6 +100,11 @@ test_two_sessions (void)
   g_assert_null (ms_session_lookup_remote_track (a, peer_id_of (b), "microphone"));
   g_assert_cmpuint (test_remote_stats (b, peer_id_of (a), "camera").packets, >, 0);
   g_assert_cmpuint (test_remote_stats (b, peer_id_of (a), "camera").bytes, >, 0);
+  /* webrtcbin's SRTP runs on OpenSSL's crypto, not libsrtp2's own: both
+   * sessions protect and unprotect with ciphers of ours. */
+  g_test_message ("ciphers of ours: %u", ms_srtp_crypto_live_ciphers ());
+  g_assert_true (ms_srtp_crypto_uses_openssl ());
+  g_assert_cmpuint (ms_srtp_crypto_live_ciphers (), >=, 8);
 
   /* A sink set while the video flows (as a widget does) gets the frames. */
   {

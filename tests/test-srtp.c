@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * ms_engine_srtp_init() replaces libsrtp2's AES-CM, AES-GCM and HMAC-SHA1
+ * ms_srtp_crypto_init() replaces libsrtp2's AES-CM, AES-GCM and HMAC-SHA1
  * in the whole process, so the order matters: packets are protected first with
  * the crypto libsrtp2 was built with (NSS on Debian), then the same
  * packets with the same keys after the replacement, byte for byte; and
@@ -15,7 +15,7 @@
 
 #include <srtp2/srtp.h>
 
-#include "ms-engine.h"
+#include "ms-srtp-crypto.h"
 
 #define N_PACKETS 300
 #define MAX_LEN   1400
@@ -155,15 +155,15 @@ test_same_bytes (void)
 {
   static Packet after_rtp[N_PROFILES][N_PACKETS], after_rtcp[N_PROFILES][N_PACKETS];
 
-  g_assert_false (ms_engine_srtp_uses_openssl ());
+  g_assert_false (ms_srtp_crypto_uses_openssl ());
   g_assert_cmpint (srtp_init (), ==, srtp_err_status_ok);
   for (int p = 0; p < N_PROFILES; p++)
     protect_all (p, before_rtp[p], before_rtcp[p]);
 
   /* libsrtp2 2.5 refuses a second srtp_init() until it is shut down. */
   g_assert_cmpint (srtp_shutdown (), ==, srtp_err_status_ok);
-  g_assert_true (ms_engine_srtp_init ());
-  g_assert_true (ms_engine_srtp_uses_openssl ());
+  g_assert_true (ms_srtp_crypto_init ());
+  g_assert_true (ms_srtp_crypto_uses_openssl ());
   for (int p = 0; p < N_PROFILES; p++) {
     protect_all (p, after_rtp[p], after_rtcp[p]);
     for (guint i = 0; i < N_PACKETS; i++) {

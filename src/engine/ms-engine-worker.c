@@ -25,6 +25,7 @@
 #include <stun/usages/ice.h>
 
 #include "ms-engine-private.h"
+#include "ms-srtp-crypto.h"
 
 #define RECV_SIZE 65536
 #define SLOT_SIZE MS_ENGINE_SLOT_SIZE
@@ -1341,7 +1342,7 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
 
   g_return_val_if_fail (config != NULL, NULL);
 
-  if (!ms_engine_srtp_init ())
+  if (!ms_srtp_crypto_init ())
     g_error ("engine: libsrtp2 does not start");
 
   address = g_inet_address_new_from_string (config->bind_address ? config->bind_address : "0.0.0.0");

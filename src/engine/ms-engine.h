@@ -126,12 +126,6 @@ typedef struct {
  * its "sha-256" fingerprint as SDP writes it ("AB:01:..."). */
 const char *ms_engine_certificate_fingerprint (void);
 
-/* Starts libsrtp2 once per process with OpenSSL's AES-CM, AES-GCM and
- * HMAC-SHA1  * in place of the ones it was built with (ms-engine-srtp.c says why);
- * every libsrtp2 session of the process uses them afterwards. */
-gboolean ms_engine_srtp_init (void);
-gboolean ms_engine_srtp_uses_openssl (void);
-
 /* Fresh ICE credentials from a CSPRNG (ufrag 8, pwd 24 characters). */
 void ms_engine_ice_credentials_new (char **ufrag,
                                     char **pwd);

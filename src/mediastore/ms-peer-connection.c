@@ -18,6 +18,7 @@
 
 #include "ms-media-util-private.h"
 #include "ms-peer-connection.h"
+#include "ms-srtp-crypto.h"
 
 struct _MsPeerConnection {
   GObject       parent_instance;
@@ -212,6 +213,13 @@ ms_peer_connection_class_init (MsPeerConnectionClass *klass)
 
   object_class->dispose = ms_peer_connection_dispose;
   object_class->finalize = ms_peer_connection_finalize;
+
+  /* webrtcbin's srtpenc and srtpdec run on libsrtp2, whose AES and HMAC
+   * on Debian are NSS's at several times OpenSSL's cost per packet
+   * (ms-srtp-crypto.c): before the first PeerConnection, give it
+   * OpenSSL's. If libsrtp2 does not start, GStreamer's srtp elements
+   * will say so themselves. */
+  ms_srtp_crypto_init ();
 
   signals[SIGNAL_LOCAL_CANDIDATE] =
     g_signal_new ("local-candidate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,

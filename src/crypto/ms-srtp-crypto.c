@@ -1,4 +1,4 @@
-/* ms-engine-srtp.c: libsrtp2's AES-CM, AES-GCM and HMAC-SHA1 on OpenSSL
+/* ms-srtp-crypto.c: libsrtp2's AES-CM, AES-GCM and HMAC-SHA1 on OpenSSL
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -27,13 +27,16 @@
 #include <srtp2/auth.h>
 #include <srtp2/cipher.h>
 
-#include "ms-engine-private.h"
+#include "ms-srtp-crypto.h"
 
 #define ICM_KEY_LEN  16
 #define ICM_SALT_LEN 14
 #define SHA1_LEN     20
 
 /* ---- What both ciphers keep: one OpenSSL context per key ---- */
+
+/* Cipher contexts of ours alive in the process (tests read it). */
+static gint live_ciphers;
 
 typedef struct {
   EVP_CIPHER_CTX *ctx;
@@ -64,6 +67,7 @@ cipher_new (const srtp_cipher_type_t *type,
   c->key_len = key_len;
   c->algorithm = algorithm;
   *cp = c;
+  g_atomic_int_inc (&live_ciphers);
   return srtp_err_status_ok;
 }
 
@@ -76,12 +80,13 @@ cipher_dealloc (srtp_cipher_pointer_t c)
   OPENSSL_cleanse (s, sizeof *s);
   g_free (s);
   g_free (c);
+  g_atomic_int_add (&live_ciphers, -1);
   return srtp_err_status_ok;
 }
 
 /* ---- AES-128 counter mode (RFC 3711 4.1.1) ---- */
 
-extern const srtp_cipher_type_t ms_engine_icm_128;
+extern const srtp_cipher_type_t ms_srtp_icm_128;
 
 static srtp_err_status_t
 icm_alloc (srtp_cipher_pointer_t *cp,
@@ -91,7 +96,7 @@ icm_alloc (srtp_cipher_pointer_t *cp,
   (void) tag_len;
   if (key_len != ICM_KEY_LEN + ICM_SALT_LEN)
     return srtp_err_status_bad_param;
-  return cipher_new (&ms_engine_icm_128, SRTP_AES_ICM_128, key_len, 0, cp);
+  return cipher_new (&ms_srtp_icm_128, SRTP_AES_ICM_128, key_len, 0, cp);
 }
 
 static srtp_err_status_t
@@ -167,7 +172,7 @@ static const srtp_cipher_test_case_t icm_test = {
   0, NULL, 0, NULL,
 };
 
-const srtp_cipher_type_t ms_engine_icm_128 = {
+const srtp_cipher_type_t ms_srtp_icm_128 = {
   icm_alloc, cipher_dealloc, icm_init, NULL, icm_crypt, icm_crypt, icm_set_iv, NULL,
   "AES-128 counter mode (OpenSSL, Mediastore)", &icm_test, SRTP_AES_ICM_128,
 };
@@ -177,7 +182,7 @@ const srtp_cipher_type_t ms_engine_icm_128 = {
 #define GCM_KEY_LEN  16
 #define GCM_SALT_LEN 12
 
-extern const srtp_cipher_type_t ms_engine_gcm_128;
+extern const srtp_cipher_type_t ms_srtp_gcm_128;
 
 static srtp_err_status_t
 gcm_alloc (srtp_cipher_pointer_t *cp,
@@ -186,7 +191,7 @@ gcm_alloc (srtp_cipher_pointer_t *cp,
 {
   if (key_len != GCM_KEY_LEN + GCM_SALT_LEN || (tag_len != 8 && tag_len != 16))
     return srtp_err_status_bad_param;
-  return cipher_new (&ms_engine_gcm_128, SRTP_AES_GCM_128, key_len, tag_len, cp);
+  return cipher_new (&ms_srtp_gcm_128, SRTP_AES_GCM_128, key_len, tag_len, cp);
 }
 
 /* libsrtp2 keeps the salt and makes each packet's 12-byte IV itself. */
@@ -324,7 +329,7 @@ static const srtp_cipher_test_case_t gcm_test = {
   sizeof gcm_aad, gcm_aad, 16, NULL,
 };
 
-const srtp_cipher_type_t ms_engine_gcm_128 = {
+const srtp_cipher_type_t ms_srtp_gcm_128 = {
   gcm_alloc, cipher_dealloc, gcm_init, gcm_set_aad, gcm_encrypt, gcm_decrypt, gcm_set_iv,
   gcm_get_tag, "AES-128 GCM (OpenSSL, Mediastore)", &gcm_test, SRTP_AES_GCM_128,
 };
@@ -335,7 +340,7 @@ typedef struct {
   EVP_MAC_CTX *ctx;
 } HmacState;
 
-extern const srtp_auth_type_t ms_engine_hmac_sha1;
+extern const srtp_auth_type_t ms_srtp_hmac_sha1;
 
 static EVP_MAC *hmac_mac;
 static gboolean openssl_in_use;
@@ -357,7 +362,7 @@ hmac_alloc (srtp_auth_pointer_t *ap,
     return srtp_err_status_alloc_fail;
   }
   a = g_new0 (srtp_auth_t, 1);
-  a->type = &ms_engine_hmac_sha1;
+  a->type = &ms_srtp_hmac_sha1;
   a->state = s;
   a->out_len = out_len;
   a->key_len = key_len;
@@ -450,7 +455,7 @@ static const srtp_auth_test_case_t hmac_test = {
   NULL,
 };
 
-const srtp_auth_type_t ms_engine_hmac_sha1 = {
+const srtp_auth_type_t ms_srtp_hmac_sha1 = {
   hmac_alloc, hmac_dealloc, hmac_init, hmac_compute, hmac_update, hmac_start,
   "HMAC-SHA1 (OpenSSL, Mediastore)", &hmac_test, SRTP_HMAC_SHA1,
 };
@@ -464,29 +469,29 @@ srtp_start (void)
    * (GStreamer's srtp plugin, say) started it first. */
   status = srtp_init ();
   if (status != srtp_err_status_ok && status != srtp_err_status_bad_param) {
-    g_warning ("engine: libsrtp2 does not start (error %d)", status);
+    g_warning ("srtp: libsrtp2 does not start (error %d)", status);
     return FALSE;
   }
   hmac_mac = EVP_MAC_fetch (NULL, "HMAC", NULL);
   if (hmac_mac == NULL) {
-    g_warning ("engine: OpenSSL has no HMAC; SRTP stays on libsrtp2's own crypto");
+    g_warning ("srtp: OpenSSL has no HMAC; SRTP stays on libsrtp2's own crypto");
     return TRUE;
   }
-  status = srtp_replace_cipher_type (&ms_engine_icm_128, SRTP_AES_ICM_128);
+  status = srtp_replace_cipher_type (&ms_srtp_icm_128, SRTP_AES_ICM_128);
   if (status != srtp_err_status_ok) {
-    g_warning ("engine: libsrtp2 refused OpenSSL's AES-CM (error %d); it keeps its own",
+    g_warning ("srtp: libsrtp2 refused OpenSSL's AES-CM (error %d); it keeps its own",
                status);
     return TRUE;
   }
-  status = srtp_replace_auth_type (&ms_engine_hmac_sha1, SRTP_HMAC_SHA1);
+  status = srtp_replace_auth_type (&ms_srtp_hmac_sha1, SRTP_HMAC_SHA1);
   if (status != srtp_err_status_ok) {
-    g_warning ("engine: libsrtp2 refused OpenSSL's HMAC-SHA1 (error %d); it keeps its own",
+    g_warning ("srtp: libsrtp2 refused OpenSSL's HMAC-SHA1 (error %d); it keeps its own",
                status);
     return TRUE;
   }
-  status = srtp_replace_cipher_type (&ms_engine_gcm_128, SRTP_AES_GCM_128);
+  status = srtp_replace_cipher_type (&ms_srtp_gcm_128, SRTP_AES_GCM_128);
   if (status != srtp_err_status_ok) {
-    g_warning ("engine: libsrtp2 refused OpenSSL's AES-GCM (error %d); it keeps its own",
+    g_warning ("srtp: libsrtp2 refused OpenSSL's AES-GCM (error %d); it keeps its own",
                status);
     return TRUE;
   }
@@ -495,7 +500,7 @@ srtp_start (void)
 }
 
 /**
- * ms_engine_srtp_init:
+ * ms_srtp_crypto_init:
  *
  * Starts libsrtp2 once per process and gives it OpenSSL's AES-CM,
  * AES-GCM and HMAC-SHA1. Every libsrtp2 session made afterwards in the process uses
@@ -504,7 +509,7 @@ srtp_start (void)
  * Returns: FALSE if libsrtp2 cannot start.
  */
 gboolean
-ms_engine_srtp_init (void)
+ms_srtp_crypto_init (void)
 {
   static gsize once;
   static gboolean ok;
@@ -518,7 +523,16 @@ ms_engine_srtp_init (void)
 
 /* TRUE once libsrtp2 runs AES-CM, AES-GCM and HMAC-SHA1 on OpenSSL. */
 gboolean
-ms_engine_srtp_uses_openssl (void)
+ms_srtp_crypto_uses_openssl (void)
 {
   return openssl_in_use;
+}
+
+/* How many of libsrtp2's ciphers in the process are ours right now: two
+ * per SRTP session (RTP and RTCP) and direction, plus the ones libsrtp2
+ * makes for a moment to derive keys. */
+guint
+ms_srtp_crypto_live_ciphers (void)
+{
+  return (guint) g_atomic_int_get (&live_ciphers);
 }
