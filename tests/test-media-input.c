@@ -6,7 +6,8 @@
  * video), datagrams of every kind the ports may see from anyone are sent
  * to every media port: random bytes, truncated STUN, STUN binding
  * requests for an unknown user and with a wrong MESSAGE-INTEGRITY, DTLS
- * records of garbage, SRTP with bad tags and RTCP whose lengths lie. The
+ * records of garbage, SRTP with bad tags, RTCP whose lengths lie and
+ * datagrams too large for the server's buffers. The
  * server counts each by reason on /metrics and B's video goes on at its
  * rate. (Bad packets from a transport's own 5-tuple, and a wrong
  * password for a real ufrag, are test-engine's.)
@@ -104,6 +105,14 @@ send_garbage (GSocket *socket,
   buf[2] = 0x7f;
   buf[3] = 0xff;
   send_to_ports (socket, ports, buf, 40);
+  /* A datagram larger than any a WebRTC peer sends (the server reads
+   * 8 KiB). */
+  {
+    g_autofree guint8 *big = g_malloc (9000);
+
+    memset (big, 0x80, 9000);
+    send_to_ports (socket, ports, big, 9000);
+  }
 }
 
 static guint64
@@ -147,7 +156,7 @@ test_bad_datagrams (void)
                                              G_SOCKET_PROTOCOL_UDP, NULL);
   GArray *ports = test_server_get_media_ports (server);
   g_autofree char *a_id = g_strdup (peer_id_of (a));
-  guint64 before, during, not_stun, bad_stun, no_transport;
+  guint64 before, during, not_stun, bad_stun, no_transport, too_long;
   g_autoptr (GError) error = NULL;
 
   g_assert_cmpuint (ports->len, >, 0);
@@ -159,6 +168,7 @@ test_bad_datagrams (void)
   not_stun = dropped (server, "not-stun");
   bad_stun = dropped (server, "bad-stun");
   no_transport = dropped (server, "no-transport");
+  too_long = dropped (server, "too-long");
   {
     guint64 start = test_remote_frames (b, a_id, "camera");
     gint64 t0 = g_get_monotonic_time ();
@@ -180,6 +190,7 @@ test_bad_datagrams (void)
   g_assert_cmpuint (dropped (server, "not-stun"), >, not_stun);
   g_assert_cmpuint (dropped (server, "bad-stun"), >, bad_stun);
   g_assert_cmpuint (dropped (server, "no-transport"), >, no_transport);
+  g_assert_cmpuint (dropped (server, "too-long"), >, too_long);
   /* Half, not all: the machine's own load moves the rate too. */
   g_assert_cmpuint (during * 2, >=, before);
   g_assert_true (test_server_is_running (server));

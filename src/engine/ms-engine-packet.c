@@ -194,7 +194,7 @@ ms_engine_drop_name (MsEngineDrop drop)
 {
   static const char * const names[MS_ENGINE_N_DROPS] = {
     "not-stun", "bad-stun", "bad-integrity", "no-transport", "dtls-error",
-    "not-ready", "srtp-auth", "too-short", "send-error",
+    "not-ready", "srtp-auth", "too-short", "send-error", "too-long",
   };
 
   g_return_val_if_fail (drop < MS_ENGINE_N_DROPS, NULL);

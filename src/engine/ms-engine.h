@@ -101,6 +101,7 @@ typedef enum {
   MS_ENGINE_DROP_SRTP_AUTH,     /* bad SRTP/SRTCP tag or replay */
   MS_ENGINE_DROP_TOO_SHORT,     /* RTP/RTCP headers do not fit */
   MS_ENGINE_DROP_SEND_ERROR,
+  MS_ENGINE_DROP_TOO_LONG,      /* a datagram over 8 KiB */
   MS_ENGINE_N_DROPS,
 } MsEngineDrop;
 
