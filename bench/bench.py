@@ -633,10 +633,25 @@ def measure_point(server, clip, layout, size, streams, ref_rate):
         server.stop()
 
 
-def measure_floor(build, point):
+def run_floor(binary, args):
+    out = subprocess.run(['taskset', '-c', str(SERVER_CORE), binary] + args,
+                         capture_output=True, text=True, timeout=WINDOW_S + 30)
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return None
+
+
+def measure_floor(build, point, layout):
     """The floor for a point: SRTP protect and sendmmsg of as many copies,
     of the same mean size, at the same source rate, on the server's core,
-    right after the point (bench/srtp-floor.c)."""
+    right after the point (bench/srtp-floor.c), in the point's shape (an
+    all-to-all room of k: k sources, each packet to k - 1 receivers, one
+    socket per receiver) and to receivers that wait in poll() as the
+    point's own do (k bots; one mediastore-load process for a fan-out).
+    The old floor, one source whose copies go to sockets emptied every
+    millisecond (no reader to wake, no sender wake-up per source packet),
+    is measured beside it as floor_drain."""
     binary = build / 'bench' / 'srtp-floor'
     received = point.get('received_pps', 0) * point.get('window_s', 0)
     if not binary.exists() or not received or not point.get('received_bytes'):
@@ -644,19 +659,28 @@ def measure_floor(build, point):
     size = max(12, round(point['received_bytes'] / received))
     pps = max(1, round(point.get('source_pps_min') or 120))
     profile = 'gcm' if point.get('srtp') == 'aead-aes-128-gcm' else 'cm'
-    out = subprocess.run(['taskset', '-c', str(SERVER_CORE), binary,
-                          '--copies', str(point['streams']), '--pps', str(pps),
-                          '--size', str(size), '--seconds', str(WINDOW_S),
-                          '--profile', profile],
-                         capture_output=True, text=True, timeout=WINDOW_S + 30)
-    try:
-        floor = json.loads(out.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
+    base = ['--copies', str(point['streams']), '--pps', str(pps), '--size', str(size),
+            '--seconds', str(WINDOW_S), '--profile', profile]
+    if layout == 'mesh':
+        k = str(point['size'])
+        shape = ['--sources', k, '--sockets', k, '--receivers', k]
+    elif point.get('subscribers_via') == 'mediastore-load':
+        shape = ['--receivers', '1']
+    else:
+        shape = ['--receivers', str(point['streams'])]
+    floor = run_floor(binary, base + shape + ['--wait', '1'])
+    drain = run_floor(binary, base + ['--wait', '0'])
+    if floor is None:
         return None
     point['floor'] = floor
     point['floor_us_per_packet'] = floor['us_per_packet']
     if point.get('us_per_packet') and floor['us_per_packet']:
         point['floor_ratio'] = round(point['us_per_packet'] / floor['us_per_packet'], 3)
+    if drain is not None:
+        point['floor_drain'] = drain
+        point['floor_drain_us_per_packet'] = drain['us_per_packet']
+        if point.get('us_per_packet') and drain['us_per_packet']:
+            point['floor_drain_ratio'] = round(point['us_per_packet'] / drain['us_per_packet'], 3)
     return floor
 
 
@@ -684,7 +708,7 @@ def sweep(server, clip, layout, sizes):
         point = min(attempts, key=lambda p: p['foreign_cpu'])
         point['attempts'] = len(attempts)
         if point['holds'] and server.kind == 'mediastore':
-            measure_floor(server.build, point)
+            measure_floor(server.build, point, layout)
         if ref_rate is None and point.get('source_pps_min'):
             ref_rate = point['source_pps_min']
         points.append(point)
@@ -722,6 +746,9 @@ def summarize_sweep(points):
         if best.get('floor_us_per_packet'):
             out['floor_us_per_packet_at_max'] = best['floor_us_per_packet']
             out['floor_ratio_at_max'] = best.get('floor_ratio')
+        if best.get('floor_drain_us_per_packet'):
+            out['floor_drain_us_per_packet_at_max'] = best['floor_drain_us_per_packet']
+            out['floor_drain_ratio_at_max'] = best.get('floor_drain_ratio')
         idle = points[0].get('server_idle_threads')
         out['threads_idle'] = idle
         out['threads_at_max'] = best.get('server_threads')
@@ -1303,8 +1330,12 @@ def render_capacity(c):
                 f"per forwarded packet against a floor of "
                 f"{fmt(sw.get('floor_us_per_packet_at_max'))} µs measured right after it "
                 f"(bench/srtp-floor.c: SRTP protect + sendmmsg of as many copies of the same "
-                f"size at the same rate): {fmt(sw.get('floor_ratio_at_max'), 2)}× the floor "
-                f"(target ≤ 1.5×); server threads {fmt(sw.get('threads_idle'))} before anyone "
+                f"size at the same rate, in the same shape, to receivers that wait in poll() "
+                f"as the point's do): {fmt(sw.get('floor_ratio_at_max'), 2)}× the floor "
+                f"(target ≤ 1.5×); against the older floor (one source, its copies to "
+                f"sockets emptied every millisecond, so no reader is woken) of "
+                f"{fmt(sw.get('floor_drain_us_per_packet_at_max'))} µs, "
+                f"{fmt(sw.get('floor_drain_ratio_at_max'), 2)}×; server threads {fmt(sw.get('threads_idle'))} before anyone "
                 f"joined and {fmt(sw.get('threads_at_max'))} at the largest size; RSS "
                 f"{fmt((sw.get('rss_kb_per_peer_at_max') or 0) / 1024, 3, ' MiB')} per peer "
                 f"(target ≤ 0.3 MiB).")
@@ -1316,9 +1347,9 @@ def render_capacity(c):
                          'ends where the client core runs out, not where Janus does.')
     lines += ['', '<details><summary>Every point</summary>', '',
               '| server | layout | size | streams | forwarded pkt/s | µs / pkt | server CPU '
-              '| clients CPU | loss | server RSS | threads | floor µs / pkt | others on the '
+              '| clients CPU | loss | server RSS | threads | floor µs / pkt | older floor | others on the '
               'machine (cores) | holds |',
-              '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
+              '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
     for server in servers:
         for layout in ('fanout', 'mesh'):
             for p in c[server][layout]['points']:
@@ -1329,6 +1360,7 @@ def render_capacity(c):
                              f"| {fmt((p.get('server_rss_kb') or 0) / 1024, 1, ' MiB')} "
                              f"| {fmt(p.get('server_threads'))} "
                              f"| {fmt(p.get('floor_us_per_packet'))} "
+                             f"| {fmt(p.get('floor_drain_us_per_packet'))} "
                              f"| {fmt(p.get('foreign_cpu'), 2)} "
                              f"| {'yes' if p['holds'] else 'no: ' + p.get('why', '')} |")
     lines += ['', '</details>', '']

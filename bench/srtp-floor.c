@@ -10,12 +10,22 @@
  * that no send pays for waking a reader. Prints one JSON line:
  * the sender's CPU (utime + stime) per copy sent.
  *
+ * With --sources S the copies are S sources' (an all-to-all room: S
+ * sources at --pps each, each packet copied to copies/S receivers in one
+ * sendmmsg), and with --wait the readers are --receivers processes that
+ * wait in poll() on their sockets and read what is there, as real
+ * clients do, so a send pays for waking them as a server's does; the
+ * sockets are then --sockets of them, one per receiver in a bundled
+ * call.
+ *
  *   srtp-floor --copies 500 --pps 120 --size 1100 --seconds 10
+ *   srtp-floor --copies 56 --sources 8 --sockets 8 --receivers 8 --wait ...
  */
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -74,12 +84,38 @@ drain (int *fds,
   }
 }
 
+/* A waiting receiver: poll() on its sockets, read what is there. */
+static void
+wait_and_read (int *fds,
+               int  n)
+{
+  char buf[SLOT];
+  struct pollfd *p = calloc (n, sizeof *p);
+
+  for (int i = 0; i < n; i++) {
+    p[i].fd = fds[i];
+    p[i].events = POLLIN;
+  }
+  for (;;) {
+    if (poll (p, n, -1) <= 0)
+      continue;
+    for (int i = 0; i < n; i++) {
+      if (p[i].revents & POLLIN) {
+        while (recv (p[i].fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+          ;
+      }
+    }
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   int copies = 100, pps = 120, size = 1100;
+  int sources = 1, n_sockets = 0, receivers = 1, wait = 0, per_source;
   int gcm = 0;
+  pid_t *children;
   double seconds = 10, warmup = 1;
   int *rx, tx;
   struct sockaddr_in *dst;
@@ -88,7 +124,6 @@ main (int   argc,
   unsigned char *slots;
   struct mmsghdr msgs[BATCH];
   struct iovec iovs[BATCH];
-  pid_t child;
   double start, next, c0 = 0, t0 = 0;
   long sent = 0, counted = 0, errors = 0;
   unsigned short seq = 1;
@@ -105,18 +140,32 @@ main (int   argc,
       seconds = atof (argv[i + 1]);
     else if (strcmp (argv[i], "--profile") == 0)
       gcm = strcmp (argv[i + 1], "gcm") == 0;
+    else if (strcmp (argv[i], "--sources") == 0)
+      sources = atoi (argv[i + 1]);
+    else if (strcmp (argv[i], "--sockets") == 0)
+      n_sockets = atoi (argv[i + 1]);
+    else if (strcmp (argv[i], "--receivers") == 0)
+      receivers = atoi (argv[i + 1]);
+    else if (strcmp (argv[i], "--wait") == 0)
+      wait = atoi (argv[i + 1]);
     else {
       fprintf (stderr, "usage: srtp-floor [--copies N] [--pps N] [--size BYTES] "
-               "[--seconds S] [--profile cm|gcm]\n");
+               "[--seconds S] [--profile cm|gcm] [--sources S] [--sockets N] "
+               "[--receivers N] [--wait 0|1]\n");
       return 2;
     }
   }
-  if (copies < 1 || pps < 1 || size < 12 || size + SRTP_MAX_TRAILER_LEN > SLOT || seconds <= 0)
+  if (n_sockets == 0)
+    n_sockets = copies;
+  if (copies < 1 || pps < 1 || size < 12 || size + SRTP_MAX_TRAILER_LEN > SLOT || seconds <= 0 ||
+      sources < 1 || copies % sources != 0 || n_sockets < 1 || n_sockets > copies ||
+      receivers < 1 || receivers > n_sockets)
     return 2;
+  per_source = copies / sources;
 
-  rx = calloc (copies, sizeof *rx);
-  dst = calloc (copies, sizeof *dst);
-  for (int i = 0; i < copies; i++) {
+  rx = calloc (n_sockets, sizeof *rx);
+  dst = calloc (n_sockets, sizeof *dst);
+  for (int i = 0; i < n_sockets; i++) {
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
     socklen_t len = sizeof a;
 
@@ -127,15 +176,26 @@ main (int   argc,
       return 1;
     }
   }
-  child = fork ();
-  if (child == 0) {
-    /* The receivers: on the other core when the caller pinned us to one. */
-    cpu_set_t set;
+  /* The receivers: on the other core when the caller pinned us to one.
+   * Draining, one process; waiting, receiver r has sockets r, r + R, ... */
+  if (!wait)
+    receivers = 1;
+  children = calloc (receivers, sizeof *children);
+  for (int r = 0; r < receivers; r++) {
+    children[r] = fork ();
+    if (children[r] == 0) {
+      cpu_set_t set;
+      int *mine = calloc (n_sockets, sizeof *mine), n = 0;
 
-    CPU_ZERO (&set);
-    CPU_SET (1, &set);
-    sched_setaffinity (0, sizeof set, &set);
-    drain (rx, copies);
+      CPU_ZERO (&set);
+      CPU_SET (1, &set);
+      sched_setaffinity (0, sizeof set, &set);
+      for (int i = r; i < n_sockets; i += receivers)
+        mine[n++] = rx[i];
+      if (wait)
+        wait_and_read (mine, n);
+      drain (mine, n);
+    }
   }
   tx = socket (AF_INET, SOCK_DGRAM, 0);
 
@@ -167,7 +227,7 @@ main (int   argc,
   start = now_s ();
   next = start;
   while (now_s () - start < warmup + seconds) {
-    int queued = 0;
+    int queued = 0, source;
     double t;
 
     if (t0 == 0 && now_s () - start >= warmup) {
@@ -175,8 +235,13 @@ main (int   argc,
       c0 = cpu_s ();
       counted = sent;
     }
-    /* One source packet, copied to everyone, as a forwarder does. */
-    for (int i = 0; i < copies; i++) {
+    /* One source packet, copied to everyone, as a forwarder does; of S
+     * sources, the next one's, copied to its receivers. */
+    source = (int) (sent / per_source) % sources;
+
+    for (int c = 0; c < per_source; c++) {
+      int i = source * per_source + c;
+      int to = i % n_sockets;
       unsigned char *p = slots + (size_t) queued * SLOT;
       int len = size;
 
@@ -198,11 +263,11 @@ main (int   argc,
       iovs[queued].iov_base = p;
       iovs[queued].iov_len = len;
       memset (&msgs[queued], 0, sizeof msgs[queued]);
-      msgs[queued].msg_hdr.msg_name = &dst[i];
-      msgs[queued].msg_hdr.msg_namelen = sizeof dst[i];
+      msgs[queued].msg_hdr.msg_name = &dst[to];
+      msgs[queued].msg_hdr.msg_namelen = sizeof dst[to];
       msgs[queued].msg_hdr.msg_iov = &iovs[queued];
       msgs[queued].msg_hdr.msg_iovlen = 1;
-      if (++queued == BATCH || i == copies - 1) {
+      if (++queued == BATCH || c == per_source - 1) {
         int done = 0;
 
         while (done < queued) {
@@ -219,9 +284,11 @@ main (int   argc,
         queued = 0;
       }
     }
-    seq++;
-    ts += 3000;
-    next += 1.0 / pps;
+    if (source == sources - 1) {
+      seq++;
+      ts += 3000;
+    }
+    next += 1.0 / pps / sources;
     t = next - now_s ();
     if (t > 0) {
       struct timespec d = { (time_t) t, (long) ((t - (time_t) t) * 1e9) };
@@ -235,10 +302,15 @@ main (int   argc,
 
     printf ("{\"profile\": \"%s\", \"copies\": %d, \"pps\": %d, \"size\": %d, \"window_s\": %.2f, "
             "\"packets\": %ld, \"packets_per_s\": %.1f, \"cpu\": %.4f, "
-            "\"us_per_packet\": %.3f, \"send_errors\": %ld}\n",
-            gcm ? "aead-aes-128-gcm" : "aes128-cm-sha1-80", copies, pps, size, wall, n, n / wall, cpu / wall, n ? cpu * 1e6 / n : 0.0, errors);
+            "\"us_per_packet\": %.3f, \"send_errors\": %ld, \"sources\": %d, "
+            "\"sockets\": %d, \"receivers\": %d, \"receivers_wait\": %s}\n",
+            gcm ? "aead-aes-128-gcm" : "aes128-cm-sha1-80", copies, pps, size, wall, n, n / wall,
+            cpu / wall, n ? cpu * 1e6 / n : 0.0, errors, sources, n_sockets, receivers,
+            wait ? "true" : "false");
   }
-  kill (child, SIGKILL);
-  waitpid (child, NULL, 0);
+  for (int r = 0; r < receivers; r++) {
+    kill (children[r], SIGKILL);
+    waitpid (children[r], NULL, 0);
+  }
   return 0;
 }
