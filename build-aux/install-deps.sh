@@ -16,6 +16,7 @@ PACKAGES="
   clang libclang-rt-14-dev
   curl ca-certificates python3
   nftables
+  redis-server libhiredis-dev
   chromium chromium-driver python3-selenium python3-aiortc python3-websockets
 "
 PACKAGES="$PACKAGES $*"
