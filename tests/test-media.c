@@ -455,77 +455,6 @@ test_hidden_and_cleanup (void)
 }
 
 /* Whole calls between mediastore-bot processes. */
-static GSubprocess *
-bot_start (TestServer *server,
-           const char *identity,
-           guint       expect_tracks)
-{
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autofree char *token = test_token ("call", identity, GRANTS_AV);
-  g_autofree char *expect = g_strdup_printf ("--expect-tracks=%u", expect_tracks);
-  g_autoptr (GError) error = NULL;
-  GSubprocess *bot;
-
-  /* As for the server: the machine's quirks must not abort a bot. */
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
-  bot = g_subprocess_launcher_spawn (launcher, &error,
-                                     g_getenv ("MEDIASTORE_BOT"),
-                                     "--url", test_server_get_url (server),
-                                     "--token", token,
-                                     "--publish", "camera=test-video,microphone=test-audio",
-                                     "--subscribe", "--stats", expect, "--stay",
-                                     "--duration=60",
-                                     NULL);
-  g_assert_no_error (error);
-
-  return bot;
-}
-
-/* Waits until @bot says every track it expects delivered media; a bot
- * that fails says something else (its duration bounds the wait). */
-static void
-bot_wait_arrived (GSubprocess *bot)
-{
-  g_autoptr (GDataInputStream) out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bot));
-  g_autoptr (GError) error = NULL;
-  g_autofree char *line = NULL;
-
-  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (line, ==, "tracks-arrived");
-}
-
-static void
-bot_check (GSubprocess *bot,
-           guint        expect_tracks)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autofree char *out = NULL;
-  JsonObject *stats;
-  JsonArray *tracks;
-
-  g_subprocess_send_signal (bot, SIGTERM);
-  g_subprocess_communicate_utf8 (bot, NULL, NULL, &out, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (bot));
-  g_assert_cmpint (g_subprocess_get_exit_status (bot), ==, 0);
-
-  json_parser_load_from_data (parser, out, -1, &error);
-  g_assert_no_error (error);
-  stats = json_node_get_object (json_parser_get_root (parser));
-  tracks = json_object_get_array_member (stats, "tracks");
-  g_assert_cmpuint (json_array_get_length (tracks), ==, expect_tracks);
-  for (guint i = 0; i < json_array_get_length (tracks); i++) {
-    JsonObject *track = json_array_get_object_element (tracks, i);
-
-    g_assert_cmpint (json_object_get_int_member (track, "frames"), >, 0);
-    g_assert_cmpint (json_object_get_int_member (track, "packets"), >, 0);
-  }
-}
-
 static void
 test_bots (gconstpointer data)
 {
@@ -538,12 +467,13 @@ test_bots (gconstpointer data)
   for (guint i = 0; i < n; i++) {
     g_autofree char *identity = g_strdup_printf ("bot%u", i);
 
-    g_ptr_array_add (bots, bot_start (server, identity, 2 * (n - 1)));
+    g_ptr_array_add (bots, test_bot_start (test_server_get_url (server), "call", identity,
+                                           GRANTS_AV, 2 * (n - 1)));
   }
   for (guint i = 0; i < n; i++)
-    bot_wait_arrived (g_ptr_array_index (bots, i));
+    test_bot_wait_arrived (g_ptr_array_index (bots, i));
   for (guint i = 0; i < n; i++)
-    bot_check (g_ptr_array_index (bots, i), 2 * (n - 1));
+    test_bot_check (g_ptr_array_index (bots, i), 2 * (n - 1));
 
   test_server_wait_metric (server, "mediastore_producers", 0);
   test_server_stop (server);

@@ -111,6 +111,7 @@ assert_welcome_equal (const MsMessage *a,
   g_assert_cmpstr (a->u.welcome.resume, ==, b->u.welcome.resume);
   g_assert_cmpstr (a->u.welcome.server_version, ==, b->u.welcome.server_version);
   assert_strv_equal (a->u.welcome.features, b->u.welcome.features);
+  assert_strv_equal (a->u.welcome.nodes, b->u.welcome.nodes);
 }
 
 static void
@@ -210,6 +211,9 @@ assert_message_equal (const MsMessage *a,
     break;
   case MS_MSG_MEDIA_FAILED:
     g_assert_cmpint (a->u.media_failed.pc, ==, b->u.media_failed.pc);
+    break;
+  case MS_MSG_REDIRECT:
+    g_assert_cmpstr (a->u.redirect.url, ==, b->u.redirect.url);
     break;
   case MS_MSG_LEAVE:
   case MS_MSG_OK:
@@ -596,6 +600,8 @@ build_welcome (void)
   msg->u.welcome.resume = g_strdup ("q1w2e3r4t5y6u7i8o9p0-_AB");
   msg->u.welcome.server_version = g_strdup ("0.1.0");
   msg->u.welcome.features = g_strsplit ("renegotiation x-future", " ", -1);
+  msg->u.welcome.nodes = g_strsplit ("ws://10.0.0.11:7880/v1/ws wss://b.example.org/v1/ws", " ",
+                                     -1);
   return msg;
 }
 
@@ -715,6 +721,17 @@ build_media_failed (void)
   return msg;
 }
 
+static MsMessage *
+build_redirect (void)
+{
+  MsMessage *msg = ms_message_new (MS_MSG_REDIRECT);
+
+  msg->has_id = TRUE;
+  msg->id = 1;
+  msg->u.redirect.url = g_strdup ("wss://node-b.example.org:7443/v1/ws");
+  return msg;
+}
+
 typedef struct {
   const char   *path;
   MsDirection   direction;
@@ -761,6 +778,7 @@ static const RoundtripCase roundtrip_cases[] = {
   { "/protocol/roundtrip/error/without-id", TO_CLI, build_error_without_id },
   { "/protocol/roundtrip/bye", TO_CLI, build_bye },
   { "/protocol/roundtrip/media-failed", TO_CLI, build_media_failed },
+  { "/protocol/roundtrip/redirect", TO_CLI, build_redirect },
 };
 
 static void
@@ -818,7 +836,7 @@ test_copy_beyond_limits (void)
 static void
 test_roundtrip_coverage (void)
 {
-  guint seen[MS_MSG_MEDIA_FAILED + 1][2] = { { 0 } };
+  guint seen[MS_MSG_REDIRECT + 1][2] = { { 0 } };
 
   for (guint i = 0; i < G_N_ELEMENTS (roundtrip_cases); i++) {
     g_autoptr (MsMessage) msg = roundtrip_cases[i].build ();
@@ -826,7 +844,7 @@ test_roundtrip_coverage (void)
     seen[msg->type][roundtrip_cases[i].direction]++;
   }
 
-  for (MsMsgType type = MS_MSG_JOIN; type <= MS_MSG_MEDIA_FAILED; type++) {
+  for (MsMsgType type = MS_MSG_JOIN; type <= MS_MSG_REDIRECT; type++) {
     for (MsDirection dir = TO_SRV; dir <= TO_CLI; dir++) {
       gboolean exists = ms_msg_type_from_string (ms_msg_type_to_string (type), dir, NULL);
 
@@ -1241,6 +1259,21 @@ check_media_failed (const MsMessage *msg)
   g_assert_cmpint (msg->u.media_failed.pc, ==, MS_PC_SUBSCRIBE);
 }
 
+static void
+check_redirect (const MsMessage *msg)
+{
+  g_assert_true (msg->has_id);
+  g_assert_cmpint (msg->id, ==, 1);
+  g_assert_cmpstr (msg->u.redirect.url, ==, "ws://10.0.0.12:7880/v1/ws");
+}
+
+static void
+check_error_unavailable (const MsMessage *msg)
+{
+  g_assert_cmpint (msg->u.error.code, ==, MS_PROTOCOL_ERROR_UNAVAILABLE);
+  g_assert_cmpint (ms_protocol_error_close_code (msg->u.error.code), ==, MS_CLOSE_UNAVAILABLE);
+}
+
 typedef struct {
   const char  *path;
   MsDirection  direction;
@@ -1356,6 +1389,11 @@ static const ExampleCase example_cases[] = {
     "{\"type\":\"bye\",\"reason\":\"replaced by a newer connection\"}", check_bye },
   { "/protocol/example/media-failed", TO_CLI, MS_MSG_MEDIA_FAILED,
     "{\"type\":\"media-failed\",\"pc\":\"subscribe\"}", check_media_failed },
+  { "/protocol/example/redirect", TO_CLI, MS_MSG_REDIRECT,
+    "{\"type\":\"redirect\",\"id\":1,\"url\":\"ws://10.0.0.12:7880/v1/ws\"}", check_redirect },
+  { "/protocol/example/error/unavailable", TO_CLI, MS_MSG_ERROR,
+    "{\"type\":\"error\",\"id\":1,\"code\":\"unavailable\","
+    "\"message\":\"The cluster cannot place a new call right now\"}", check_error_unavailable },
 };
 
 static void
@@ -1413,6 +1451,22 @@ typedef struct {
 } MalformedCase;
 
 static const MalformedCase malformed_cases[] = {
+  /* Cluster mode */
+  { "redirect without url", TO_CLI, "{\"type\":\"redirect\",\"id\":1}", 1, "url" },
+  { "redirect to http", TO_CLI, "{\"type\":\"redirect\",\"url\":\"http://a/v1/ws\"}", -1,
+    "ws: or wss: URL" },
+  { "redirect without host", TO_CLI, "{\"type\":\"redirect\",\"url\":\"ws:///v1/ws\"}", -1,
+    "ws: or wss: URL" },
+  { "redirect with a space", TO_CLI, "{\"type\":\"redirect\",\"url\":\"ws://a b/\"}", -1,
+    "ws: or wss: URL" },
+  { "redirect to the server", TO_SRV, "{\"type\":\"redirect\",\"url\":\"ws://a/\"}", -1,
+    "redirect" },
+  { "welcome nodes not a list", TO_CLI, WELCOME (GRANTS, "[]", "[],\"nodes\":\"ws://a/\""), -1,
+    "nodes" },
+  { "welcome node not ws", TO_CLI,
+    WELCOME (GRANTS, "[]", "[],\"nodes\":[\"ws://a/v1/ws\",\"https://b/\"]"), -1, "nodes" },
+  { "welcome node not a string", TO_CLI, WELCOME (GRANTS, "[]", "[],\"nodes\":[7]"), -1,
+    "nodes" },
   /* Not a JSON object */
   { "not JSON", TO_SRV, "hello", -1, "not valid JSON" },
   { "empty string", TO_SRV, "", -1, "not valid JSON" },

@@ -5,6 +5,10 @@
 
 #include "config.h"
 
+#include <signal.h>
+
+#include <json-glib/json-glib.h>
+
 #include "test-session-utils.h"
 
 void
@@ -188,4 +192,71 @@ test_wait_remote_video_size (MsSession  *session,
 
   WAIT_UNTIL (current_size_is (session, peer_id, tag, width, height, &watched, &seen));
   g_clear_pointer (&seen, size_seen_unref);
+}
+
+GSubprocess *
+test_bot_start (const char *url,
+                const char *room,
+                const char *identity,
+                const char *grants_json,
+                guint       expect_tracks)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autofree char *token = test_token (room, identity, grants_json);
+  g_autofree char *expect = g_strdup_printf ("--expect-tracks=%u", expect_tracks);
+  g_autoptr (GError) error = NULL;
+  GSubprocess *bot;
+
+  /* As for the server: the machine's quirks must not abort a bot. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
+  bot = g_subprocess_launcher_spawn (launcher, &error,
+                                     g_getenv ("MEDIASTORE_BOT"),
+                                     "--url", url, "--token", token,
+                                     "--publish", "camera=test-video,microphone=test-audio",
+                                     "--subscribe", "--stats", expect, "--stay",
+                                     "--duration=90",
+                                     NULL);
+  g_assert_no_error (error);
+  return bot;
+}
+
+void
+test_bot_wait_arrived (GSubprocess *bot)
+{
+  g_autoptr (GDataInputStream) out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bot));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line, ==, "tracks-arrived");
+}
+
+void
+test_bot_check (GSubprocess *bot,
+                guint        expect_tracks)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *out = NULL;
+  JsonArray *tracks;
+
+  g_subprocess_send_signal (bot, SIGTERM);
+  g_subprocess_communicate_utf8 (bot, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (bot));
+  g_assert_cmpint (g_subprocess_get_exit_status (bot), ==, 0);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  tracks = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                         "tracks");
+  g_assert_cmpuint (json_array_get_length (tracks), ==, expect_tracks);
+  for (guint i = 0; i < json_array_get_length (tracks); i++) {
+    JsonObject *track = json_array_get_object_element (tracks, i);
+
+    g_assert_cmpint (json_object_get_int_member (track, "frames"), >, 0);
+    g_assert_cmpint (json_object_get_int_member (track, "packets"), >, 0);
+  }
 }

@@ -67,4 +67,19 @@ MsSession *test_session_join_url (const char  *url,
                                   const char  *identity,
                                   const char  *grants_json);
 
+/* A mediastore-bot through @url that publishes test video and audio,
+ * decodes what it receives and stays until SIGTERM once @expect_tracks
+ * remote tracks delivered media (stdout piped). */
+GSubprocess *test_bot_start        (const char  *url,
+                                    const char  *room,
+                                    const char  *identity,
+                                    const char  *grants_json,
+                                    guint        expect_tracks);
+/* Waits until it says every track it expects delivered media. */
+void         test_bot_wait_arrived (GSubprocess *bot);
+/* Ends it, and checks that each of @expect_tracks tracks brought frames
+ * and packets and that it exited with 0. */
+void         test_bot_check        (GSubprocess *bot,
+                                    guint        expect_tracks);
+
 G_END_DECLS

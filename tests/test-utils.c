@@ -213,9 +213,16 @@ on_waited (GObject      *source,
 void
 test_server_stop (TestServer *server)
 {
+  test_server_stop_with (server, SIGTERM);
+}
+
+void
+test_server_stop_with (TestServer *server,
+                       int         signum)
+{
   gboolean done = FALSE;
 
-  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_send_signal (server->process, signum);
   g_subprocess_wait_async (server->process, NULL, on_waited, &done);
   WAIT_UNTIL (done);
 
@@ -236,6 +243,19 @@ test_server_kill (TestServer *server)
   g_subprocess_force_exit (server->process);
   g_subprocess_wait_async (server->process, NULL, on_waited, &done);
   WAIT_UNTIL (done);
+  server->exited = TRUE;
+}
+
+void
+test_server_wait_exit (TestServer *server,
+                       int         status)
+{
+  gboolean done = FALSE;
+
+  g_subprocess_wait_async (server->process, NULL, on_waited, &done);
+  WAIT_UNTIL (done);
+  g_assert_true (g_subprocess_get_if_exited (server->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, status);
   server->exited = TRUE;
 }
 
@@ -468,6 +488,16 @@ test_peer_send (TestPeer   *peer,
   va_end (args);
 
   test_peer_send_raw (peer, text);
+}
+
+MsMessage *
+test_peer_expect_any (TestPeer *peer)
+{
+  WAIT_UNTIL (!g_queue_is_empty (peer->received) || peer->closed);
+  if (g_queue_is_empty (peer->received))
+    g_error ("Expected a frame, but the connection closed with %u", peer->close_code);
+
+  return g_queue_pop_head (peer->received);
 }
 
 MsMessage *

@@ -54,7 +54,14 @@ GPid        test_server_get_pid    (TestServer *server);
 gboolean    test_server_is_running (TestServer *server);
 /* SIGTERM, then waits for a clean exit; asserts the exit status is 0. */
 void        test_server_stop       (TestServer *server);
+/* The same with @signum (SIGINT stops a cluster node at once, where
+ * SIGTERM has it drain first). */
+void        test_server_stop_with  (TestServer *server,
+                                    int         signum);
 void        test_server_kill       (TestServer *server);
+/* Waits for the server to exit by itself; asserts @status. */
+void        test_server_wait_exit  (TestServer *server,
+                                    int         status);
 void        test_server_free       (TestServer *server);
 /* A blocking HTTP request to the server; returns the body. */
 char       *test_server_http       (TestServer *server,
@@ -112,6 +119,9 @@ void        test_peer_send         (TestPeer   *peer,
 /* Waits for the next frame of @type, failing on any other type first. */
 MsMessage  *test_peer_expect       (TestPeer   *peer,
                                     MsMsgType   type);
+/* Waits for the next frame, whatever its type (candidates and dropped
+ * offers aside, as for test_peer_expect()). */
+MsMessage  *test_peer_expect_any   (TestPeer   *peer);
 /* Waits for an error and checks its code (and id when @id >= 0). */
 void        test_peer_expect_error (TestPeer        *peer,
                                     MsProtocolError  code,

@@ -52,8 +52,19 @@ struct _MsSession {
 
   /* Reconnecting after a drop: the resume key of the last welcome, what
    * we sent (to send again), and the backoff. */
-  char                    *url;
+  char                    *url;           /* the address the app gave: our door */
   char                    *token;
+  /* Cluster mode (docs/protocol.md, "Several servers"): where this
+   * connection goes (NULL: url), where a redirect sends us next, the
+   * node that welcomed us and the cluster's other nodes, tried in turn
+   * when reconnecting. */
+  char                    *target_url;
+  char                    *redirect_url;
+  guint                    redirects;
+  char                    *welcome_url;
+  GStrv                    nodes;
+  guint                    candidate;     /* of this round of reconnect attempts */
+  gboolean                 retry_later;   /* "unavailable" while reconnecting */
   char                    *resume_key;
   char                    *peer_id;       /* ours, before the drop */
   GPtrArray               *saved;         /* of Saved */
@@ -118,6 +129,8 @@ saved_free (gpointer data)
 #define RECONNECT_FIRST_MS 250
 #define RECONNECT_MAX_MS 4000
 #define RECONNECT_GIVE_UP_S 60
+/* Redirects followed for one join before giving up (a loop). */
+#define MAX_REDIRECTS 4
 
 static void
 ms_session_get_property (GObject    *object,
@@ -245,6 +258,10 @@ ms_session_finalize (GObject *object)
   g_clear_pointer (&self->ice_servers, g_ptr_array_unref);
   gst_clear_object (&self->audio_output);
   g_free (self->url);
+  g_free (self->target_url);
+  g_free (self->redirect_url);
+  g_free (self->welcome_url);
+  g_strfreev (self->nodes);
   g_free (self->token);
   g_free (self->resume_key);
   g_free (self->peer_id);
@@ -399,6 +416,11 @@ static void
 start_reconnect (MsSession *self);
 static void
 schedule_reconnect (MsSession *self);
+static void
+reconnect_next (MsSession *self);
+static void
+open_socket (MsSession    *self,
+             GCancellable *cancellable);
 
 static gint64
 side_send (gpointer   owner,
@@ -712,6 +734,8 @@ join_error_text (MsProtocolError code)
     return _("The call is full");
   case MS_PROTOCOL_ERROR_FORBIDDEN:
     return _("You may not join this call that way");
+  case MS_PROTOCOL_ERROR_UNAVAILABLE:
+    return _("The call’s servers cannot take this call right now: try again in a moment");
   case MS_PROTOCOL_ERROR_BAD_REQUEST:
   case MS_PROTOCOL_ERROR_NOT_FOUND:
   case MS_PROTOCOL_ERROR_CONFLICT:
@@ -780,6 +804,13 @@ on_welcome (MsSession       *self,
 
   g_free (self->resume_key);
   self->resume_key = g_strdup (msg->u.welcome.resume);
+  g_free (self->welcome_url);
+  self->welcome_url = g_strdup (self->target_url ? self->target_url : self->url);
+  self->redirects = 0;
+  if (msg->u.welcome.nodes != NULL) {
+    g_strfreev (self->nodes);
+    self->nodes = g_strdupv (msg->u.welcome.nodes);
+  }
   g_clear_pointer (&self->ice_servers, g_ptr_array_unref);
   self->ice_servers = g_ptr_array_ref (msg->u.welcome.ice_servers);
   ms_publisher_set_renegotiation (self->publisher,
@@ -844,6 +875,14 @@ on_ws_message (SoupWebsocketConnection *ws,
     on_welcome (self, msg);
     break;
   case MS_MSG_ERROR:
+    if (self->reconnect_since != 0 && msg->has_id && msg->id == self->join_id &&
+        msg->u.error.code == MS_PROTOCOL_ERROR_UNAVAILABLE) {
+      /* No node can take the call this moment (cluster coordination
+       * down, a node draining): keep trying, as after a drop. */
+      g_message ("Rejoining refused for now: %s", msg->u.error.message);
+      self->retry_later = TRUE;
+      break;
+    }
     if ((self->connect_task != NULL || self->reconnect_since != 0) && msg->has_id &&
         msg->id == self->join_id) {
       fail (self, join_error_text (msg->u.error.code));
@@ -886,6 +925,14 @@ on_ws_message (SoupWebsocketConnection *ws,
     break;
   case MS_MSG_BYE:
     break;
+  case MS_MSG_REDIRECT:
+    /* The room lives on another node: the server closes with 4302 and
+     * we join there (on_ws_closed). */
+    if (msg->has_id && msg->id == self->join_id) {
+      g_free (self->redirect_url);
+      self->redirect_url = g_strdup (msg->u.redirect.url);
+    }
+    break;
   case MS_MSG_MEDIA_FAILED:
     /* The server dropped that transport (it heard nothing from it). A
      * subscribe side comes back with its next offer, with new ICE
@@ -910,6 +957,25 @@ on_ws_closed (SoupWebsocketConnection *ws,
   if (self->leaving)
     return;
 
+  if (code == MS_CLOSE_REDIRECT && self->redirect_url != NULL) {
+    if (++self->redirects > MAX_REDIRECTS) {
+      fail (self, _("The call’s servers keep sending you from one to another"));
+      return;
+    }
+    g_message ("Redirected to %s", self->redirect_url);
+    g_free (self->target_url);
+    self->target_url = g_steal_pointer (&self->redirect_url);
+    drop_socket (self);
+    open_socket (self, self->connect_task ? g_task_get_cancellable (self->connect_task) : NULL);
+    return;
+  }
+  g_clear_pointer (&self->redirect_url, g_free);
+  if (self->retry_later && self->reconnect_since != 0) {
+    self->retry_later = FALSE;
+    reconnect_next (self);
+    return;
+  }
+
   if (self->connect_task != NULL) {
     fail (self, _("The server closed the connection"));
   } else if (code == MS_CLOSE_REPLACED) {
@@ -919,8 +985,7 @@ on_ws_closed (SoupWebsocketConnection *ws,
      * back would be refused the same way. */
     fail (self, _("The server closed the connection"));
   } else if (self->reconnect_since != 0) {
-    drop_socket (self);
-    schedule_reconnect (self);
+    reconnect_next (self);
   } else {
     start_reconnect (self);
   }
@@ -938,7 +1003,7 @@ on_ws_connected (GObject      *source,
   self->ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
   if (self->ws == NULL && self->reconnect_since != 0 && !self->leaving) {
     g_debug ("Reconnect attempt %u failed: %s", self->attempts, error->message);
-    schedule_reconnect (self);
+    reconnect_next (self);
     return;
   }
   if (self->ws == NULL) {
@@ -982,7 +1047,13 @@ static void
 open_socket (MsSession    *self,
              GCancellable *cancellable)
 {
-  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, self->url);
+  const char *url = self->target_url ? self->target_url : self->url;
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  g_autoptr (GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+
+  /* The node we reach decides which ICE candidates make sense. */
+  self->loopback = uri != NULL && host_is_loopback (g_uri_get_host (uri));
+  self->retry_later = FALSE;
 
   if (self->soup == NULL)
     self->soup = soup_session_new ();
@@ -999,12 +1070,60 @@ stop_reconnecting (MsSession *self)
   g_ptr_array_set_size (self->saved, 0);
 }
 
+/* Where the @index-th try of a round of reconnect attempts goes (NULL
+ * when the round is over): the node that last welcomed us, then our
+ * door, then the cluster's other nodes. Whichever we reach sends us on
+ * to the room's node if it must. A round tries each at once, as a
+ * client tries each address of a name; the backoff is between rounds. */
+static const char *
+reconnect_url (MsSession *self,
+               guint      index)
+{
+  g_autoptr (GPtrArray) candidates = g_ptr_array_new ();
+
+  if (self->welcome_url != NULL)
+    g_ptr_array_add (candidates, self->welcome_url);
+  if (self->welcome_url == NULL || g_strcmp0 (self->welcome_url, self->url) != 0)
+    g_ptr_array_add (candidates, self->url);
+  for (guint i = 0; self->nodes != NULL && self->nodes[i] != NULL; i++) {
+    gboolean known = FALSE;
+
+    for (guint j = 0; j < candidates->len && !known; j++)
+      known = g_str_equal (g_ptr_array_index (candidates, j), self->nodes[i]);
+    if (!known)
+      g_ptr_array_add (candidates, self->nodes[i]);
+  }
+  return index < candidates->len ? g_ptr_array_index (candidates, index) : NULL;
+}
+
+/* The try at hand failed: the next one of the round, or the next round. */
+static void
+reconnect_next (MsSession *self)
+{
+  const char *url;
+
+  drop_socket (self);
+  url = reconnect_url (self, ++self->candidate);
+  if (url == NULL) {
+    schedule_reconnect (self);
+    return;
+  }
+  g_free (self->target_url);
+  self->target_url = g_strdup (url);
+  self->redirects = 0;
+  open_socket (self, NULL);
+}
+
 static gboolean
 on_reconnect_timer (gpointer user_data)
 {
   MsSession *self = user_data;
 
   self->reconnect_id = 0;
+  self->redirects = 0;
+  self->candidate = 0;
+  g_free (self->target_url);
+  self->target_url = g_strdup (reconnect_url (self, 0));
   open_socket (self, NULL);
 
   return G_SOURCE_REMOVE;
@@ -1099,9 +1218,13 @@ ms_session_connect_async (MsSession           *self,
     return;
   }
 
-  self->loopback = host_is_loopback (g_uri_get_host (uri));
   g_free (self->url);
   self->url = g_strdup (url);
+  g_clear_pointer (&self->target_url, g_free);
+  g_clear_pointer (&self->redirect_url, g_free);
+  g_clear_pointer (&self->welcome_url, g_free);
+  g_clear_pointer (&self->nodes, g_strfreev);
+  self->redirects = 0;
   g_free (self->token);
   self->token = g_strdup (token);
   g_clear_pointer (&self->chosen_name, g_free);

@@ -32,6 +32,7 @@ static const char * const error_codes[] = {
   [MS_PROTOCOL_ERROR_RATE_LIMITED] = "rate-limited",
   [MS_PROTOCOL_ERROR_ROOM_FULL] = "room-full",
   [MS_PROTOCOL_ERROR_SERVER_ERROR] = "server-error",
+  [MS_PROTOCOL_ERROR_UNAVAILABLE] = "unavailable",
 };
 
 static const char * const track_kinds[] = {
@@ -121,6 +122,8 @@ ms_protocol_error_close_code (MsProtocolError code)
     return MS_CLOSE_FORBIDDEN;
   case MS_PROTOCOL_ERROR_RATE_LIMITED:
     return MS_CLOSE_RATE_LIMITED;
+  case MS_PROTOCOL_ERROR_UNAVAILABLE:
+    return MS_CLOSE_UNAVAILABLE;
   case MS_PROTOCOL_ERROR_BAD_REQUEST:
   case MS_PROTOCOL_ERROR_NOT_FOUND:
   case MS_PROTOCOL_ERROR_CONFLICT:
@@ -812,11 +815,26 @@ is_ice_url (const char *str)
   return str[strlen (scheme) + 1] != '\0' && has_no_space_or_control (str);
 }
 
+static gboolean
+is_ws_url (const char *str)
+{
+  static const char * const schemes[] = { "ws", "wss" };
+  const char *scheme = g_uri_peek_scheme (str);
+  g_autoptr (GUri) uri = NULL;
+
+  if (!lookup_name (schemes, G_N_ELEMENTS (schemes), scheme, NULL) ||
+      !has_no_space_or_control (str))
+    return FALSE;
+  uri = g_uri_parse (str, G_URI_FLAGS_NONE, NULL);
+  return uri != NULL && g_uri_get_host (uri) != NULL && *g_uri_get_host (uri) != '\0';
+}
+
 typedef enum {
   TEXT_IDENTIFIER,
   TEXT_NAME,
   TEXT_AVATAR,
   TEXT_ICE_URL,
+  TEXT_WS_URL,
   TEXT_SDP,
   TEXT_CANDIDATE,
   TEXT_SECRET,
@@ -849,6 +867,7 @@ static const TextRule text_rules[] = {
                     "an http or https URL", "bytes", ms_validate_avatar_url },
   [TEXT_ICE_URL] = { LIMIT (max_url_length), 1, is_ice_url,
                      "a stun:, stuns:, turn: or turns: URL", "bytes" },
+  [TEXT_WS_URL] = { LIMIT (max_url_length), 1, is_ws_url, "a ws: or wss: URL", "bytes" },
   [TEXT_SDP] = { LIMIT (max_sdp_length), 1, NULL, "a string", "bytes" },
   [TEXT_CANDIDATE] = { LIMIT (max_sdp_length), 0, has_no_control_chars,
                        "a string", "bytes without control characters" },
@@ -1769,6 +1788,37 @@ decode_ok (const Decoder *d,
 
 /* welcome */
 
+/* An optional list of 0-MS_PROTOCOL_MAX_LIST ws:// or wss:// URLs. */
+static gboolean
+read_ws_urls (const Decoder *d,
+              JsonObject    *object,
+              const char    *name,
+              GStrv         *out)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_autofree char *url = describe_text (d->limits, TEXT_WS_URL);
+  JsonNode *node = get_member (object, name);
+  JsonArray *array;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node) ||
+      json_array_get_length (array = json_node_get_array (node)) > MS_PROTOCOL_MAX_LIST)
+    return field_error (d, name, "must be an array of at most %d of %s", MS_PROTOCOL_MAX_LIST,
+                        url);
+  for (guint i = 0; i < json_array_get_length (array); i++) {
+    JsonNode *element = json_array_get_element (array, i);
+
+    if (!holds_type (element, G_TYPE_STRING) ||
+        !text_is_valid (d->limits, TEXT_WS_URL, json_node_get_string (element)))
+      return field_error (d, name, "must be an array of at most %d of %s",
+                          MS_PROTOCOL_MAX_LIST, url);
+    g_strv_builder_add (builder, json_node_get_string (element));
+  }
+  *out = g_strv_builder_end (builder);
+  return TRUE;
+}
+
 static gboolean
 read_server_info (const Decoder *d,
                   JsonObject    *object,
@@ -1810,7 +1860,8 @@ decode_welcome (const Decoder *d,
          read_text (d, object, "resume", TEXT_SECRET, TRUE, &w->resume) &&
          read_server_info (d, object, &w->server_version) &&
          (!json_object_has_member (object, "features") ||
-          read_grant_list (d, object, "features", &w->features));
+          read_grant_list (d, object, "features", &w->features)) &&
+         read_ws_urls (d, object, "nodes", &w->nodes);
 }
 
 static void
@@ -1841,6 +1892,8 @@ encode_welcome (const MsMessage *msg,
   json_object_set_object_member (object, "server", server);
   if (w->features != NULL)
     json_object_set_array_member (object, "features", strv_to_json (w->features));
+  if (w->nodes != NULL)
+    json_object_set_array_member (object, "nodes", strv_to_json (w->nodes));
 }
 
 static void
@@ -1856,6 +1909,7 @@ clear_welcome (MsMessage *msg)
   g_free (msg->u.welcome.resume);
   g_free (msg->u.welcome.server_version);
   g_strfreev (msg->u.welcome.features);
+  g_strfreev (msg->u.welcome.nodes);
 }
 
 /* peer-joined, peer-updated */
@@ -2026,6 +2080,29 @@ encode_media_failed (const MsMessage *msg,
   json_object_set_string_member (object, "pc", ms_pc_kind_to_string (msg->u.media_failed.pc));
 }
 
+/* redirect */
+
+static gboolean
+decode_redirect (const Decoder *d,
+                 JsonObject    *object,
+                 MsMessage     *msg)
+{
+  return read_text (d, object, "url", TEXT_WS_URL, TRUE, &msg->u.redirect.url);
+}
+
+static void
+encode_redirect (const MsMessage *msg,
+                 JsonObject      *object)
+{
+  json_object_set_string_member (object, "url", msg->u.redirect.url);
+}
+
+static void
+clear_redirect (MsMessage *msg)
+{
+  g_free (msg->u.redirect.url);
+}
+
 /* The message types */
 
 enum {
@@ -2080,6 +2157,8 @@ static const MsgTypeInfo msg_types[] = {
   [MS_MSG_BYE] = { "bye", TO_CLIENT, decode_bye, encode_bye, clear_bye },
   [MS_MSG_MEDIA_FAILED] = { "media-failed", TO_CLIENT, decode_media_failed, encode_media_failed,
                             NULL },
+  [MS_MSG_REDIRECT] = { "redirect", TO_CLIENT, decode_redirect, encode_redirect,
+                        clear_redirect },
 };
 
 static gboolean

@@ -38,6 +38,7 @@ typedef enum {
   MS_PROTOCOL_ERROR_RATE_LIMITED,
   MS_PROTOCOL_ERROR_ROOM_FULL,
   MS_PROTOCOL_ERROR_SERVER_ERROR,
+  MS_PROTOCOL_ERROR_UNAVAILABLE,   /* cluster mode: no node can take the room now */
 } MsProtocolError;
 
 /* WebSocket close codes used by the server. */
@@ -46,8 +47,10 @@ typedef enum {
   MS_CLOSE_UNAUTHORIZED  = 4001,
   MS_CLOSE_FORBIDDEN     = 4003,
   MS_CLOSE_RATE_LIMITED  = 4008,
+  MS_CLOSE_REDIRECT      = 4302,   /* after "redirect": join there instead */
   MS_CLOSE_ABUSE         = 4400,
   MS_CLOSE_REPLACED      = 4409,
+  MS_CLOSE_UNAVAILABLE   = 4503,   /* "unavailable" on join: try again later */
 } MsCloseCode;
 
 typedef enum {
@@ -93,6 +96,7 @@ typedef enum {
   MS_MSG_ERROR,
   MS_MSG_BYE,
   MS_MSG_MEDIA_FAILED,     /* the server dropped a PeerConnection's transport */
+  MS_MSG_REDIRECT,         /* cluster mode: the room lives on another node */
 } MsMsgType;
 
 /* Limits applied while decoding. Lengths are in bytes. */
@@ -206,6 +210,7 @@ typedef struct {
       char      *resume;
       char      *server_version;
       GStrv      features;     /* optional: NULL when absent; unknown ones are ignored */
+      GStrv      nodes;        /* optional: the cluster's ws(s):// URLs, for reconnecting */
     } welcome;
     struct {
       MsPeerDesc *peer;
@@ -229,6 +234,9 @@ typedef struct {
     struct {
       MsPcKind pc;
     } media_failed;
+    struct {
+      char *url;               /* ws:// or wss:// */
+    } redirect;
   } u;
 } MsMessage;
 

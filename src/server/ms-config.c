@@ -112,6 +112,18 @@ static const KeyInfo keys[] = {
     N_("Last UDP port for media"), N_("PORT") },
   { "media", "media-consent-timeout", KEY_UINT, OFF (media_consent_timeout), 1, 600,
     N_("Seconds without a sign of life before a media connection is dropped"), N_("SECONDS") },
+  { "cluster", "redis-url", KEY_STRING, OFF (cluster_redis_url), 0, 0,
+    N_("Run as one node of a cluster sharing this Redis (redis:// or rediss://)"),
+    N_("URL") },
+  { "cluster", "redis-ca", KEY_STRING, OFF (cluster_redis_ca), 0, 0,
+    N_("CA certificates (PEM) to check a rediss:// server against"), N_("FILE") },
+  { "cluster", "node-id", KEY_STRING, OFF (cluster_node_id), 0, 0,
+    N_("This node’s name in the cluster (default: host name and port)"), N_("ID") },
+  { "cluster", "node-url", KEY_STRING, OFF (cluster_node_url), 0, 0,
+    N_("The WebSocket URL clients reach this node at"), N_("URL") },
+  { "cluster", "node-max-peers", KEY_UINT, OFF (cluster_max_peers), 0, 10000000,
+    N_("Peers this node takes before the cluster places rooms elsewhere (0: no limit)"),
+    N_("N") },
 };
 
 #undef OFF
@@ -170,6 +182,10 @@ ms_config_free (MsConfig *config)
   g_free (config->ice_credential);
   g_strfreev (config->media_listen);
   g_free (config->media_announced);
+  g_free (config->cluster_redis_url);
+  g_free (config->cluster_redis_ca);
+  g_free (config->cluster_node_id);
+  g_free (config->cluster_node_url);
   g_free (config);
 }
 
@@ -395,6 +411,33 @@ ms_config_validate (MsConfig  *config,
     if (!g_hostname_is_ip_address (config->media_listen[i])) {
       g_set_error (error, MS_CONFIG_ERROR, MS_CONFIG_ERROR_INVALID,
                    _("“%s” is not an IP address"), config->media_listen[i]);
+      return FALSE;
+    }
+  }
+
+  if (config->cluster_redis_url == NULL &&
+      (config->cluster_node_id != NULL || config->cluster_node_url != NULL ||
+       config->cluster_redis_ca != NULL)) {
+    g_set_error (error, MS_CONFIG_ERROR, MS_CONFIG_ERROR_INVALID,
+                 _("The [cluster] settings need “redis-url”"));
+    return FALSE;
+  }
+  if (config->cluster_node_id != NULL &&
+      !ms_validate_identifier (config->cluster_node_id, config->limits.max_id_length)) {
+    g_set_error (error, MS_CONFIG_ERROR, MS_CONFIG_ERROR_INVALID,
+                 _("“node-id” must be 1 to %u characters from A-Z a-z 0-9 . _ : @ -"),
+                 (guint) config->limits.max_id_length);
+    return FALSE;
+  }
+  if (config->cluster_node_url != NULL) {
+    g_autoptr (GUri) uri = g_uri_parse (config->cluster_node_url, G_URI_FLAGS_NONE, NULL);
+
+    if (uri == NULL || g_uri_get_host (uri) == NULL ||
+        (g_strcmp0 (g_uri_get_scheme (uri), "ws") != 0 &&
+         g_strcmp0 (g_uri_get_scheme (uri), "wss") != 0)) {
+      g_set_error (error, MS_CONFIG_ERROR, MS_CONFIG_ERROR_INVALID,
+                   _("“node-url” must be a ws:// or wss:// URL, not “%s”"),
+                   config->cluster_node_url);
       return FALSE;
     }
   }

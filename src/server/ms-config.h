@@ -50,6 +50,12 @@ typedef struct {
   guint     media_port_min;       /* 0: any free port per worker */
   guint     media_port_max;
   guint     media_consent_timeout; /* seconds (RFC 7675 says 30) */
+  /* [cluster] */
+  char     *cluster_redis_url;    /* NULL: the server runs alone */
+  char     *cluster_redis_ca;     /* CA file for a rediss:// server's certificate */
+  char     *cluster_node_id;      /* NULL: HOSTNAME-PORT */
+  char     *cluster_node_url;     /* NULL: ws(s)://first listen address:port/v1/ws */
+  guint     cluster_max_peers;    /* peers this node takes; 0: no limit but max-rooms */
 } MsConfig;
 
 #define MS_CONFIG_ERROR (ms_config_error_quark ())

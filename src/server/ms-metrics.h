@@ -11,7 +11,7 @@
 
 G_BEGIN_DECLS
 
-#define MS_N_PROTOCOL_ERRORS (MS_PROTOCOL_ERROR_SERVER_ERROR + 1)
+#define MS_N_PROTOCOL_ERRORS (MS_PROTOCOL_ERROR_UNAVAILABLE + 1)
 
 /* Why a redemption of an invitation was refused. */
 typedef enum {

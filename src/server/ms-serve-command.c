@@ -83,6 +83,37 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* SIGTERM: a node of a cluster drains (no new rooms, and it stops when
+ * its calls have ended), as orchestrators expect; a second SIGTERM, or
+ * SIGINT, stops it at once. Alone, the server stops at once. */
+static gboolean
+on_term (gpointer user_data)
+{
+  MsServer *server = user_data;
+  static gboolean draining;
+
+  if (draining || !ms_server_is_clustered (server)) {
+    ms_server_shutdown (server);
+  } else {
+    draining = TRUE;
+    ms_server_drain (server);
+  }
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* The Redis URL may hold its password: MEDIASTORE_REDIS_URL keeps it
+ * out of the process list, as MEDIASTORE_API_SECRET does the secret. */
+static gboolean
+resolve_redis_url (MsConfig *config)
+{
+  const char *env_redis = g_getenv ("MEDIASTORE_REDIS_URL");
+
+  if (config->cluster_redis_url == NULL && env_redis != NULL && *env_redis != '\0')
+    config->cluster_redis_url = g_strdup (env_redis);
+  return TRUE;
+}
+
 static gboolean
 resolve_keys (MsConfig   *config,
               MsKeyring  *keyring,
@@ -182,6 +213,7 @@ ms_serve_command_run (int    argc,
 
   if ((config_path != NULL && !ms_config_load_file (config, config_path, &error)) ||
       !ms_config_apply_flags (config, flags, &error) ||
+      !resolve_redis_url (config) ||
       !ms_config_validate (config, &error) ||
       !resolve_keys (config, keyring, &error)) {
     g_printerr ("mediastore-server: %s\n", error->message);
@@ -208,7 +240,7 @@ ms_serve_command_run (int    argc,
   loop = g_main_loop_new (NULL, FALSE);
   g_signal_connect (server, "stopped", G_CALLBACK (on_stopped), loop);
   g_unix_signal_add (SIGINT, on_signal, server);
-  g_unix_signal_add (SIGTERM, on_signal, server);
+  g_unix_signal_add (SIGTERM, on_term, server);
   g_main_loop_run (loop);
 
   /* The rooms' pipelines are gone with the server; gst_deinit() then joins

@@ -8,6 +8,7 @@
 #include <libsoup/soup.h>
 
 #include "ms-client.h"
+#include "ms-cluster.h"
 #include "ms-metrics.h"
 #include "ms-room.h"
 #include "ms-server.h"
@@ -27,6 +28,8 @@ struct _MsServer {
   GPtrArray  *clients;       /* every open MsClient */
   GPtrArray  *closing;       /* SoupWebsocketConnections finishing their close */
   GHashTable *invitations;   /* code (10 letters, no dashes) → MsInvitation */
+  MsCluster  *cluster;       /* cluster mode; NULL when the server runs alone */
+  GHashTable *placing;       /* MsClients whose join waits for the cluster */
   GHashTable *redeem_buckets; /* client address → MsRateBucket */
   guint       prune_id;      /* drops expired invitations and idle buckets */
   gboolean    shutting_down;
@@ -49,6 +52,9 @@ void ms_server_log               (GLogLevelFlags  level,
                                   const char     *peer,
                                   const char     *format,
                                   ...) G_GNUC_PRINTF (4, 5);
+
+/* A draining server whose last room has gone shuts down. */
+void        ms_server_check_drained (MsServer  *self);
 
 /* Compares two secrets in time that does not depend on their contents. */
 gboolean    ms_server_secret_equal (const char  *given,

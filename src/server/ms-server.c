@@ -161,6 +161,13 @@ on_metrics (SoupServer        *soup,
     self->metrics.media_drop_names[i] = ms_engine_drop_name (i);
   }
   text = ms_metrics_render (&self->metrics, &gauges);
+  if (self->cluster != NULL) {
+    g_autoptr (GString) out = g_string_new (text);
+
+    ms_cluster_write_metrics (self->cluster, out);
+    g_free (text);
+    text = g_string_free (g_steal_pointer (&out), FALSE);
+  }
   respond (msg, SOUP_STATUS_OK, "text/plain; version=0.0.4", text);
 }
 
@@ -391,6 +398,55 @@ claims_from_request (MsServer    *self,
   return g_steal_pointer (&claims);
 }
 
+/* POST with the API secret, or an answer saying what is wrong. */
+static gboolean
+check_api_request (MsServer          *self,
+                   SoupServerMessage *msg,
+                   const char        *what)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *auth = soup_message_headers_get_one (headers, "Authorization");
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "POST");
+    respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, MS_PROTOCOL_ERROR_BAD_REQUEST,
+                   "Use POST");
+    return FALSE;
+  }
+
+  if (auth == NULL || !g_str_has_prefix (auth, "Bearer ") ||
+      !ms_server_secret_equal (auth + strlen ("Bearer "), self->config->api_secret)) {
+    self->metrics.errors_total[MS_PROTOCOL_ERROR_UNAUTHORIZED]++;
+    ms_server_log (G_LOG_LEVEL_WARNING, NULL, NULL, "%s request refused: wrong api secret", what);
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "WWW-Authenticate", "Bearer");
+    respond_error (msg, SOUP_STATUS_UNAUTHORIZED, MS_PROTOCOL_ERROR_UNAUTHORIZED,
+                   "A valid API secret is required (Authorization: Bearer <secret>)");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* POST /v1/drain: no new rooms; the server stops when its calls end. */
+static void
+on_drain (SoupServer        *soup,
+          SoupServerMessage *msg,
+          const char        *path,
+          GHashTable        *query,
+          gpointer           user_data)
+{
+  MsServer *self = user_data;
+  g_autofree char *body = NULL;
+
+  if (!check_api_request (self, msg, "drain"))
+    return;
+
+  body = g_strdup_printf ("{\"draining\": true, \"rooms\": %u}",
+                          g_hash_table_size (self->rooms));
+  respond (msg, SOUP_STATUS_ACCEPTED, "application/json", body);
+  ms_server_drain (self);
+}
+
 static void
 on_token (SoupServer        *soup,
           SoupServerMessage *msg,
@@ -399,8 +455,6 @@ on_token (SoupServer        *soup,
           gpointer           user_data)
 {
   MsServer *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *auth = soup_message_headers_get_one (headers, "Authorization");
   g_autoptr (GBytes) body = NULL;
   g_autoptr (MsTokenClaims) claims = NULL;
   g_autoptr (GError) error = NULL;
@@ -409,23 +463,8 @@ on_token (SoupServer        *soup,
   g_autoptr (JsonBuilder) builder = NULL;
   g_autoptr (JsonNode) root = NULL;
 
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "POST");
-    respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, MS_PROTOCOL_ERROR_BAD_REQUEST,
-                   "Use POST");
+  if (!check_api_request (self, msg, "token"))
     return;
-  }
-
-  if (auth == NULL || !g_str_has_prefix (auth, "Bearer ") ||
-      !ms_server_secret_equal (auth + strlen ("Bearer "), self->config->api_secret)) {
-    self->metrics.errors_total[MS_PROTOCOL_ERROR_UNAUTHORIZED]++;
-    ms_server_log (G_LOG_LEVEL_WARNING, NULL, NULL, "token request refused: wrong api secret");
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "WWW-Authenticate", "Bearer");
-    respond_error (msg, SOUP_STATUS_UNAUTHORIZED, MS_PROTOCOL_ERROR_UNAUTHORIZED,
-                   "A valid API secret is required (Authorization: Bearer <secret>)");
-    return;
-  }
 
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   if (g_bytes_get_size (body) > MS_SERVER_MAX_REQUEST) {
@@ -542,6 +581,11 @@ ms_server_dispose (GObject *object)
 
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
 
+  /* Joins still waiting for the cluster are dropped first, while what
+   * they refer to is still there. */
+  g_clear_pointer (&self->cluster, ms_cluster_free);
+  g_clear_pointer (&self->placing, g_hash_table_unref);
+
   /* Rooms first: participants hold references to their clients. */
   g_clear_pointer (&self->resume_keys, g_hash_table_unref);
   g_clear_pointer (&self->rooms, g_hash_table_unref);
@@ -600,6 +644,7 @@ ms_server_init (MsServer *self)
   self->resume_keys = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
   self->clients = g_ptr_array_new_with_free_func (g_object_unref);
   self->closing = g_ptr_array_new_with_free_func (g_object_unref);
+  self->placing = g_hash_table_new (NULL, NULL);
   ms_invitations_init (self);
 }
 
@@ -646,11 +691,19 @@ ms_server_listen (MsServer  *self,
   if (self->media == NULL)
     return FALSE;
 
+  if (self->config->cluster_redis_url != NULL) {
+    self->cluster = ms_cluster_new (self, error);
+    if (self->cluster == NULL)
+      return FALSE;
+  }
+
   soup_server_add_handler (self->soup, NULL, on_not_found, self, NULL);
   soup_server_add_handler (self->soup, "/healthz", on_healthz, self, NULL);
   soup_server_add_handler (self->soup, "/metrics", on_metrics, self, NULL);
   if (self->config->api_secret != NULL)
     soup_server_add_handler (self->soup, "/v1/token", on_token, self, NULL);
+  if (self->config->api_secret != NULL && self->cluster != NULL)
+    soup_server_add_handler (self->soup, "/v1/drain", on_drain, self, NULL);
   ms_invitations_register (self);
   soup_server_add_websocket_handler (self->soup, "/v1/ws", NULL, NULL, on_websocket, self, NULL);
 
@@ -667,6 +720,10 @@ ms_server_listen (MsServer  *self,
     if (!soup_server_listen (self->soup, socket_address, options, error))
       return FALSE;
   }
+
+  /* The node's URL defaults to the first listening socket's. */
+  if (self->cluster != NULL)
+    ms_cluster_start (self->cluster);
 
   return TRUE;
 }
@@ -749,4 +806,36 @@ ms_server_shutdown (MsServer *self)
     self->shutdown_timeout_id = g_timeout_add (SHUTDOWN_GRACE_MS, on_shutdown_timeout, self);
   else
     g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+}
+
+gboolean
+ms_server_is_clustered (MsServer *self)
+{
+  g_return_val_if_fail (MS_IS_SERVER (self), FALSE);
+
+  return self->cluster != NULL;
+}
+
+void
+ms_server_check_drained (MsServer *self)
+{
+  if (self->cluster == NULL || !ms_cluster_is_draining (self->cluster) || self->shutting_down ||
+      g_hash_table_size (self->rooms) > 0)
+    return;
+
+  ms_server_log (G_LOG_LEVEL_INFO, NULL, NULL, "drained: the last call has ended");
+  ms_server_shutdown (self);
+}
+
+void
+ms_server_drain (MsServer *self)
+{
+  g_return_if_fail (MS_IS_SERVER (self));
+
+  if (self->cluster == NULL) {
+    ms_server_shutdown (self);
+    return;
+  }
+  ms_cluster_drain (self->cluster);
+  ms_server_check_drained (self);
 }

@@ -28,5 +28,9 @@ GStrv       ms_server_get_media_urls (MsServer *self);
 /* Says bye to every client and closes them with 1001; "stopped" is
  * emitted once they are all gone (or after two seconds at most). */
 void        ms_server_shutdown   (MsServer    *self);
+/* Cluster mode: takes no new rooms, and shuts down once the calls it
+ * holds have ended. Alone: the same as ms_server_shutdown(). */
+void        ms_server_drain      (MsServer    *self);
+gboolean    ms_server_is_clustered (MsServer  *self);
 
 G_END_DECLS

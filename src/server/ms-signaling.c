@@ -91,6 +91,18 @@ announce_track (MsServer          *self,
   broadcast (self, p, event);
 }
 
+/* The room is empty: it goes, and in cluster mode its claim with it; a
+ * draining node that held its last call stops. */
+static void
+forget_room (MsServer *self,
+             MsRoom   *room)
+{
+  if (self->cluster != NULL)
+    ms_cluster_room_gone (self->cluster, room->name);
+  g_hash_table_remove (self->rooms, room->name);
+  ms_server_check_drained (self);
+}
+
 /* Removes @p from its room for good; the room goes when it is empty. */
 static void
 remove_participant (MsServer      *self,
@@ -111,7 +123,7 @@ remove_participant (MsServer      *self,
   ms_media_peer_stop (self, p);
   ms_room_remove (room, p);
   if (room->participants->len == 0)
-    g_hash_table_remove (self->rooms, room->name);
+    forget_room (self, room);
 }
 
 static void
@@ -161,6 +173,8 @@ send_welcome (MsServer      *self,
   /* Publish offers are answered in place (docs/protocol.md). */
   welcome->u.welcome.features = g_strsplit ("renegotiation", ",", -1);
   welcome->u.welcome.server_version = g_strdup (PACKAGE_VERSION);
+  if (self->cluster != NULL)
+    welcome->u.welcome.nodes = ms_cluster_dup_node_urls (self->cluster);
 
   ms_client_send (p->client, welcome);
 }
@@ -236,6 +250,124 @@ get_room (MsServer   *self,
   return room;
 }
 
+/* A new peer in @claims' room (made if need be): the rest of a join. */
+static void
+admit (MsServer            *self,
+       MsClient            *client,
+       const MsMessage     *msg,
+       const MsTokenClaims *claims,
+       gboolean             hidden)
+{
+  MsParticipant *p;
+  MsParticipant *previous;
+  MsRoom *room;
+
+  room = get_room (self, claims->room);
+  if (room == NULL) {
+    refuse (client, msg, MS_PROTOCOL_ERROR_ROOM_FULL, "The server has no room for a new call");
+    return;
+  }
+
+  /* The same person joining again replaces the old connection: no ghosts. */
+  previous = ms_room_lookup_identity (room, claims->identity);
+  if (previous != NULL) {
+    if (previous->client != NULL) {
+      g_autoptr (MsClient) old = g_object_ref (previous->client);
+
+      detach_client (previous);
+      ms_client_close (old, MS_CLOSE_REPLACED, "replaced by a newer connection");
+    }
+    remove_participant (self, previous, "replaced");
+    room = get_room (self, claims->room);
+    if (room == NULL) {
+      refuse (client, msg, MS_PROTOCOL_ERROR_ROOM_FULL, "The server has no room for a new call");
+      return;
+    }
+  }
+
+  if (room->participants->len >= self->config->max_peers_per_room) {
+    refuse (client, msg, MS_PROTOCOL_ERROR_ROOM_FULL, "The room is full");
+    if (room->participants->len == 0)
+      forget_room (self, room);
+    return;
+  }
+
+  p = ms_participant_new (claims->identity, &claims->grants);
+  p->display_name = g_strdup (msg->u.join.display_name ? msg->u.join.display_name
+                                                       : claims->name ? claims->name
+                                                                      : claims->identity);
+  p->avatar = g_strdup (msg->u.join.avatar ? msg->u.join.avatar : claims->avatar);
+  p->hidden = hidden;
+  ms_room_add (room, p);
+  attach_client (p, client);
+  set_resume_key (self, p);
+
+  self->metrics.joins_total++;
+  ms_server_log (G_LOG_LEVEL_INFO, room->name, p->id, "join as %s from %s%s", p->identity,
+                 ms_client_get_remote (client), p->hidden ? " (hidden)" : "");
+
+  send_welcome (self, p);
+  announce_joined (self, p, MS_MSG_PEER_JOINED);
+}
+
+/* Cluster mode: a join whose room this node does not hold waits for
+ * the cluster to say where the room lives. */
+typedef struct {
+  MsClient      *client;
+  MsMessage     *join;
+  MsTokenClaims *claims;
+  gboolean       hidden;
+} PendingJoin;
+
+static void
+pending_join_free (PendingJoin *pending)
+{
+  g_object_unref (pending->client);
+  ms_message_free (pending->join);
+  ms_token_claims_free (pending->claims);
+  g_free (pending);
+}
+
+static void
+on_placed (MsServer    *self,
+           MsPlacement  placement,
+           const char  *url_or_reason,
+           gpointer     user_data)
+{
+  PendingJoin *pending = user_data;
+  MsClient *client = pending->client;
+
+  /* Gone meanwhile (closed, or the server is stopping). */
+  if (!g_hash_table_remove (self->placing, client) || !ms_client_is_open (client) ||
+      self->shutting_down)
+    return;
+
+  switch (placement) {
+  case MS_PLACEMENT_HERE:
+    admit (self, client, pending->join, pending->claims, pending->hidden);
+    if (ms_client_get_participant (client) != NULL)
+      ms_media_update_room (self, ((MsParticipant *) ms_client_get_participant (client))->room);
+    break;
+  case MS_PLACEMENT_ELSEWHERE: {
+    g_autoptr (MsMessage) redirect = ms_message_new (MS_MSG_REDIRECT);
+
+    redirect->has_id = pending->join->has_id;
+    redirect->id = pending->join->id;
+    redirect->u.redirect.url = g_strdup (url_or_reason);
+    ms_server_log (G_LOG_LEVEL_INFO, pending->claims->room, NULL, "join from %s sent to %s",
+                   ms_client_get_remote (client), url_or_reason);
+    ms_client_send (client, redirect);
+    ms_client_close (client, MS_CLOSE_REDIRECT, NULL);
+    break;
+  }
+  case MS_PLACEMENT_UNAVAILABLE:
+    ms_server_log (G_LOG_LEVEL_WARNING, pending->claims->room, NULL, "join from %s refused: %s",
+                   ms_client_get_remote (client), url_or_reason);
+    refuse (client, pending->join, MS_PROTOCOL_ERROR_UNAVAILABLE, url_or_reason);
+    break;
+  }
+}
+
 static void
 handle_join (MsServer        *self,
              MsClient        *client,
@@ -245,11 +377,9 @@ handle_join (MsServer        *self,
   g_autoptr (MsTokenClaims) claims = NULL;
   g_autoptr (GError) error = NULL;
   MsParticipant *p;
-  MsParticipant *previous;
-  MsRoom *room;
   gboolean hidden;
 
-  if (already != NULL) {
+  if (already != NULL || g_hash_table_contains (self->placing, client)) {
     ms_client_send_error (client, msg, MS_PROTOCOL_ERROR_BAD_REQUEST, "Already joined");
     return;
   }
@@ -290,48 +420,21 @@ handle_join (MsServer        *self,
     /* Expired or unknown: the grace period is over, this is a new peer. */
   }
 
-  room = get_room (self, claims->room);
-  if (room == NULL) {
-    refuse (client, msg, MS_PROTOCOL_ERROR_ROOM_FULL, "The server has no room for a new call");
+  if (self->cluster != NULL && g_hash_table_lookup (self->rooms, claims->room) == NULL) {
+    PendingJoin *pending = g_new0 (PendingJoin, 1);
+    g_autofree char *room = g_strdup (claims->room);
+
+    pending->client = g_object_ref (client);
+    pending->join = ms_message_copy (msg);
+    pending->claims = g_steal_pointer (&claims);
+    pending->hidden = hidden;
+    g_hash_table_add (self->placing, client);
+    ms_cluster_place (self->cluster, room, on_placed, pending,
+                      (GDestroyNotify) pending_join_free);
     return;
   }
 
-  /* The same person joining again replaces the old connection: no ghosts. */
-  previous = ms_room_lookup_identity (room, claims->identity);
-  if (previous != NULL) {
-    if (previous->client != NULL) {
-      g_autoptr (MsClient) old = g_object_ref (previous->client);
-
-      detach_client (previous);
-      ms_client_close (old, MS_CLOSE_REPLACED, "replaced by a newer connection");
-    }
-    remove_participant (self, previous, "replaced");
-    room = get_room (self, claims->room);
-  }
-
-  if (room->participants->len >= self->config->max_peers_per_room) {
-    refuse (client, msg, MS_PROTOCOL_ERROR_ROOM_FULL, "The room is full");
-    if (room->participants->len == 0)
-      g_hash_table_remove (self->rooms, room->name);
-    return;
-  }
-
-  p = ms_participant_new (claims->identity, &claims->grants);
-  p->display_name = g_strdup (msg->u.join.display_name ? msg->u.join.display_name
-                                                       : claims->name ? claims->name
-                                                                      : claims->identity);
-  p->avatar = g_strdup (msg->u.join.avatar ? msg->u.join.avatar : claims->avatar);
-  p->hidden = hidden;
-  ms_room_add (room, p);
-  attach_client (p, client);
-  set_resume_key (self, p);
-
-  self->metrics.joins_total++;
-  ms_server_log (G_LOG_LEVEL_INFO, room->name, p->id, "join as %s from %s%s", p->identity,
-                 ms_client_get_remote (client), p->hidden ? " (hidden)" : "");
-
-  send_welcome (self, p);
-  announce_joined (self, p, MS_MSG_PEER_JOINED);
+  admit (self, client, msg, claims, hidden);
 }
 
 static void
@@ -735,6 +838,7 @@ ms_signaling_client_closed (MsServer *self,
   MsParticipant *p = ms_client_get_participant (client);
   GraceTimer *timer;
 
+  g_hash_table_remove (self->placing, client);
   if (p == NULL)
     return;
 
