@@ -39,23 +39,10 @@ node_start (Cluster *c,
   return test_server_start (redis, id, NULL);
 }
 
-/* libnice's UPnP client (gupnp) warns when a port it tries is taken:
- * a fact about the machine, not a failure of ours (as in test-media). */
-static gboolean
-on_fatal_log (const char     *domain,
-              GLogLevelFlags  level,
-              const char     *message,
-              gpointer        user_data)
-{
-  return !(domain != NULL && (g_str_has_prefix (domain, "gupnp") ||
-                              g_str_has_prefix (domain, "libnice")) &&
-           (level & G_LOG_LEVEL_WARNING));
-}
-
 static void
 cluster_start (Cluster *c)
 {
-  g_test_log_set_fatal_handler (on_fatal_log, NULL);
+  test_media_warnings_not_fatal ();
   c->redis = test_redis_start ("cluster-secret", FALSE);
   for (guint i = 0; i < N_NODES; i++)
     c->nodes[i] = node_start (c, i);
@@ -444,10 +431,7 @@ main (int   argc,
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
-  /* Warnings from the libraries under the media path stay warnings in
-   * this program (criticals still abort), as in test-media. */
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-  g_test_log_set_fatal_handler (on_fatal_log, NULL);
+  test_media_warnings_not_fatal ();
 
   g_test_add_func ("/cluster/race", test_race);
   g_test_add_func ("/cluster/drain", test_drain);

@@ -479,19 +479,6 @@ test_bots (gconstpointer data)
   test_server_stop (server);
 }
 
-/* libnice's UPnP client (gupnp) warns when a port it tries is taken:
- * a fact about the machine, not a failure of ours. */
-static gboolean
-on_fatal_log (const char     *domain,
-              GLogLevelFlags  level,
-              const char     *message,
-              gpointer        user_data)
-{
-  return !(domain != NULL && (g_str_has_prefix (domain, "gupnp") ||
-                              g_str_has_prefix (domain, "libnice")) &&
-           (level & G_LOG_LEVEL_WARNING));
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -500,10 +487,7 @@ main (int   argc,
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
-  /* Warnings from the libraries under the media path stay warnings in this
-   * program (criticals still abort); see on_fatal_log(). */
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-  g_test_log_set_fatal_handler (on_fatal_log, NULL);
+  test_media_warnings_not_fatal ();
 
   g_test_add_func ("/media/connect-status", test_connect_status);
   g_test_add_func ("/media/two-sessions", test_two_sessions);
