@@ -203,6 +203,27 @@ peer_named (MsSession  *session,
   return NULL;
 }
 
+/* Whether @session sees each other one as a peer other than in @before
+ * (as they are after they joined again). */
+static gboolean
+all_new_peers (MsSession   *session,
+               const char **names,
+               guint        n,
+               guint        me,
+               char       **before)
+{
+  for (guint j = 0; j < n; j++) {
+    const char *id;
+
+    if (j == me)
+      continue;
+    id = peer_named (session, names[j]);
+    if (id == NULL || g_strcmp0 (id, before[j]) == 0)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* @session gets at least @frames more frames of each other's camera. */
 static gboolean
 receiving_from_all (MsSession  **sessions,
@@ -259,6 +280,7 @@ test_owner_killed (void)
   MsSession *sessions[G_N_ELEMENTS (names)];
   const guint n = G_N_ELEMENTS (names);
   guint64 frames[G_N_ELEMENTS (names)][G_N_ELEMENTS (names)] = { { 0 } };
+  char *before[G_N_ELEMENTS (names)][G_N_ELEMENTS (names)];
   guint got = 0;
   int owner;
   gint64 killed, back;
@@ -274,18 +296,27 @@ test_owner_killed (void)
     WAIT_UNTIL (receiving_from_all (sessions, names, n, i, frames[i], 10));
   owner = owner_of (&c, n);
   g_assert_cmpint (owner, >=, 0);
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j < n; j++)
+      before[i][j] = i != j ? g_strdup (peer_named (sessions[i], names[j])) : NULL;
 
   test_server_kill (c.nodes[owner]);
   killed = g_get_monotonic_time ();
   g_test_message ("killed node%d, the room's node", owner);
 
-  /* Back: connected again (as new peers) and receiving everyone's video. */
+  /* Back: connected again, everyone else seen as the new peer they are
+   * after joining again (until a session notices the kill it still
+   * shows the old ones, and their buffered frames), and receiving their
+   * video. */
   for (guint i = 0; i < n; i++) {
     for (guint j = 0; j < n; j++)
       frames[i][j] = 0;
     WAIT_UNTIL (ms_store_get_connect_status (ms_session_get_store (sessions[i])) ==
                 MS_CONNECT_STATUS_CONNECTED &&
+                all_new_peers (sessions[i], names, n, i, before[i]) &&
                 receiving_from_all (sessions, names, n, i, frames[i], 5));
+    for (guint j = 0; j < n; j++)
+      g_free (before[i][j]);
   }
   back = g_get_monotonic_time ();
   g_test_message ("all %u back with video %.2f s after the kill", n,

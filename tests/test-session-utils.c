@@ -258,6 +258,12 @@ test_bot_check (GSubprocess *bot,
 
     g_assert_cmpint (json_object_get_int_member (track, "frames"), >, 0);
     g_assert_cmpint (json_object_get_int_member (track, "packets"), >, 0);
+    /* Counted on over a reconnect: worth a line in the log. */
+    if (json_object_get_int_member (track, "restarts") > 0)
+      g_test_message ("%s/%s was received again %" G_GINT64_FORMAT " time(s)",
+                      json_object_get_string_member (track, "peer_id"),
+                      json_object_get_string_member (track, "tag"),
+                      json_object_get_int_member (track, "restarts"));
   }
 }
 

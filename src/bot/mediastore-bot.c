@@ -36,10 +36,13 @@ typedef struct {
 } Bot;
 
 typedef struct {
-  char         *peer_id;
-  char         *tag;
-  MsTrackKind   kind;
-  MsTrackStats  stats;
+  char          *peer_id;
+  char          *tag;
+  MsTrackKind    kind;
+  MsTrackStats   stats;      /* over every time it was received */
+  MsTrackStats   before;     /* what the earlier times added up to */
+  MsRemoteTrack *current;    /* owned: the track object counted now */
+  guint          restarts;   /* times it was received again (a reconnect, a renegotiation) */
 } TrackSeen;
 
 static void
@@ -49,6 +52,7 @@ track_seen_free (gpointer data)
 
   g_free (seen->peer_id);
   g_free (seen->tag);
+  g_clear_object (&seen->current);
   g_free (seen);
 }
 
@@ -112,6 +116,47 @@ publish_all (Bot     *bot,
   return TRUE;
 }
 
+/* @seen's counts: what the earlier track objects got, then @track's. */
+static void
+track_seen_count (TrackSeen     *seen,
+                  MsRemoteTrack *track)
+{
+  MsTrackStats now;
+
+  ms_remote_track_get_stats (track, &now);
+  seen->stats.frames = seen->before.frames + now.frames;
+  seen->stats.packets = seen->before.packets + now.packets;
+  seen->stats.bytes = seen->before.bytes + now.bytes;
+  seen->stats.packets_lost = seen->before.packets_lost + now.packets_lost;
+  seen->stats.first_frame_us = seen->before.first_frame_us != 0 ? seen->before.first_frame_us
+                                                                : now.first_frame_us;
+  seen->stats.max_gap_us = MAX (seen->before.max_gap_us, now.max_gap_us);
+  /* The freeze between two of them is a freeze too. */
+  if (seen->before.last_frame_us != 0 && now.first_frame_us != 0)
+    seen->stats.max_gap_us = MAX (seen->stats.max_gap_us,
+                                  now.first_frame_us - seen->before.last_frame_us);
+  seen->stats.last_frame_us = now.last_frame_us != 0 ? now.last_frame_us
+                                                     : seen->before.last_frame_us;
+}
+
+/* A peer's track may be received again as a new object with counters
+ * from zero (after either side reconnected): the counts go on. */
+static void
+track_seen_update (TrackSeen     *seen,
+                   MsRemoteTrack *track)
+{
+  if (seen->current != track) {
+    if (seen->current != NULL) {
+      /* The old one's last word, then it is history. */
+      track_seen_count (seen, seen->current);
+      seen->restarts++;
+    }
+    seen->before = seen->stats;
+    g_set_object (&seen->current, track);
+  }
+  track_seen_count (seen, track);
+}
+
 /* Takes a snapshot of every remote track's counters; returns how many
  * tracks have delivered media so far, those of peers who left included. */
 static guint
@@ -136,7 +181,7 @@ update_seen (Bot *bot)
       seen->kind = ms_remote_track_get_kind (track);
       g_hash_table_insert (bot->seen, g_steal_pointer (&key), seen);
     }
-    ms_remote_track_get_stats (track, &seen->stats);
+    track_seen_update (seen, track);
   }
 
   g_hash_table_iter_init (&iter, bot->seen);
@@ -203,6 +248,8 @@ print_stats (Bot      *bot,
                                 (stats.first_frame_us - bot->started_us) / 1000 : -1);
     json_builder_set_member_name (builder, "max_gap_ms");
     json_builder_add_int_value (builder, stats.max_gap_us / 1000);
+    json_builder_set_member_name (builder, "restarts");
+    json_builder_add_int_value (builder, seen->restarts);
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);
