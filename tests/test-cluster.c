@@ -456,6 +456,124 @@ test_drain (void)
   cluster_stop (&c);
 }
 
+/* A guest's join through @node, following a redirect if there is one:
+ * the welcome. */
+static MsMessage *
+join_with (TestServer *node,
+           const char *token)
+{
+  g_autofree char *url = g_strdup (test_server_get_url (node));
+
+  for (guint hops = 0; hops < 2; hops++) {
+    TestPeer *peer = test_peer_connect_url (url);
+    MsMessage *msg;
+
+    test_peer_send (peer, "{\"type\":\"join\",\"id\":1,\"token\":\"%s\",\"protocol\":1}",
+                    token);
+    msg = test_peer_expect_any (peer);
+    test_peer_free (peer);
+    if (msg->type != MS_MSG_REDIRECT)
+      return msg;
+    g_free (url);
+    url = g_strdup (msg->u.redirect.url);
+    ms_message_free (msg);
+  }
+  g_assert_not_reached ();
+}
+
+/* POST /v1/invitations/CODE/redeem through @node: the status, and the
+ * token when there is one. */
+static guint
+redeem_through (TestServer *node,
+                const char *code,
+                char      **out_token)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/invitations/%s/redeem", code);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *body = NULL;
+  guint status;
+
+  body = test_server_http (node, "POST", path, NULL, "{\"name\":\"Guest\"}", &status);
+  if (out_token != NULL) {
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_true (json_parser_load_from_data (parser, body, -1, NULL));
+    *out_token = g_strdup (json_object_get_string_member (
+      json_node_get_object (json_parser_get_root (parser)), "token"));
+  }
+  return status;
+}
+
+/* Invitations live in Redis: one made through one node is redeemed
+ * through the others, its guests join, and a revocation through any node
+ * holds on all. Without Redis they are refused with 503 "unavailable";
+ * with it back, they work again. */
+static void
+test_invitations (void)
+{
+  Cluster c = { 0 };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *created = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *answer = NULL;
+  guint status;
+
+  cluster_start (&c);
+  created = test_server_http (c.nodes[0], "POST", "/v1/invitations", MS_DEV_SECRET,
+                              "{\"room\":\"party\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_assert_true (json_parser_load_from_data (parser, created, -1, NULL));
+  code = g_strdup (json_object_get_string_member (
+    json_node_get_object (json_parser_get_root (parser)), "code"));
+
+  for (guint i = 1; i < N_NODES; i++) {
+    g_autofree char *token = NULL;
+    g_autoptr (MsMessage) welcome = NULL;
+
+    redeem_through (c.nodes[i], code, &token);
+    welcome = join_with (c.nodes[i], token);
+    g_assert_cmpint (welcome->type, ==, MS_MSG_WELCOME);
+    g_assert_cmpstr (welcome->u.welcome.room, ==, "party");
+  }
+
+  /* Revoked through node 2: node 0, which made it, refuses it. */
+  path = g_strdup_printf ("/v1/invitations/%s", code);
+  g_free (test_server_http (c.nodes[2], "DELETE", path, MS_DEV_SECRET, NULL, &status));
+  g_assert_cmpuint (status, ==, 204);
+  g_assert_cmpuint (redeem_through (c.nodes[0], code, NULL), ==, 410);
+  g_assert_cmpuint (test_server_metric (c.nodes[2], "mediastore_invitations_revoked_total"),
+                    ==, 1);
+
+  /* A code taken on one node is taken on all. */
+  g_free (test_server_http (c.nodes[1], "POST", "/v1/invitations", MS_DEV_SECRET,
+                            "{\"room\":\"party\",\"code\":\"abcdefghij\"}", &status));
+  g_assert_cmpuint (status, ==, 201);
+  g_free (test_server_http (c.nodes[2], "POST", "/v1/invitations", MS_DEV_SECRET,
+                            "{\"room\":\"other\",\"code\":\"abc-defg-hij\"}", &status));
+  g_assert_cmpuint (status, ==, 409);
+
+  test_redis_stop (c.redis);
+  test_server_wait_metric (c.nodes[1], "mediastore_cluster_redis_up", 0);
+  answer = test_server_http (c.nodes[1], "POST", "/v1/invitations", MS_DEV_SECRET,
+                             "{\"room\":\"party\"}", &status);
+  g_assert_cmpuint (status, ==, 503);
+  g_assert_nonnull (strstr (answer, "\"unavailable\""));
+  g_assert_cmpuint (redeem_through (c.nodes[1], "abc-defg-hij", NULL), ==, 503);
+
+  /* This Redis keeps nothing on disk: what it held is gone, but new
+   * invitations work again by themselves. */
+  test_redis_restart (c.redis);
+  test_server_wait_metric (c.nodes[1], "mediastore_cluster_redis_up", 1);
+  test_server_wait_metric (c.nodes[2], "mediastore_cluster_redis_up", 1);
+  g_clear_pointer (&answer, g_free);
+  answer = test_server_http (c.nodes[1], "POST", "/v1/invitations", MS_DEV_SECRET,
+                             "{\"room\":\"party\",\"code\":\"abcdefghij\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_assert_cmpuint (redeem_through (c.nodes[2], "abcdefghij", NULL), ==, 200);
+
+  cluster_stop (&c);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -469,6 +587,7 @@ main (int   argc,
   g_test_add_func ("/cluster/redis-lost", test_redis_lost);
   g_test_add_func ("/cluster/one-room", test_one_room);
   g_test_add_func ("/cluster/owner-killed", test_owner_killed);
+  g_test_add_func ("/cluster/invitations", test_invitations);
 
   return g_test_run ();
 }

@@ -7,12 +7,39 @@
  * /v1/invitations/CODE and POST /v1/invitations/CODE/redeem as a host's
  * and a guest's app would. Guests' tokens are then used to join over the
  * WebSocket.
+ *
+ * Each case runs twice: against a server alone, and against a node of a
+ * cluster (a real redis-server of the case's own, found through
+ * MEDIASTORE_REDIS_URL as an operator may give it), where invitations
+ * live in Redis.
  */
 
 #include "config.h"
 
 #include "ms-token.h"
+#include "test-redis-utils.h"
 #include "test-utils.h"
+
+/* Whether the case runs against a node of a cluster. */
+static gboolean clustered;
+
+/* A node serves invitations once it reaches Redis (before, it answers
+ * 503 "unavailable"). */
+static TestServer *
+ready (TestServer *server)
+{
+  if (clustered)
+    test_server_wait_metric (server, "mediastore_cluster_redis_up", 1);
+  return server;
+}
+
+/* SIGTERM makes a node drain, waiting for calls to end (or for their
+ * people to come back): SIGINT stops it at once. */
+static void
+stop (TestServer *server)
+{
+  test_server_stop_with (server, clustered ? SIGINT : SIGTERM);
+}
 
 #define GRANTS_GUEST "{\"send_tracks\":[\"camera\",\"mic\"],\"send_messages\":[\"chat\"]," \
                      "\"recv_messages\":[\"chat\"]}"
@@ -222,7 +249,7 @@ on_redeemed (GObject      *source,
 static void
 test_redeem_many (void)
 {
-  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (TestServer) server = ready (test_server_start (NULL));
   g_autoptr (SoupSession) session = soup_session_new ();
   const char *names[] = { "Ann", "Bob", "Цой" };
   TestPeer *peers[3] = { NULL, };
@@ -315,13 +342,13 @@ test_redeem_many (void)
     reply_free (all.replies[i]);
   }
 
-  test_server_stop (server);
+  stop (server);
 }
 
 static void
 test_short_invitation (void)
 {
-  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (TestServer) server = ready (test_server_start (NULL));
   g_autofree char *code = create (server, "{\"room\":\"call\",\"ttl\":600}");
   g_autoptr (Reply) reply = redeem (server, code, "{\"name\":\"Ann\"}");
   g_autoptr (Reply) created = NULL;
@@ -343,13 +370,13 @@ test_short_invitation (void)
   g_assert_cmpint (json_object_get_int_member (created->object, "expires") -
                    g_get_real_time () / G_USEC_PER_SEC, >=, 43200 - 5);
 
-  test_server_stop (server);
+  stop (server);
 }
 
 static void
 test_refused (void)
 {
-  g_autoptr (TestServer) server = test_server_start ("--redeem-burst=1000", NULL);
+  g_autoptr (TestServer) server = ready (test_server_start ("--redeem-burst=1000", NULL));
   g_autofree char *code = create (server, "{\"room\":\"call\"}");
   g_autofree char *path = g_strdup_printf ("/v1/invitations/%s", code);
   g_autofree char *short_code = create (server, "{\"room\":\"call\",\"ttl\":1}");
@@ -406,13 +433,13 @@ test_refused (void)
                                                 "{reason=\"expired\"}"), ==, 1);
   g_assert_cmpuint (test_server_metric (server, "mediastore_invitations_revoked_total"), ==, 1);
 
-  test_server_stop (server);
+  stop (server);
 }
 
 static void
 test_auth (void)
 {
-  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (TestServer) server = ready (test_server_start (NULL));
   g_autofree char *code = create (server, "{\"room\":\"call\"}");
   g_autofree char *path = g_strdup_printf ("/v1/invitations/%s", code);
   const char *bearers[] = { NULL, "wrong-secret", "" };
@@ -434,13 +461,13 @@ test_auth (void)
   }
   g_assert_cmpuint (test_server_metric (server, "mediastore_invitations_created_total"), ==, 1);
 
-  test_server_stop (server);
+  stop (server);
 }
 
 static void
 test_bad_requests (void)
 {
-  g_autoptr (TestServer) server = test_server_start ("--max-invitations=3", "--redeem-burst=1000", NULL);
+  g_autoptr (TestServer) server = ready (test_server_start ("--max-invitations=3", "--redeem-burst=1000", NULL));
   const char *bad_bodies[] = {
     "",
     "{",
@@ -534,7 +561,7 @@ test_bad_requests (void)
   reply = redeem (server, code, "{\"name\":\"Ann\"}");
   g_assert_cmpuint (reply->status, ==, 200);
 
-  test_server_stop (server);
+  stop (server);
 }
 
 static void
@@ -542,8 +569,8 @@ test_rate_limit (void)
 {
   /* Ten attempts at once; a failure counts for five, a success for one;
    * one attempt a minute comes back. */
-  g_autoptr (TestServer) server = test_server_start ("--redeem-burst=10", "--redeem-per-minute=1",
-                                                     "--redeem-failure-cost=5", NULL);
+  g_autoptr (TestServer) server = ready (test_server_start ("--redeem-burst=10", "--redeem-per-minute=1",
+                                                     "--redeem-failure-cost=5", NULL));
   g_autofree char *code = create (server, "{\"room\":\"call\"}");
   g_autoptr (Reply) reply = NULL;
   guint64 retry_after;
@@ -585,15 +612,16 @@ test_rate_limit (void)
                                                 "{reason=\"unknown\"}"), ==, 2);
   g_assert_cmpuint (test_server_metric (server, "mediastore_invitations_redeemed_total"), ==, 5);
 
-  test_server_stop (server);
+  stop (server);
 }
 
-/* Invitations live in memory: after a restart the host creates its
- * invitation again under the code it shared, and the link works again. */
+/* Alone, invitations live in memory: after a restart the host creates
+ * its invitation again under the code it shared, and the link works
+ * again. In a cluster they live in Redis and outlive the node. */
 static void
 test_recreate (void)
 {
-  g_autoptr (TestServer) server = test_server_start (NULL);
+  g_autoptr (TestServer) server = ready (test_server_start (NULL));
   g_autoptr (TestServer) restarted = NULL;
   g_autofree char *code = create (server, "{\"room\":\"call\"}");
   g_autofree char *body = g_strdup_printf ("{\"room\":\"call\",\"ttl\":600,\"code\":\"%s\"}",
@@ -601,10 +629,18 @@ test_recreate (void)
   g_autofree char *again = NULL;
   g_autoptr (Reply) reply = NULL;
 
-  test_server_stop (server);
-  restarted = test_server_start (NULL);
+  stop (server);
+  restarted = ready (test_server_start (NULL));
 
   reply = redeem (restarted, code, NULL);
+  if (clustered) {
+    g_assert_cmpuint (reply->status, ==, 200);
+    g_clear_pointer (&reply, reply_free);
+    reply = request (restarted, "POST", "/v1/invitations", MS_DEV_SECRET, body);
+    assert_error (reply, 409, "invitation-exists", NULL);
+    stop (restarted);
+    return;
+  }
   assert_error (reply, 404, "invitation-unknown", "This invitation does not exist.");
 
   again = create (restarted, body);
@@ -613,22 +649,59 @@ test_recreate (void)
   reply = redeem (restarted, code, "{\"name\":\"Ann\"}");
   g_assert_cmpuint (reply->status, ==, 200);
 
-  test_server_stop (restarted);
+  stop (restarted);
+}
+
+static const struct {
+  const char *name;
+  void      (*func) (void);
+} cases[] = {
+  { "redeem-many", test_redeem_many },
+  { "short-invitation", test_short_invitation },
+  { "refused", test_refused },
+  { "auth", test_auth },
+  { "bad-requests", test_bad_requests },
+  { "rate-limit", test_rate_limit },
+  { "recreate", test_recreate },
+};
+
+static void
+run_alone (gconstpointer data)
+{
+  const guint *index = data;
+
+  cases[*index].func ();
+}
+
+static void
+run_clustered (gconstpointer data)
+{
+  const guint *index = data;
+  g_autoptr (TestRedis) redis = test_redis_start ("invitations-secret", FALSE);
+
+  g_setenv ("MEDIASTORE_REDIS_URL", test_redis_get_url (redis), TRUE);
+  clustered = TRUE;
+  cases[*index].func ();
+  clustered = FALSE;
+  g_unsetenv ("MEDIASTORE_REDIS_URL");
 }
 
 int
 main (int   argc,
       char *argv[])
 {
+  static guint indexes[G_N_ELEMENTS (cases)];
+
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/invitations/redeem-many", test_redeem_many);
-  g_test_add_func ("/invitations/short-invitation", test_short_invitation);
-  g_test_add_func ("/invitations/refused", test_refused);
-  g_test_add_func ("/invitations/auth", test_auth);
-  g_test_add_func ("/invitations/bad-requests", test_bad_requests);
-  g_test_add_func ("/invitations/rate-limit", test_rate_limit);
-  g_test_add_func ("/invitations/recreate", test_recreate);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *alone = g_strdup_printf ("/invitations/alone/%s", cases[i].name);
+    g_autofree char *cluster = g_strdup_printf ("/invitations/cluster/%s", cases[i].name);
+
+    indexes[i] = i;
+    g_test_add_data_func (alone, &indexes[i], run_alone);
+    g_test_add_data_func (cluster, &indexes[i], run_clustered);
+  }
 
   return g_test_run ();
 }

@@ -1348,8 +1348,14 @@ strv_to_json (GStrv strv)
   return array;
 }
 
-static JsonObject *
-grants_to_json (const MsGrants *grants)
+/**
+ * ms_grants_to_json:
+ *
+ * Returns: (transfer full): @grants as the protocol (and tokens) write
+ * them.
+ */
+JsonObject *
+ms_grants_to_json (const MsGrants *grants)
 {
   JsonObject *object = json_object_new ();
 
@@ -1885,7 +1891,7 @@ encode_welcome (const MsMessage *msg,
   json_object_set_string_member (object, "display_name", w->display_name);
   json_object_set_string_member (object, "avatar", w->avatar);
   json_object_set_boolean_member (object, "hidden", w->hidden);
-  json_object_set_object_member (object, "grants", grants_to_json (&w->grants));
+  json_object_set_object_member (object, "grants", ms_grants_to_json (&w->grants));
   json_object_set_array_member (object, "peers", peers);
   json_object_set_array_member (object, "ice_servers", ice_servers);
   json_object_set_string_member (object, "resume", w->resume);

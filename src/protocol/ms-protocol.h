@@ -308,6 +308,7 @@ void             ms_peer_desc_free              (MsPeerDesc      *peer);
 void             ms_grants_copy_to              (const MsGrants  *src,
                                                  MsGrants        *dest);
 void             ms_grants_clear                (MsGrants        *grants);
+JsonObject      *ms_grants_to_json              (const MsGrants  *grants);
 
 MsIceServer     *ms_ice_server_copy             (const MsIceServer *server);
 void             ms_ice_server_free             (MsIceServer     *server);

@@ -566,6 +566,13 @@ ms_cluster_get_node_id (MsCluster *self)
   return self->node_id;
 }
 
+/* The cluster's Redis, for what else lives there (invitations). */
+MsRedis *
+ms_cluster_get_redis (MsCluster *self)
+{
+  return self->redis;
+}
+
 void
 ms_cluster_drain (MsCluster *self)
 {

@@ -17,6 +17,7 @@ G_BEGIN_DECLS
 
 typedef struct _MsServer MsServer;
 typedef struct _MsCluster MsCluster;
+typedef struct _MsRedis MsRedis;
 
 typedef enum {
   MS_PLACEMENT_HERE,         /* the room is, or now is, this node's */
@@ -52,6 +53,7 @@ void       ms_cluster_room_gone    (MsCluster           *self,
  * welcome.nodes. */
 GStrv      ms_cluster_dup_node_urls (MsCluster          *self);
 const char *ms_cluster_get_node_id (MsCluster           *self);
+MsRedis   *ms_cluster_get_redis    (MsCluster           *self);
 
 /* Takes no new rooms from now on (and says so in the registry). */
 void       ms_cluster_drain        (MsCluster           *self);

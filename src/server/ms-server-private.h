@@ -27,7 +27,8 @@ struct _MsServer {
   GHashTable *resume_keys;   /* key → MsParticipant (borrowed) */
   GPtrArray  *clients;       /* every open MsClient */
   GPtrArray  *closing;       /* SoupWebsocketConnections finishing their close */
-  GHashTable *invitations;   /* code (10 letters, no dashes) → MsInvitation */
+  GHashTable *invitations;   /* code (10 letters, no dashes) → MsInvitation; alone only */
+  guint       invitations_in_redis; /* cluster mode: how many the cluster holds, last read */
   MsCluster  *cluster;       /* cluster mode; NULL when the server runs alone */
   GHashTable *placing;       /* MsClients whose join waits for the cluster */
   GHashTable *redeem_buckets; /* client address → MsRateBucket */

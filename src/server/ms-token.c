@@ -260,25 +260,13 @@ check_claims (const MsTokenClaims  *claims,
 
 /* Minting */
 
-static void
-add_grant_list (JsonBuilder        *builder,
-                const char         *name,
-                const char * const *list)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_begin_array (builder);
-  for (gsize i = 0; list != NULL && list[i] != NULL; i++)
-    json_builder_add_string_value (builder, list[i]);
-  json_builder_end_array (builder);
-}
-
 static char *
 claims_to_json (const MsTokenClaims *claims)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
-  const MsGrants *grants = &claims->grants;
+  g_autoptr (JsonObject) grants = ms_grants_to_json (&claims->grants);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "iss");
@@ -306,20 +294,7 @@ claims_to_json (const MsTokenClaims *claims)
   json_builder_add_int_value (builder, claims->expires);
 
   json_builder_set_member_name (builder, "grants");
-  json_builder_begin_object (builder);
-  add_grant_list (builder, "send_tracks", (const char * const *) grants->send_tracks);
-  add_grant_list (builder, "recv_tracks", (const char * const *) grants->recv_tracks);
-  add_grant_list (builder, "send_messages", (const char * const *) grants->send_messages);
-  add_grant_list (builder, "recv_messages", (const char * const *) grants->recv_messages);
-  json_builder_set_member_name (builder, "can_hide");
-  json_builder_add_boolean_value (builder, grants->can_hide);
-  json_builder_set_member_name (builder, "hidden");
-  json_builder_add_boolean_value (builder, grants->hidden);
-  if (grants->host) {
-    json_builder_set_member_name (builder, "host");
-    json_builder_add_boolean_value (builder, TRUE);
-  }
-  json_builder_end_object (builder);
+  json_builder_add_value (builder, json_node_init_object (json_node_alloc (), grants));
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
