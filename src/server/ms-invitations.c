@@ -6,9 +6,10 @@
  * (POST /v1/invitations), shares its code, and every guest who redeems it
  * (POST /v1/invitations/CODE/redeem, no secret) gets a token of their own,
  * with a fresh identity. The host can withdraw it (DELETE
- * /v1/invitations/CODE). Invitations live in memory only, on the main
- * context; a host that knows its codes can create them again after a
- * restart by giving "code".
+ * /v1/invitations/CODE). A server alone keeps them in memory, on the
+ * main context (a host that knows its codes can create them again after
+ * a restart by giving "code"); the nodes of a cluster keep them in their
+ * Redis, so that any node answers for any invitation.
  *
  * Codes are 10 random lowercase letters (26^10, about 2^47), and each
  * client address has a token bucket for redemptions in which a failed
