@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -274,20 +275,25 @@ def percentile(values, p):
 class Ours:
     kind = 'mediastore'
 
-    def __init__(self, build):
+    def __init__(self, build, name='mediastore-server', extra=()):
+        """@extra: more server options (a cluster node's), @name: its
+        name in logs and errors."""
         self.build = build
         self.binary = build / 'src' / 'server' / 'mediastore-server'
         self.bot = build / 'src' / 'bot' / 'mediastore-bot'
         self.load = build / 'src' / 'load' / 'mediastore-load'
         self.use_load = True
+        self.name = name
+        self.extra = list(extra)
         self.proc = None
 
     def start(self):
         self.proc = Proc([self.binary, '--dev', '--port=0', '--max-peers-per-room=1000',
-                          '--max-tracks-per-peer=8'], cpu=SERVER_CORE, name='mediastore-server')
+                          '--max-tracks-per-peer=8'] + self.extra, cpu=SERVER_CORE,
+                         name=self.name)
         line = self.proc.wait_line(lambda l: l.startswith('listening on ws://'), timeout=20)
         if line is None:
-            raise RuntimeError('mediastore-server did not start: ' + '\n'.join(self.proc.errors))
+            raise RuntimeError(f'{self.name} did not start: ' + '\n'.join(self.proc.errors))
         self.url = line.split()[2]
         self.port = int(re.search(r':(\d+)/', self.url).group(1))
 
@@ -826,6 +832,28 @@ def ratios(ours, janus):
 JOINS = 20
 
 
+def timed_join(server, room, identity, expect):
+    """One join through @server into @room, which has @expect tracks:
+    (connect_ms, first frame ms, every track's frame ms), or None if it
+    failed. As the app does: the process is up (its lobby) and joins when
+    told; the clock starts then."""
+    joiner = server.client(room, identity, expect=expect, decode=True, stay=False,
+                           duration=30, extra=['--join-on-signal'])
+    try:
+        if joiner.wait_line(lambda l: l.strip() == 'ready', timeout=30, stream='err') is None:
+            raise RuntimeError('a joiner did not get ready')
+        joiner.send(signal.SIGUSR2)
+        joiner.p.wait(60)
+    finally:
+        joiner.stop()
+    stats = last_json(joiner)
+    frames = [t['first_frame_ms'] for t in (stats or {}).get('tracks', [])
+              if t['first_frame_ms'] >= 0]
+    if joiner.p.returncode != 0 or len(frames) < expect:
+        return None
+    return stats['connect_ms'], min(frames), max(frames)
+
+
 def scenario_join(args, results):
     """Token to first decoded remote frame: a bot that has its token joins,
     subscribes and decodes; its first_frame_ms is counted from the moment it
@@ -859,25 +887,13 @@ def scenario_join(args, results):
                 mark = server.proc.errors.index(line) + 1
             first, every, connect, failed = [], [], [], 0
             for i in range(JOINS):
-                # As the app does: the process is up (its lobby) and
-                # joins when told; the clock starts then.
-                joiner = server.client('join', f'joiner{i}', expect=publishers, decode=True,
-                                       stay=False, duration=30, extra=['--join-on-signal'])
-                if joiner.wait_line(lambda l: l.strip() == 'ready', timeout=30,
-                                    stream='err') is None:
-                    raise RuntimeError('a joiner did not get ready')
-                joiner.send(signal.SIGUSR2)
-                joiner.p.wait(60)
-                joiner.stop()
-                stats = last_json(joiner)
-                frames = [t['first_frame_ms'] for t in (stats or {}).get('tracks', [])
-                          if t['first_frame_ms'] >= 0]
-                if joiner.p.returncode != 0 or len(frames) < publishers:
+                joined = timed_join(server, 'join', f'joiner{i}', publishers)
+                if joined is None:
                     failed += 1
                     continue
-                first.append(min(frames))
-                every.append(max(frames))
-                connect.append(stats['connect_ms'])
+                connect.append(joined[0])
+                first.append(joined[1])
+                every.append(joined[2])
             entry = out[label]
             entry.update({
                 'publishers': publishers,
@@ -894,6 +910,129 @@ def scenario_join(args, results):
         finally:
             stop_all(pubs)
             server.stop()
+    return out
+
+
+# ---- join through another node ----
+
+REDIRECT_TARGET_MS = 30
+
+
+class Redis:
+    """A throwaway redis-server for a cluster, as the tests start it: on a
+    free loopback port, with a password, no persistence, in a temporary
+    directory."""
+
+    def __init__(self):
+        self.dir = None
+        self.proc = None
+
+    def start(self):
+        self.dir = tempfile.mkdtemp(prefix='bench-redis-')
+        self.port = free_port()
+        password = secrets.token_hex(16)
+        self.url = f'redis://:{password}@127.0.0.1:{self.port}/0'
+        self.proc = Proc(['redis-server', '--save', '', '--appendonly', 'no', '--bind',
+                          '127.0.0.1', '--port', self.port, '--requirepass', password,
+                          '--dir', self.dir], cpu=SERVER_CORE, name='redis-server')
+        if self.proc.wait_line(lambda l: 'Ready to accept connections' in l,
+                               timeout=20) is None:
+            raise RuntimeError('redis-server did not start: ' + '\n'.join(self.proc.lines[-20:]))
+
+    def stop(self):
+        if self.proc:
+            self.proc.stop(sig=signal.SIGTERM)
+            self.proc = None
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+
+def wait_metric(server, name, value, timeout=20.0):
+    """Polls @server's /metrics until @name is @value (False at @timeout)."""
+    deadline = time.monotonic() + timeout
+    while server_metric(server, name) != value:
+        if time.monotonic() > deadline or not server.proc.alive():
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def scenario_redirect(args, results):
+    """The same joins as scenario_join's one-publisher room, on a cluster of
+    two nodes sharing one Redis: the publisher joins through node A, which
+    then holds the room; half the joiners join through A (direct), half
+    through B, which answers with a redirect to A that libmediastore follows
+    by itself. Interleaved (A, B, A, B …) so that whatever else runs on the
+    machine meanwhile weighs on both alike."""
+    out = {'joins': JOINS, 'target_ms': REDIRECT_TARGET_MS,
+           'definition': 'from connecting with the token (the bot was up, as the app is in '
+           'its lobby) to the first decoded frame of the one publisher\'s track, in a room '
+           'held by node A of a two-node cluster (one Redis); "direct" joins through A, '
+           '"redirected" through B, which sends the join to A'}
+    out['busy_before'] = wait_quiet()
+    redis = Redis()
+    nodes = []
+    pub = None
+    try:
+        redis.start()
+        for node_id in ('nodeA', 'nodeB'):
+            node = Ours(args.build, name=f'mediastore-server {node_id}',
+                        extra=[f'--redis-url={redis.url}', f'--node-id={node_id}'])
+            nodes.append(node)
+            node.start()
+        a, b = nodes
+        # Each node has read the registry with both of them in it.
+        for node in nodes:
+            if not wait_metric(node, 'mediastore_cluster_nodes', 2):
+                raise RuntimeError(f'{node.name} does not see both nodes')
+        pub = a.client('redirect', 'pub', publish='test-video', duration=3600)
+        if a.proc.wait_line(lambda l: 'media flowing for camera' in l, timeout=30,
+                            stream='err') is None:
+            raise RuntimeError('the publisher sent no media to node A')
+        samples = {label: {'connect': [], 'first': [], 'failed': 0}
+                   for label in ('direct', 'redirected')}
+        for i in range(JOINS):
+            for label, node in (('direct', a), ('redirected', b)):
+                joined = timed_join(node, 'redirect', f'{label}{i}', 1)
+                if joined is None:
+                    samples[label]['failed'] += 1
+                    continue
+                samples[label]['connect'].append(joined[0])
+                samples[label]['first'].append(joined[1])
+        redirects = {'a': server_metric(a, 'mediastore_cluster_redirects_total'),
+                     'b': server_metric(b, 'mediastore_cluster_redirects_total')}
+        # Every join through B was redirected, none through A: otherwise
+        # the two columns do not measure what they say.
+        if redirects['b'] != JOINS or redirects['a'] != 0:
+            raise RuntimeError(f"redirects: {redirects['b']} on B for {JOINS} joins through "
+                               f"it, {redirects['a']} on A (expected 0)")
+    finally:
+        stop_all([pub] if pub else [])
+        for node in nodes:
+            node.stop()
+        redis.stop()
+    for label, s in samples.items():
+        out[label] = {
+            'failed': s['failed'],
+            'first_frame_ms': {'p50': percentile(s['first'], 50),
+                               'p95': percentile(s['first'], 95), 'samples': s['first']},
+            'connect_ms': {'p50': percentile(s['connect'], 50),
+                           'p95': percentile(s['connect'], 95), 'samples': s['connect']},
+        }
+        log(f"  {label}: connect p50 {out[label]['connect_ms']['p50']} ms, first frame p50 "
+            f"{out[label]['first_frame_ms']['p50']} ms, p95 "
+            f"{out[label]['first_frame_ms']['p95']} ms, failed {s['failed']}")
+    out['redirects_total'] = redirects
+    d, r = out['direct'], out['redirected']
+    if d['first_frame_ms']['p50'] is not None and r['first_frame_ms']['p50'] is not None:
+        out['first_frame_p50_delta_ms'] = r['first_frame_ms']['p50'] - d['first_frame_ms']['p50']
+        out['connect_p50_delta_ms'] = r['connect_ms']['p50'] - d['connect_ms']['p50']
+        out['target_met'] = out['first_frame_p50_delta_ms'] <= REDIRECT_TARGET_MS
+    else:
+        out['target_met'] = False
+    log(f"  redirected - direct, first frame p50: {out.get('first_frame_p50_delta_ms')} ms "
+        f"(target <= {REDIRECT_TARGET_MS} ms: {'met' if out['target_met'] else 'not met'})")
     return out
 
 
@@ -1393,6 +1532,31 @@ def render_join(j):
     return lines + ['']
 
 
+def render_redirect(r):
+    lines = ['### Join through another node (cluster redirect)', '',
+             f"Measured {r.get('date', '?')}; {r['joins']} joins each way, interleaved, "
+             f"{r['definition']}. Both nodes on core 0, Redis too.", '',
+             '| join | first remote frame p50 | p95 | signaling (welcome) p50 | p95 | failed |',
+             '|---|---:|---:|---:|---:|---:|']
+    for label, name in (('direct', 'direct (through A)'),
+                        ('redirected', 'redirected (through B to A)')):
+        e = r.get(label)
+        if not e or 'first_frame_ms' not in e:
+            continue
+        lines.append(f"| {name} | {fmt(e['first_frame_ms']['p50'], 0, ' ms')} "
+                     f"| {fmt(e['first_frame_ms']['p95'], 0, ' ms')} "
+                     f"| {fmt(e['connect_ms']['p50'], 0, ' ms')} "
+                     f"| {fmt(e['connect_ms']['p95'], 0, ' ms')} | {e['failed']} |")
+    redirects = r.get('redirects_total', {})
+    lines += ['', f"Redirected minus direct, p50: first frame "
+              f"{fmt(r.get('first_frame_p50_delta_ms'), 0, ' ms')}, signaling "
+              f"{fmt(r.get('connect_p50_delta_ms'), 0, ' ms')}; target ≤ "
+              f"{r.get('target_ms')} ms on the first frame: "
+              f"{'met' if r.get('target_met') else 'not met'}. Redirects counted by B: "
+              f"{fmt(redirects.get('b'))} (A: {fmt(redirects.get('a'))})."]
+    return lines + ['']
+
+
 def render_latency(l):
     lines = ['### Glass-to-glass latency', '', f"Measured {l.get('date', '?')}: "
              f"{l['definition']}.", '',
@@ -1458,6 +1622,8 @@ def render_markdown(results):
         lines += render_capacity(sc['capacity'])
     if 'join' in sc:
         lines += render_join(sc['join'])
+    if 'redirect' in sc:
+        lines += render_redirect(sc['redirect'])
     if 'latency' in sc:
         lines += render_latency(sc['latency'])
     if 'client' in sc:
@@ -1481,6 +1647,7 @@ def write_markdown(results):
 SCENARIOS = {
     'capacity': scenario_capacity,
     'join': scenario_join,
+    'redirect': scenario_redirect,
     'latency': scenario_latency,
     'client': scenario_client,
     'profile': scenario_profile,
