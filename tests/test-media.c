@@ -415,6 +415,12 @@ test_close_resend (void)
   test_server_stop (server);
 }
 
+static void
+set_true (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
 /* An invisible publisher's media reaches no one; when everyone has left,
  * the server holds no media element any more. */
 static void
@@ -451,6 +457,20 @@ test_hidden_and_cleanup (void)
   test_server_wait_metric (server, "mediastore_peers", 0);
   test_server_wait_metric (server, "mediastore_producers", 0);
   test_server_wait_metric (server, "mediastore_consumers", 0);
+
+  /* With nothing to carry, the workers sleep: a second holds at most a
+   * few consent ticks (a router ticking every 10 ms would be 100 each). */
+  {
+    guint64 before = test_server_engine_wakeups (server);
+    gboolean done = FALSE;
+    guint64 woke;
+
+    g_timeout_add_once (1000, set_true, &done);
+    WAIT_UNTIL (done);
+    woke = test_server_engine_wakeups (server) - before;
+    g_test_message ("idle workers woke %" G_GUINT64_FORMAT " times in a second", woke);
+    g_assert_cmpuint (woke, <, 20);
+  }
   test_server_stop (server);
 }
 

@@ -193,6 +193,32 @@ test_server_get_pid (TestServer *server)
   return id ? (GPid) g_ascii_strtoll (id, NULL, 10) : 0;
 }
 
+/* How often the server's media workers ("ms-engine" threads) have gone
+ * to sleep and woken up again so far (their voluntary context switches). */
+guint64
+test_server_engine_wakeups (TestServer *server)
+{
+  g_autofree char *dir = g_strdup_printf ("/proc/%d/task", (int) test_server_get_pid (server));
+  g_autoptr (GDir) tasks = g_dir_open (dir, 0, NULL);
+  const char *tid;
+  guint64 total = 0;
+
+  g_assert_nonnull (tasks);
+  while ((tid = g_dir_read_name (tasks)) != NULL) {
+    g_autofree char *path = g_build_filename (dir, tid, "status", NULL);
+    g_autofree char *status = NULL;
+    const char *line;
+
+    if (!g_file_get_contents (path, &status, NULL, NULL) ||
+        !g_str_has_prefix (status, "Name:\tms-engine"))
+      continue;
+    line = strstr (status, "\nvoluntary_ctxt_switches:");
+    g_assert_nonnull (line);
+    total += g_ascii_strtoull (line + strlen ("\nvoluntary_ctxt_switches:"), NULL, 10);
+  }
+  return total;
+}
+
 gboolean
 test_server_is_running (TestServer *server)
 {

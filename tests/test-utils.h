@@ -51,6 +51,7 @@ const char *test_server_get_http   (TestServer *server);  /* http://127.0.0.1:PO
 /* The UDP ports of the server's media workers (guint16). */
 GArray     *test_server_get_media_ports (TestServer *server);
 GPid        test_server_get_pid    (TestServer *server);
+guint64     test_server_engine_wakeups (TestServer *server);
 gboolean    test_server_is_running (TestServer *server);
 /* SIGTERM, then waits for a clean exit; asserts the exit status is 0. */
 void        test_server_stop       (TestServer *server);

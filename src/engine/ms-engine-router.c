@@ -149,6 +149,7 @@ struct _MsEngineRouter {
   GHashTable     *twcc;          /* transport id → Twcc */
   guint32         ssrc;          /* ours, as the sender of RTCP feedback */
   GSource        *timer;
+  GMainContext   *context;       /* the worker's, from OP_START on */
   _Atomic guint   next_id;
   _Atomic guint64 forwarded, bytes, retransmitted, nacks, plis, rtcp_in;
   _Atomic guint   n_producers, n_consumers;
@@ -1107,9 +1108,24 @@ ms_engine_router_new (MsEngineWorker *worker)
 static void
 router_start (MsEngineRouter *r)
 {
-  r->timer = g_timeout_source_new (TICK_MS);
-  g_source_set_callback (r->timer, on_timer, r, NULL);
-  g_source_attach (r->timer, g_main_context_get_thread_default ());
+  r->context = g_main_context_get_thread_default ();
+}
+
+/* The tick runs while there is something to tick for: an idle worker
+ * sleeps instead of waking a hundred times a second. */
+static void
+update_timer (MsEngineRouter *r)
+{
+  gboolean busy = g_hash_table_size (r->producers) > 0 || g_hash_table_size (r->consumers) > 0;
+
+  if (busy && r->timer == NULL) {
+    r->timer = g_timeout_source_new (TICK_MS);
+    g_source_set_callback (r->timer, on_timer, r, NULL);
+    g_source_attach (r->timer, r->context);
+  } else if (!busy && r->timer != NULL) {
+    g_source_destroy (r->timer);
+    g_clear_pointer (&r->timer, g_source_unref);
+  }
 }
 
 void
@@ -1297,6 +1313,8 @@ run (gpointer data)
   default:
     g_assert_not_reached ();
   }
+  if (cmd->op != OP_START)
+    update_timer (r);
   return G_SOURCE_REMOVE;
 }
 
