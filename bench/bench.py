@@ -126,13 +126,18 @@ class Proc:
     def alive(self):
         return self.p.poll() is None
 
-    def cpu_ticks(self):
+    def cpu_split(self):
+        """(utime, stime) in clock ticks, all threads; None once gone."""
         try:
             with open(f'/proc/{self.pid}/stat') as f:
                 fields = f.read().rsplit(')', 1)[1].split()
-            return int(fields[11]) + int(fields[12])   # utime, stime
+            return int(fields[11]), int(fields[12])
         except (OSError, IndexError):
             return None
+
+    def cpu_ticks(self):
+        split = self.cpu_split()
+        return sum(split) if split else None
 
     def status(self):
         out = {}
@@ -540,7 +545,8 @@ def measure_point(server, clip, layout, size, streams, ref_rate):
 
         time.sleep(WARMUP_S)   # the measuring window starts in steady state
 
-        c0 = server.proc.cpu_ticks()
+        u0 = server.proc.cpu_split()
+        c0 = sum(u0)
         f0 = server.forwarded()
         k0 = sum(c.cpu_ticks() or 0 for c in clients)
         s0 = cpu_lines()
@@ -549,7 +555,8 @@ def measure_point(server, clip, layout, size, streams, ref_rate):
 
         time.sleep(WINDOW_S)
 
-        c1 = server.proc.cpu_ticks()
+        u1 = server.proc.cpu_split()
+        c1 = sum(u1)
         f1 = server.forwarded()
         k1 = sum(c.cpu_ticks() or 0 for c in clients)
         s1 = cpu_lines()
@@ -597,6 +604,12 @@ def measure_point(server, clip, layout, size, streams, ref_rate):
         forwarded = (f1 - f0) if f0 is not None else sent
         point['forwarded_pps'] = round(forwarded / dt, 1)
         point['us_per_packet'] = round(server_s * 1e6 / forwarded, 2) if forwarded else None
+        # In the kernel (system time) and in the process itself (user time):
+        # on loopback the kernel's share includes delivering each copy to
+        # its receiver's socket, which no server can spare.
+        if forwarded:
+            point['us_per_packet_user'] = round((u1[0] - u0[0]) / TICK * 1e6 / forwarded, 2)
+            point['us_per_packet_system'] = round((u1[1] - u0[1]) / TICK * 1e6 / forwarded, 2)
         peers = len(senders) + receiver_count(receivers)
         loads = [c for c in clients if getattr(c, 'load_peers', None)]
         if loads and getattr(loads[0], 'last_snapshot', None):
