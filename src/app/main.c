@@ -13,7 +13,6 @@
 #include <gst/gst.h>
 
 #include "ms-application.h"
-#include "ms-session.h"
 
 /* Whether this is the program in the build tree (build-aux/run.sh, a
  * developer trying a change) rather than an installed one. */
@@ -46,9 +45,6 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   gst_init (&argc, &argv);
-  /* The DTLS certificate is made while the first window and its lobby
-   * come up, not when Join is pressed. */
-  ms_session_prepare_async (NULL, NULL, NULL);
   g_set_application_name (_("Mediastore"));
   app = ms_application_new ();
 

@@ -17,6 +17,7 @@
 #include "ms-app-resources.h"
 #include "ms-application.h"
 #include "ms-preferences.h"
+#include "ms-session.h"
 #include "ms-window.h"
 
 struct _MsApplication {
@@ -174,6 +175,13 @@ ms_application_startup (GApplication *application)
   };
 
   G_APPLICATION_CLASS (ms_application_parent_class)->startup (application);
+
+  /* The DTLS certificate is made while the first window and its lobby
+   * come up, not when Join is pressed; only in the instance that shows
+   * windows (not for --help, nor in one that hands its arguments to the
+   * running instance), so that no thread is still making one when such
+   * a process exits (an exit then hung under ASan, once). */
+  ms_session_prepare_async (NULL, NULL, NULL);
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions),
                                    app);
