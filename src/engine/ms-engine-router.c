@@ -34,13 +34,9 @@
 #define NACK_MAX_TRIES    10
 #define NACK_MAX_AGE_US   (1 * G_USEC_PER_SEC)
 /* A keyframe request to a publisher is outstanding until a keyframe
- * comes: requests meanwhile are answered by that keyframe; without one
- * it goes again after two round trips and the encoder's time (a lost
- * request, one in twenty at 5 % loss, used to freeze a subscriber
- * 300 ms more), within these bounds. */
-#define PLI_RETRY_MIN_US  (150 * 1000)
-#define PLI_RETRY_MAX_US  (300 * 1000)
-#define PLI_ENCODER_US    (100 * 1000)
+ * comes: requests meanwhile are answered by that keyframe; after this
+ * long without one, it goes again. */
+#define PLI_RETRY_US      (300 * 1000)
 #define REPORT_INTERVAL_US (1 * G_USEC_PER_SEC)
 #define TICK_MS           10
 /* A frame's packets come in a burst: this long after one that did not
@@ -258,12 +254,6 @@ send_pli (MsEngineRouter *r,
   COUNT (r->plis, 1);
 }
 
-static gint64
-pli_retry (Producer *p)
-{
-  return CLAMP (2 * p->rtx_rtt + PLI_ENCODER_US, PLI_RETRY_MIN_US, PLI_RETRY_MAX_US);
-}
-
 /* Merged: every request while one is outstanding is answered by the
  * keyframe already asked for. */
 static void
@@ -273,7 +263,7 @@ request_keyframe (MsEngineRouter *r,
 {
   if (!p->p.video)
     return;
-  if (!p->pli_outstanding || now - p->last_pli >= pli_retry (p))
+  if (!p->pli_outstanding || now - p->last_pli >= PLI_RETRY_US)
     send_pli (r, p, now);
 }
 
@@ -1001,7 +991,7 @@ ms_engine_router_tick (MsEngineRouter *r)
     }
     if (p->n_missing > 0)
       send_nacks (r, p, now, FALSE);
-    if (p->pli_outstanding && now - p->last_pli >= pli_retry (p))
+    if (p->pli_outstanding && now - p->last_pli >= PLI_RETRY_US)
       send_pli (r, p, now);
     if (p->started && now - p->last_report >= REPORT_INTERVAL_US &&
         ms_engine_worker_ready (r->worker, p->p.transport_id)) {
