@@ -34,6 +34,12 @@ void      ms_media_replace_sink        (GstPad     *src,
                                         GstElement *old,
                                         GstElement *replacement);
 
+/* Gives a request sink pad back to the audiomixer @mixer, now if it is
+ * not running, otherwise from its own streaming thread right after it
+ * pushed its next buffer. Holds its own reference to @pad. */
+void      ms_media_release_mixer_pad   (GstElement *mixer,
+                                        GstPad     *pad);
+
 /* Tags a sound server stream (pulsesink, pipewiresink, their sources, or
  * an auto* bin making one) as a call: media.role=phone, so that the sound
  * server routes and ducks it like one. */

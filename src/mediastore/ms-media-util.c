@@ -65,6 +65,48 @@ ms_media_level_target (GstMessage *message,
   return g_weak_ref_get (weak);
 }
 
+static GstPadProbeReturn
+release_after_push (GstPad          *src,
+                    GstPadProbeInfo *info,
+                    gpointer         pad)
+{
+  g_autoptr (GstElement) mixer = gst_pad_get_parent_element (src);
+
+  if (mixer != NULL && GST_OBJECT_PARENT (pad) == GST_OBJECT (mixer))
+    gst_element_release_request_pad (mixer, pad);
+
+  return GST_PAD_PROBE_REMOVE;
+}
+
+void
+ms_media_release_mixer_pad (GstElement *mixer,
+                            GstPad     *pad)
+{
+  g_autoptr (GstPad) src = NULL;
+  gboolean running;
+
+  g_return_if_fail (GST_IS_ELEMENT (mixer));
+  g_return_if_fail (GST_IS_PAD (pad));
+
+  /* GStreamer 1.22's audioaggregator walks its list of sink pads while
+   * it mixes and lets go of the element's lock in the middle of that
+   * walk; a pad released from another thread at that moment is freed
+   * under it (seen: "invalid unclassed pointer in cast to
+   * 'GstAudioMixerPad'" and a crash in libgstaudio when a peer left).
+   * Its own thread, between two output buffers, is the one safe place. */
+  GST_OBJECT_LOCK (mixer);
+  running = GST_STATE (mixer) >= GST_STATE_PAUSED || GST_STATE_PENDING (mixer) >= GST_STATE_PAUSED;
+  GST_OBJECT_UNLOCK (mixer);
+  src = gst_element_get_static_pad (mixer, "src");
+
+  if (!running || src == NULL) {
+    gst_element_release_request_pad (mixer, pad);
+    return;
+  }
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     release_after_push, gst_object_ref (pad), gst_object_unref);
+}
+
 static GstState
 pipeline_target (GstElement *element)
 {

@@ -379,7 +379,7 @@ ms_remote_track_detach (MsRemoteTrack *self)
     GstElement *mixer = gst_pad_get_parent_element (self->mixer_pad);
 
     if (mixer != NULL) {
-      gst_element_release_request_pad (mixer, self->mixer_pad);
+      ms_media_release_mixer_pad (mixer, self->mixer_pad);
       gst_object_unref (mixer);
     }
     gst_clear_object (&self->mixer_pad);
