@@ -504,8 +504,12 @@ main (int    argc,
   g_main_loop_unref (bot.loop);
   g_strfreev (bot.publish);
   g_hash_table_unref (bot.seen);
-  /* Joins the streaming threads, and frees what they keep (OpenSSL's
-   * per-thread state, for DTLS), before a leak checker looks. */
+  /* The closed tracks' media stops on threads of libmediastore's: let
+   * them end first. Then join the streaming threads, and free what they
+   * keep (OpenSSL's per-thread state, for DTLS), before a leak checker
+   * looks. */
+  if (!ms_local_track_wait_stopped (5000))
+    g_warning ("a closed track had not stopped after 5 s");
   gst_deinit ();
 
   return bot.status;

@@ -403,6 +403,26 @@ ms_local_track_get_frames_sent (MsLocalTrack *self)
   return atomic_load (&self->frames_sent);
 }
 
+/**
+ * ms_local_track_wait_stopped:
+ * @timeout_ms: the longest to wait
+ *
+ * Waits until the media of every track that stopped being sent has
+ * stopped. A session stops a closed track's encoder and payloader on a
+ * thread of its own, so that its main thread never waits for the
+ * PeerConnection to let go of them; a program that calls gst_deinit()
+ * at its end calls this first (after closing its sessions), or such a
+ * thread may still be running inside GStreamer when it goes.
+ *
+ * Returns: %TRUE if all had stopped, %FALSE if some still had not after
+ *   @timeout_ms
+ */
+gboolean
+ms_local_track_wait_stopped (guint timeout_ms)
+{
+  return ms_media_wait_stopped ((gint64) timeout_ms * G_TIME_SPAN_MILLISECOND);
+}
+
 void
 ms_local_track_handle_level (GstMessage *message)
 {

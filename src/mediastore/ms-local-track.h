@@ -52,5 +52,6 @@ void                ms_local_track_set_preview_sink (MsLocalTrack       *self,
                                                      GstElement         *sink);
 double              ms_local_track_get_level        (MsLocalTrack       *self);
 guint64             ms_local_track_get_frames_sent  (MsLocalTrack       *self);
+gboolean            ms_local_track_wait_stopped     (guint               timeout_ms);
 
 G_END_DECLS

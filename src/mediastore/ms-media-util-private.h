@@ -34,6 +34,11 @@ void      ms_media_replace_sink        (GstPad     *src,
                                         GstElement *old,
                                         GstElement *replacement);
 
+/* Waits up to @timeout_us for every sender given to
+ * ms_media_discard_sender() to have stopped and been let go; FALSE if
+ * some still had not. */
+gboolean  ms_media_wait_stopped        (gint64      timeout_us);
+
 /* Gives a request sink pad back to the audiomixer @mixer, now if it is
  * not running, otherwise from its own streaming thread right after it
  * pushed its next buffer. Holds its own reference to @pad. */

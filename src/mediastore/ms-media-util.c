@@ -142,13 +142,41 @@ ms_media_discard_element (GstBin     *bin,
     gst_bin_remove (bin, element);
 }
 
+/* Senders still stopping on a thread of their own. */
+static GMutex stopping_lock;
+static GCond stopping_cond;
+static guint stopping;
+
 static void
 stop_in_thread (GTask        *task,
                 gpointer      source,
                 gpointer      task_data,
                 GCancellable *cancellable)
 {
-  gst_element_set_state (task_data, GST_STATE_NULL);
+  GstElement *element = task_data;
+
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_object_unref (element);
+
+  g_mutex_lock (&stopping_lock);
+  stopping--;
+  g_cond_broadcast (&stopping_cond);
+  g_mutex_unlock (&stopping_lock);
+}
+
+gboolean
+ms_media_wait_stopped (gint64 timeout_us)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_us;
+  gboolean done = TRUE;
+
+  g_mutex_lock (&stopping_lock);
+  while (stopping > 0 && done)
+    done = g_cond_wait_until (&stopping_cond, &stopping_lock, deadline);
+  done = stopping == 0;
+  g_mutex_unlock (&stopping_lock);
+
+  return done;
 }
 
 void
@@ -177,8 +205,11 @@ ms_media_discard_sender (GstBin     *bin,
 
   /* Unlinked now: whatever holds its streaming thread lets go once DTLS
    * is up or the webrtcbin stops, and the worker finishes then. */
+  g_mutex_lock (&stopping_lock);
+  stopping++;
+  g_mutex_unlock (&stopping_lock);
   task = g_task_new (NULL, NULL, NULL, NULL);
-  g_task_set_task_data (task, element, gst_object_unref);
+  g_task_set_task_data (task, element, NULL);   /* the thread drops it */
   g_task_run_in_thread (task, stop_in_thread);
 }
 
