@@ -267,22 +267,3 @@ test_bot_check (GSubprocess *bot,
   }
 }
 
-/* libnice's UPnP client (gupnp) warns when a port it tries is taken:
- * a fact about the machine, not a failure of ours. */
-static gboolean
-on_fatal_log (const char     *domain,
-              GLogLevelFlags  level,
-              const char     *message,
-              gpointer        user_data)
-{
-  return !(domain != NULL && (g_str_has_prefix (domain, "gupnp") ||
-                              g_str_has_prefix (domain, "libnice")) &&
-           (level & G_LOG_LEVEL_WARNING));
-}
-
-void
-test_media_warnings_not_fatal (void)
-{
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-  g_test_log_set_fatal_handler (on_fatal_log, NULL);
-}

@@ -82,9 +82,5 @@ void         test_bot_wait_arrived (GSubprocess *bot);
 void         test_bot_check        (GSubprocess *bot,
                                     guint        expect_tracks);
 
-/* Warnings from the libraries under the media path stay warnings
- * (criticals still abort), and libnice's and gupnp's about busy ports
- * never end a test. */
-void         test_media_warnings_not_fatal (void);
 
 G_END_DECLS

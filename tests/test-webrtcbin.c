@@ -422,6 +422,7 @@ main (int    argc,
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  test_media_warnings_not_fatal ();
 
   g_test_add_func ("/webrtcbin/add-mline", test_add_mline);
   g_test_add_func ("/webrtcbin/inactive-and-back", test_inactive_and_back);
