@@ -215,12 +215,5 @@ main (int   argc,
   g_test_add_func ("/media-input/bad-datagrams", test_bad_datagrams);
 
   ret = g_test_run ();
-  /* Every track closed by a case has stopped sending (on a thread of
-   * libmediastore's) before GStreamer goes. */
-  if (!ms_local_track_wait_stopped (5000)) {
-    g_printerr ("A closed track still had not stopped 5 s after the last case\n");
-    ret = 1;
-  }
-  gst_deinit ();
-  return ret;
+  return test_media_deinit (ret);
 }

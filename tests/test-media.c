@@ -522,15 +522,5 @@ main (int   argc,
   g_test_add_data_func ("/media/bots/three", GUINT_TO_POINTER (3), test_bots);
 
   ret = g_test_run ();
-  /* Every track closed by a case has stopped sending (on a thread of
-   * libmediastore's) before GStreamer goes. */
-  if (!ms_local_track_wait_stopped (5000)) {
-    g_printerr ("A closed track still had not stopped 5 s after the last case\n");
-    ret = 1;
-  }
-  /* Joins the streaming threads, and frees what they keep, before the
-   * leak checker of a sanitizer build looks. */
-  gst_deinit ();
-
-  return ret;
+  return test_media_deinit (ret);
 }

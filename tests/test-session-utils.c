@@ -267,3 +267,14 @@ test_bot_check (GSubprocess *bot,
   }
 }
 
+int
+test_media_deinit (int ret)
+{
+  if (!ms_local_track_wait_stopped (5000)) {
+    g_printerr ("A closed track still had not stopped 5 s after the last case\n");
+    ret = 1;
+  }
+  gst_deinit ();
+
+  return ret;
+}

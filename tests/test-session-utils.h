@@ -82,5 +82,11 @@ void         test_bot_wait_arrived (GSubprocess *bot);
 void         test_bot_check        (GSubprocess *bot,
                                     guint        expect_tracks);
 
+/* The end of a media test's main(): waits (5 s at most) for the tracks
+ * closed by its cases to stop sending on libmediastore's threads, then
+ * gst_deinit() joins the streaming threads and frees what they keep
+ * before a sanitizer build's leak checker looks. Returns @ret, or 1 if
+ * a track had not stopped. */
+int          test_media_deinit     (int          ret);
 
 G_END_DECLS
