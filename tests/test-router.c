@@ -172,7 +172,33 @@ send_protected (Fixture  *f,
   g_assert_no_error (error);
 }
 
-/* A VP8 packet: a keyframe's first when @key, else a later partition. */
+/* A VP8 packet of @size bytes: a keyframe's first when @key, else a
+ * later partition; @marker ends its frame. */
+static void
+send_vp8_sized (Fixture  *f,
+                guint32   ssrc,
+                guint8    pt,
+                guint16   seq,
+                guint32   ts,
+                gboolean  keyframe,
+                gsize     size,
+                gboolean  marker)
+{
+  guint8 buf[1500] = { 0 };
+
+  g_assert_cmpuint (size + 10, <=, sizeof buf);
+  buf[0] = 0x80;
+  buf[1] = pt | (marker ? 0x80 : 0);
+  put16 (buf + 2, seq);
+  put32 (buf + 4, ts);
+  put32 (buf + 8, ssrc);
+  buf[12] = keyframe ? 0x10 : 0x00;     /* S bit, partition 0 */
+  buf[13] = keyframe ? 0x00 : 0x01;     /* P bit clear: a key frame */
+  for (guint i = 14; i < size; i++)
+    buf[i] = seq + i;
+  send_protected (f, &f->pub, buf, size, FALSE);
+}
+
 static void
 send_vp8 (Fixture  *f,
           guint32   ssrc,
@@ -181,18 +207,7 @@ send_vp8 (Fixture  *f,
           guint32   ts,
           gboolean  keyframe)
 {
-  guint8 buf[256] = { 0 };
-
-  buf[0] = 0x80;
-  buf[1] = pt;
-  put16 (buf + 2, seq);
-  put32 (buf + 4, ts);
-  put32 (buf + 8, ssrc);
-  buf[12] = keyframe ? 0x10 : 0x00;     /* S bit, partition 0 */
-  buf[13] = keyframe ? 0x00 : 0x01;     /* P bit clear: a key frame */
-  for (guint i = 14; i < 100; i++)
-    buf[i] = seq + i;
-  send_protected (f, &f->pub, buf, 100, FALSE);
+  send_vp8_sized (f, ssrc, pt, seq, ts, keyframe, 100, FALSE);
 }
 
 /* Waits (at most 2 s) for an RTP packet (@want_rtcp FALSE) or an RTCP
@@ -294,6 +309,22 @@ add_consumer (Fixture *f)
   };
 
   return ms_engine_worker_add_consumer (f->worker, &params);
+}
+
+/* A fixture with one producer (no RTX) and one consumer of it, once the
+ * consumer's first keyframe request reached the publisher. */
+static void
+start_stream (Fixture *f,
+              guint   *producer,
+              guint   *consumer)
+{
+  guint8 buf[2048];
+
+  fixture_init (f);
+  *producer = add_producer (f, PUB_SSRC, 0);
+  *consumer = add_consumer (f);
+  ms_engine_worker_set_consumer_source (f->worker, *consumer, *producer);
+  g_assert_nonnull (wait_rtcp (&f->pub, buf, 206, 1));
 }
 
 static void
@@ -435,11 +466,7 @@ test_keyframe_merge (void)
   guint plis = 0;
   MsEngineRouterStats stats;
 
-  fixture_init (&f);
-  producer = add_producer (&f, PUB_SSRC, 0);
-  consumer = add_consumer (&f);
-  ms_engine_worker_set_consumer_source (f.worker, consumer, producer);
-  g_assert_nonnull (wait_rtcp (&f.pub, buf, 206, 1));
+  start_stream (&f, &producer, &consumer);
   send_vp8 (&f, PUB_SSRC, PUB_PT, 1, 0, TRUE);
   g_assert_cmpuint (receive (&f.sub, buf, FALSE), ==, 100);
 
@@ -549,6 +576,75 @@ test_transport_cc (void)
   fixture_clear (&f);
 }
 
+/* A frame's packets to one subscriber leave as one message that the
+ * kernel cuts into the datagrams (UDP_SEGMENT), as they came, once its
+ * last packet (the marker) is in; one whose marker never comes still
+ * leaves, soon. */
+static void
+test_frame_batch (void)
+{
+  static const gsize sizes[] = { 1200, 1200, 1200, 300 };
+  Fixture f = { 0 };
+  guint8 buf[2048];
+  MsEngineStats before, after;
+  guint producer, consumer;
+  guint16 first_seq = 0;
+  gint64 sent_at;
+  gsize len;
+
+  start_stream (&f, &producer, &consumer);
+
+  /* A keyframe of four packets; the publisher wrote them back to back. */
+  ms_engine_worker_sync (f.worker);
+  ms_engine_worker_get_stats (f.worker, &before);
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    send_vp8_sized (&f, PUB_SSRC, PUB_PT, 100 + i, 9000, i == 0, sizes[i],
+                    i == G_N_ELEMENTS (sizes) - 1);
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    len = receive (&f.sub, buf, FALSE);
+    g_assert_cmpuint (len, ==, sizes[i]);
+    g_assert_cmphex (get32 (buf + 8), ==, SUB_SSRC);
+    if (i == 0)
+      first_seq = get16 (buf + 2);
+    g_assert_cmpuint (get16 (buf + 2), ==, (guint16) (first_seq + i));
+    g_assert_cmpuint (buf[1] & 0x80, ==, i == G_N_ELEMENTS (sizes) - 1 ? 0x80 : 0);
+    g_assert_cmpuint (buf[len - 1], ==, (guint8) (100 + i + len - 1));   /* payload kept */
+  }
+  ms_engine_worker_sync (f.worker);
+  ms_engine_worker_get_stats (f.worker, &after);
+  g_test_message ("a frame of %u packets: %" G_GUINT64_FORMAT " datagrams in %"
+                  G_GUINT64_FORMAT " messages", (guint) G_N_ELEMENTS (sizes),
+                  after.packets_out - before.packets_out,
+                  after.messages_out - before.messages_out);
+  /* An RTCP report of the router's may have gone meanwhile, alone or
+   * at the end of the run: the run saved three messages either way. */
+  g_assert_cmpuint (after.packets_out - before.packets_out, >=, G_N_ELEMENTS (sizes));
+  g_assert_cmpuint ((after.packets_out - before.packets_out) -
+                    (after.messages_out - before.messages_out), >=, G_N_ELEMENTS (sizes) - 1);
+
+  /* A larger packet after a smaller one cannot join its run (the kernel
+   * would cut it at the smaller size). */
+  send_vp8_sized (&f, PUB_SSRC, PUB_PT, 104, 12000, FALSE, 800, FALSE);
+  send_vp8_sized (&f, PUB_SSRC, PUB_PT, 105, 12000, FALSE, 1000, TRUE);
+  g_assert_cmpuint (receive (&f.sub, buf, FALSE), ==, 800);
+  g_assert_cmpuint (receive (&f.sub, buf, FALSE), ==, 1000);
+
+  /* A frame whose last packet is lost: what came still goes, within a
+   * few milliseconds (the upper bound here allows for a loaded machine). */
+  sent_at = g_get_monotonic_time ();
+  send_vp8_sized (&f, PUB_SSRC, PUB_PT, 106, 15000, FALSE, 1200, FALSE);
+  send_vp8_sized (&f, PUB_SSRC, PUB_PT, 107, 15000, FALSE, 1200, FALSE);
+  g_assert_cmpuint (receive (&f.sub, buf, FALSE), ==, 1200);
+  g_assert_cmpuint (receive (&f.sub, buf, FALSE), ==, 1200);
+  g_test_message ("a frame without its marker: out after %" G_GINT64_FORMAT " µs",
+                  g_get_monotonic_time () - sent_at);
+  g_assert_cmpint (g_get_monotonic_time () - sent_at, <, 500 * 1000);
+
+  ms_engine_worker_remove_consumer (f.worker, consumer);
+  ms_engine_worker_remove_producer (f.worker, producer);
+  fixture_clear (&f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -558,6 +654,7 @@ main (int   argc,
   g_test_add_func ("/router/forwarding", test_forwarding);
   g_test_add_func ("/router/keyframe-merge", test_keyframe_merge);
   g_test_add_func ("/router/transport-cc", test_transport_cc);
+  g_test_add_func ("/router/frame-batch", test_frame_batch);
 
   return g_test_run ();
 }

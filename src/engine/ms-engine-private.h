@@ -31,6 +31,7 @@ gboolean ms_engine_worker_queue       (MsEngineWorker *worker,
                                        guint           transport_id,
                                        gsize           len);
 void     ms_engine_worker_flush       (MsEngineWorker *worker);
+void     ms_engine_worker_hold        (MsEngineWorker *worker);
 gboolean ms_engine_worker_ready       (MsEngineWorker *worker,
                                        guint           transport_id);
 MsEngineRouter *ms_engine_worker_router (MsEngineWorker *worker);

@@ -43,6 +43,9 @@
  * end its frame, the next is NACKed without waiting for the next frame
  * to show the gap (33 ms at 30 fps, most of a short jitterbuffer). */
 #define TAIL_LOSS_US      (6 * 1000)
+/* A frame whose packets all came within this (the worker's hold, 1 ms,
+ * and some) was sent in one burst. */
+#define BURST_US          (2 * 1000)
 #define TWCC_INTERVAL_US  (50 * 1000)    /* feedback to publishers that asked for it */
 #define TWCC_MAX          512            /* packets one feedback can describe */
 
@@ -102,6 +105,10 @@ typedef struct {
    * follows soon, the frame's last packets were lost. */
   gboolean       open_frame;
   gint64         last_arrival;
+  /* Whether its frames come in one burst (a sender that does not pace:
+   * GStreamer's): the copies of such a frame wait for its last packet. */
+  gint64         frame_start;
+  gboolean       bursty;
 } Producer;
 
 struct _Consumer {
@@ -702,7 +709,13 @@ on_producer_rtp (MsEngineRouter *r,
   if (!note_received (r, p, seq, rd32 (data + 4), now, is_rtx))
     return;
   if (seq == p->max_seq) {
+    gboolean was_open = p->open_frame;
+
     p->open_frame = p->p.video && p->p.nack && !(data[1] & 0x80);
+    if (!was_open)
+      p->frame_start = now;
+    else if (!p->open_frame)
+      p->bursty = now - p->frame_start <= BURST_US;
     p->last_arrival = now;
   }
   if (!p->announced) {
@@ -727,7 +740,12 @@ on_producer_rtp (MsEngineRouter *r,
   /* New gaps are NACKed at once; the timer retries. */
   if (p->n_missing > 0)
     send_nacks (r, p, now, TRUE);
-  ms_engine_worker_flush (r->worker);
+  /* The copies of a bursty frame's packets wait for its last packet, so
+   * that each peer's go out as one (see ms_engine_worker_hold()). */
+  if (p->open_frame && p->bursty)
+    ms_engine_worker_hold (r->worker);
+  else
+    ms_engine_worker_flush (r->worker);
 }
 
 /* A subscriber's NACK: each packet still in the history goes again. */
@@ -1224,6 +1242,7 @@ run (gpointer data)
     p->id = cmd->id;
     p->p = cmd->producer;
     p->consumers = g_ptr_array_new ();
+    p->bursty = TRUE;   /* until a frame shows otherwise */
     if (p->p.video)
       p->history = g_new0 (HistoryEntry, HISTORY_SIZE);
     g_hash_table_insert (r->producers, GUINT_TO_POINTER (p->id), p);

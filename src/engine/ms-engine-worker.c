@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -35,7 +36,15 @@
 #define RECV_BATCH 16
 #define RECV_STRIDE (RECV_SIZE + SRTP_MAX_TRAILER_LEN)
 #define SLOT_SIZE MS_ENGINE_SLOT_SIZE
-#define BATCH 32
+#define BATCH 256
+/* One sendmmsg message carries at most this many equal datagrams to one
+ * peer (UDP generic segmentation offload, UDP_SEGMENT). */
+#define GSO_MAX_SEGMENTS 64
+#define GSO_MAX_BYTES 60000
+#define HOLD_US 1000
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 #define DTLS_MTU 1200
 #define DEFAULT_CONSENT_MS 30000
 
@@ -87,6 +96,9 @@ typedef struct {
   gboolean                 keyed;           /* tests: no ICE, no DTLS */
   gboolean                 restarted;       /* a DTLS session after the first */
 
+  guint                    queued_gen;   /* w->queue_gen when it has slots queued */
+  guint                    queued_last;  /* then its last queued slot */
+
   gboolean                 sent_check;
   StunTransactionId        check_id;
   gint64                   last_valid;
@@ -111,6 +123,8 @@ struct _MsEngineWorker {
   int             fd;
   guint16         port;
   GSource        *socket_source;
+  gpointer        socket_tag;
+  gboolean        napping;
   GSource        *tick_source;
   SSL_CTX        *ssl_ctx;
   StunAgent       agent;
@@ -120,9 +134,22 @@ struct _MsEngineWorker {
   struct iovec    recv_iovs[RECV_BATCH];
   struct sockaddr_storage recv_srcs[RECV_BATCH];
   guint8         *slots;
-  struct mmsghdr  msgs[BATCH];
-  struct iovec    iovs[BATCH];
   guint           n_queued;
+  guint           queue_gen;
+  /* Each queued slot: its length, its peer's address, and the next slot
+   * queued for the same peer (or G_MAXUINT). */
+  guint16         slot_len[BATCH];
+  guint           slot_next[BATCH];
+  gboolean        slot_taken[BATCH];
+  struct sockaddr_storage slot_addr[BATCH];
+  socklen_t       slot_addr_len[BATCH];
+  struct mmsghdr  msgs[BATCH];
+  guint           msg_segments[BATCH];
+  struct iovec    iovs[BATCH];
+  char            msg_control[BATCH][CMSG_SPACE (sizeof (guint16))];
+  gboolean        gso;
+  gboolean        hold_wanted;
+  GSource        *hold_source;
   MsEngineRouter *router;
 
   GHashTable     *by_id;     /* worker: id → Transport */
@@ -137,7 +164,7 @@ struct _MsEngineWorker {
   Transport      *stun_match;
   gboolean        stun_unknown_user;
 
-  _Atomic guint64 packets_in, bytes_in, packets_out, bytes_out;
+  _Atomic guint64 packets_in, bytes_in, packets_out, bytes_out, messages_out;
   _Atomic guint64 dropped[MS_ENGINE_N_DROPS];
 };
 
@@ -266,6 +293,7 @@ send_to (MsEngineWorker                *w,
   }
   COUNT (w->packets_out, 1);
   COUNT (w->bytes_out, len);
+  COUNT (w->messages_out, 1);
 }
 
 /* The DTLS records OpenSSL wrote, packed into datagrams of at most
@@ -885,14 +913,16 @@ drain (MsEngineWorker *w,
   }
 }
 
+static void arm_hold (MsEngineWorker *w,
+                      gboolean        nap);
+
 static gboolean
-on_readable (GSocket      *socket,
-             GIOCondition  condition,
-             gpointer      data)
+on_readable (gpointer data)
 {
   MsEngineWorker *w = data;
 
   drain (w, w->fd, NULL);
+  arm_hold (w, TRUE);
   return G_SOURCE_CONTINUE;
 }
 
@@ -906,6 +936,7 @@ on_transport_readable (GSocket      *socket,
   Transport *t = data;
 
   drain (t->worker, t->fd, t);
+  arm_hold (t->worker, FALSE);
   return G_SOURCE_CONTINUE;
 }
 
@@ -934,9 +965,79 @@ on_tick (gpointer data)
 /* Batches */
 
 static void
-flush_batch (MsEngineWorker *w,
-             guint           n)
+send_segments_singly (MsEngineWorker *w,
+                      struct msghdr  *hdr)
 {
+  for (gsize i = 0; i < hdr->msg_iovlen; i++)
+    send_to (w, w->fd, hdr->msg_name, hdr->msg_namelen,
+             hdr->msg_iov[i].iov_base, hdr->msg_iov[i].iov_len);
+}
+
+/* The queued slots as sendmmsg messages: each peer's in the order they
+ * were queued and next to each other (so that one wake-up of the peer's
+ * reader takes them all), and a run of them of one size (the last of the
+ * run may be shorter) as one message the kernel cuts into its datagrams
+ * (UDP_SEGMENT), so that a frame's packets to one peer cross the stack
+ * as one. */
+static guint
+build_messages (MsEngineWorker *w)
+{
+  guint n_msgs = 0, n_iovs = 0;
+
+  memset (w->slot_taken, 0, w->n_queued * sizeof w->slot_taken[0]);
+  for (guint head = 0; head < w->n_queued; head++) {
+    guint i = head;
+
+    if (w->slot_taken[head])
+      continue;   /* a later slot of a peer already sent */
+    while (i != G_MAXUINT) {
+      struct mmsghdr *m = &w->msgs[n_msgs];
+      guint seg = w->slot_len[i], total = 0, count = 0;
+
+      memset (m, 0, sizeof *m);
+      m->msg_hdr.msg_name = &w->slot_addr[i];
+      m->msg_hdr.msg_namelen = w->slot_addr_len[i];
+      m->msg_hdr.msg_iov = &w->iovs[n_iovs];
+      for (; i != G_MAXUINT; i = w->slot_next[i]) {
+        guint len = w->slot_len[i];
+
+        if (count > 0 && (!w->gso || len > seg || count == GSO_MAX_SEGMENTS ||
+                          total + len > GSO_MAX_BYTES))
+          break;   /* the next run starts here */
+        w->iovs[n_iovs].iov_base = w->slots + i * SLOT_SIZE;
+        w->iovs[n_iovs].iov_len = len;
+        n_iovs++;
+        w->slot_taken[i] = TRUE;
+        total += len;
+        count++;
+        if (len < seg) {
+          i = w->slot_next[i];
+          break;   /* a shorter one ends the run */
+        }
+      }
+      m->msg_hdr.msg_iovlen = count;
+      if (count > 1) {
+        struct cmsghdr *cm;
+
+        m->msg_hdr.msg_control = w->msg_control[n_msgs];
+        m->msg_hdr.msg_controllen = sizeof w->msg_control[n_msgs];
+        cm = CMSG_FIRSTHDR (&m->msg_hdr);
+        cm->cmsg_level = SOL_UDP;
+        cm->cmsg_type = UDP_SEGMENT;
+        cm->cmsg_len = CMSG_LEN (sizeof (guint16));
+        *(guint16 *) CMSG_DATA (cm) = seg;
+      }
+      w->msg_segments[n_msgs] = count;
+      n_msgs++;
+    }
+  }
+  return n_msgs;
+}
+
+static void
+flush_batch (MsEngineWorker *w)
+{
+  guint n = build_messages (w);
   guint sent = 0;
 
   while (sent < n) {
@@ -945,13 +1046,21 @@ flush_batch (MsEngineWorker *w,
     if (r <= 0) {
       if (r < 0 && errno == EINTR)
         continue;
-      /* This one cannot go: count it and go on with the rest. */
-      drop (w, MS_ENGINE_DROP_SEND_ERROR);
+      if (w->msg_segments[sent] > 1) {
+        /* No segmentation offload here: each datagram on its own, from
+         * now on too. */
+        w->gso = TRUE;
+        send_segments_singly (w, &w->msgs[sent].msg_hdr);
+      } else {
+        /* This one cannot go: count it and go on with the rest. */
+        drop (w, MS_ENGINE_DROP_SEND_ERROR);
+      }
       sent++;
       continue;
     }
     for (int i = 0; i < r; i++) {
-      COUNT (w->packets_out, 1);
+      COUNT (w->packets_out, w->msg_segments[sent + i]);
+      COUNT (w->messages_out, 1);
       COUNT (w->bytes_out, w->msgs[sent + i].msg_len);
     }
     sent += r;
@@ -968,9 +1077,61 @@ void
 ms_engine_worker_flush (MsEngineWorker *w)
 {
   if (w->n_queued > 0)
-    flush_batch (w, w->n_queued);
+    flush_batch (w);
   w->n_queued = 0;
+  w->queue_gen++;
+  w->hold_wanted = FALSE;
 }
+
+/* What is queued may wait for the rest of its frame: see arm_hold(). */
+void
+ms_engine_worker_hold (MsEngineWorker *w)
+{
+  w->hold_wanted = w->n_queued > 0;
+}
+
+/* After a read: if copies wait for the rest of a frame, they go out at
+ * the latest HOLD_US from now. The rest of the frame is on its way (a
+ * sender writes a frame's packets back to back), so the worker does not
+ * wake for each of them: with @nap its socket leaves the poll set until
+ * then, and what came meanwhile is read in one go. */
+static void
+arm_hold (MsEngineWorker *w,
+          gboolean        nap)
+{
+  if (!w->hold_wanted || g_source_get_ready_time (w->hold_source) != -1)
+    return;
+  g_source_set_ready_time (w->hold_source, g_get_monotonic_time () + HOLD_US);
+  if (nap) {
+    g_source_modify_unix_fd (w->socket_source, w->socket_tag, 0);
+    w->napping = TRUE;
+  }
+}
+
+static gboolean
+on_hold_over (gpointer data)
+{
+  MsEngineWorker *w = data;
+
+  g_source_set_ready_time (w->hold_source, -1);
+  if (w->napping) {
+    w->napping = FALSE;
+    g_source_modify_unix_fd (w->socket_source, w->socket_tag, G_IO_IN);
+    drain (w, w->fd, NULL);
+  }
+  ms_engine_worker_flush (w);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+hold_dispatch (GSource     *source,
+               GSourceFunc  callback,
+               gpointer     data)
+{
+  return callback (data);
+}
+
+static GSourceFuncs plain_funcs = { .dispatch = hold_dispatch };
 
 static Transport *
 ready_transport (MsEngineWorker *w,
@@ -1025,13 +1186,14 @@ ms_engine_worker_queue (MsEngineWorker *w,
     COUNT (t->shared->rtp_out, 1);
     return TRUE;
   }
-  w->iovs[slot].iov_base = buf;
-  w->iovs[slot].iov_len = n;
-  memset (&w->msgs[slot], 0, sizeof w->msgs[slot]);
-  w->msgs[slot].msg_hdr.msg_name = &t->addr;
-  w->msgs[slot].msg_hdr.msg_namelen = t->addr_len;
-  w->msgs[slot].msg_hdr.msg_iov = &w->iovs[slot];
-  w->msgs[slot].msg_hdr.msg_iovlen = 1;
+  w->slot_len[slot] = n;
+  w->slot_next[slot] = G_MAXUINT;
+  memcpy (&w->slot_addr[slot], &t->addr, t->addr_len);
+  w->slot_addr_len[slot] = t->addr_len;
+  if (t->queued_gen == w->queue_gen && t->queued_last < slot)
+    w->slot_next[t->queued_last] = slot;
+  t->queued_gen = w->queue_gen;
+  t->queued_last = slot;
   COUNT (t->shared->rtp_out, 1);
   if (++w->n_queued == BATCH)
     ms_engine_worker_flush (w);
@@ -1342,6 +1504,7 @@ worker_thread (gpointer data)
   g_hash_table_remove_all (w->by_id);
   g_source_destroy (w->socket_source);
   g_source_destroy (w->tick_source);
+  g_source_destroy (w->hold_source);
   g_main_context_pop_thread_default (w->context);
   return NULL;
 }
@@ -1433,21 +1596,28 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
 
   w->context = g_main_context_new ();
   w->loop = g_main_loop_new (w->context, FALSE);
-  w->socket_source = g_socket_create_source (w->socket, G_IO_IN, NULL);
-  g_source_set_callback (w->socket_source, G_SOURCE_FUNC (on_readable), w, NULL);
-  /* GLib blocks a source that cannot recurse while it dispatches: it
-   * takes its fd out of the poll set and puts it back afterwards, and
-   * putting it back signals the context's wakeup fd, so every readable
-   * socket cost a write(), a read() and another poll() on top of the
-   * packets (measured: as many eventfd writes as polls, about 2,700 a
-   * second in an 8-peer mesh). Nothing here iterates the context from
-   * a callback, so the source may stay in the set. */
+  /* A plain source for the socket, so that arm_hold() can take its fd
+   * out of the poll set and put it back. No callback of the worker
+   * iterates the context, so it may recurse: GLib then leaves its fd in
+   * the poll set while it dispatches rather than taking it out and
+   * putting it back, which signalled the context's wakeup fd for every
+   * readable socket (measured: as many eventfd writes as polls, about
+   * 2,700 a second in an 8-peer mesh). */
+  w->socket_source = g_source_new (&plain_funcs, sizeof (GSource));
+  w->socket_tag = g_source_add_unix_fd (w->socket_source, w->fd, G_IO_IN);
+  g_source_set_callback (w->socket_source, on_readable, w, NULL);
   g_source_set_can_recurse (w->socket_source, TRUE);
   g_source_attach (w->socket_source, w->context);
   interval = CLAMP (w->config.consent_timeout_ms / 5, 20, 1000);
   w->tick_source = g_timeout_source_new (interval);
   g_source_set_callback (w->tick_source, on_tick, w, NULL);
   g_source_attach (w->tick_source, w->context);
+  w->gso = TRUE;
+  w->queue_gen = 1;
+  w->hold_source = g_source_new (&plain_funcs, sizeof (GSource));
+  g_source_set_ready_time (w->hold_source, -1);
+  g_source_set_callback (w->hold_source, on_hold_over, w, NULL);
+  g_source_attach (w->hold_source, w->context);
   w->router = ms_engine_router_new (w);
   w->thread = g_thread_new ("ms-engine", worker_thread, w);
   ms_engine_router_post_start (w);
@@ -1470,6 +1640,7 @@ ms_engine_worker_free (MsEngineWorker *worker)
   owner_handle_unref (worker->handle);
   g_source_unref (worker->socket_source);
   g_source_unref (worker->tick_source);
+  g_source_unref (worker->hold_source);
   g_main_loop_unref (worker->loop);
   g_main_context_unref (worker->context);
   g_hash_table_unref (worker->by_addr);
@@ -1635,6 +1806,7 @@ ms_engine_worker_get_stats (MsEngineWorker *worker,
   stats->packets_in = atomic_load (&worker->packets_in);
   stats->bytes_in = atomic_load (&worker->bytes_in);
   stats->packets_out = atomic_load (&worker->packets_out);
+  stats->messages_out = atomic_load (&worker->messages_out);
   stats->bytes_out = atomic_load (&worker->bytes_out);
   for (guint i = 0; i < MS_ENGINE_N_DROPS; i++)
     stats->dropped[i] = atomic_load (&worker->dropped[i]);

@@ -112,6 +112,7 @@ typedef struct {
   guint64 bytes_in;
   guint64 packets_out;
   guint64 bytes_out;
+  guint64 messages_out;     /* messages to the kernel: a run of one frame's packets to one peer is one */
   guint64 dropped[MS_ENGINE_N_DROPS];
 } MsEngineStats;
 
