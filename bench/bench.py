@@ -54,6 +54,7 @@ MIN_RATE = 0.90          # ... and every stream at ≥ 90 % of its unloaded rate
 # On a busy shared machine: how often a point disturbed by others is
 # measured, and how long to wait for quiet before each attempt.
 ATTEMPTS = int(os.environ.get('BENCH_ATTEMPTS', '3'))
+PAIR_FANOUT = 40   # the largest fan-out Janus's clients hold on core 1
 QUIET_PATIENCE_S = float(os.environ.get('BENCH_QUIET_PATIENCE', '120'))
 
 # Reference figures the issue asks to compare with (packets/s per core).
@@ -867,6 +868,55 @@ def timed_join(server, room, identity, expect):
     return stats['connect_ms'], min(frames), max(frames)
 
 
+PAIR_ROUNDS = int(os.environ.get('BENCH_PAIR_ROUNDS', '5'))
+
+
+def scenario_pairs(args, results):
+    """The CPU ratio to Janus measured in turns: one layout at one size,
+    ours and Janus one after the other, PAIR_ROUNDS times (the order
+    swapped every round), each pair a ratio. On this shared machine one
+    server's CPU per packet drifts by a tenth or more within the hour
+    (Janus's own, unchanged, went from 24.5 to 31.9 µs in one morning),
+    so a single pair says little; the median of the pairs and their
+    spread say what the ratio is."""
+    out = {'rounds': PAIR_ROUNDS}
+    for layout in args.layouts:
+        size = max(args.mesh) if layout == 'mesh' else max(args.fanout or [PAIR_FANOUT])
+        streams = size if layout == 'fanout' else size * (size - 1)
+        servers = [Ours(args.build), Janus(args.build)]
+        servers[0].use_load = not args.no_load
+        pairs = []
+        for rnd in range(PAIR_ROUNDS):
+            order = servers if rnd % 2 == 0 else servers[::-1]
+            got = {}
+            for server in order:
+                quiet = wait_quiet()
+                log(f'  pairs {layout} {size} round {rnd + 1}: {server.kind} '
+                    f'(machine before: {quiet} cores busy): ', end='')
+                point = measure_point(server, args.clip, layout, size, streams, None)
+                log(point_line(point))
+                got[server.kind] = point
+            a, b = got['mediastore'], got['janus']
+            pair = {'mediastore_us': a.get('us_per_packet'), 'janus_us': b.get('us_per_packet'),
+                    'holds': bool(a['holds'] and b['holds']),
+                    'foreign_cpu': max(a.get('foreign_cpu') or 0, b.get('foreign_cpu') or 0)}
+            if pair['holds'] and pair['mediastore_us'] and pair['janus_us']:
+                pair['ratio'] = round(pair['mediastore_us'] / pair['janus_us'], 3)
+            pairs.append(pair)
+        ratios_ = sorted(p['ratio'] for p in pairs if 'ratio' in p)
+        entry = {'size': size, 'pairs': pairs}
+        if ratios_:
+            entry['ratio_median'] = round(statistics.median(ratios_), 3)
+            entry['ratio_min'] = ratios_[0]
+            entry['ratio_max'] = ratios_[-1]
+            entry['mediastore_us_median'] = round(statistics.median(
+                p['mediastore_us'] for p in pairs if 'ratio' in p), 2)
+            entry['janus_us_median'] = round(statistics.median(
+                p['janus_us'] for p in pairs if 'ratio' in p), 2)
+        out[layout] = entry
+    return out
+
+
 def scenario_join(args, results):
     """Token to first decoded remote frame: a bot that has its token joins,
     subscribes and decodes; its first_frame_ms is counted from the moment it
@@ -1528,6 +1578,28 @@ def render_capacity(c):
     return lines
 
 
+def render_pairs(p):
+    lines = ['### CPU per forwarded packet against Janus, in turns', '',
+             f"Measured {p.get('date', '?')}: one size per layout, ours and Janus one after "
+             f"the other, {p.get('rounds')} rounds, the order swapped every round, each "
+             'pair measured like a capacity point; the ratio is ours / Janus (below 1 is '
+             'better for us).', '',
+             '| layout | size | each pair: ours / Janus µs (ratio) | median ours | median Janus '
+             '| median ratio | range |', '|---|---:|---|---:|---:|---:|---|']
+    for layout in ('fanout', 'mesh'):
+        e = p.get(layout)
+        if not e:
+            continue
+        each = '; '.join(
+            f"{fmt(q.get('mediastore_us'))} / {fmt(q.get('janus_us'))} ({fmt(q.get('ratio'), 3)})"
+            if 'ratio' in q else 'did not hold' for q in e['pairs'])
+        name = '1 → N' if layout == 'fanout' else 'all-to-all'
+        lines.append(f"| {name} | {e['size']} | {each} | {fmt(e.get('mediastore_us_median'))} µs "
+                     f"| {fmt(e.get('janus_us_median'))} µs | {fmt(e.get('ratio_median'), 3)} "
+                     f"| {fmt(e.get('ratio_min'), 3)}–{fmt(e.get('ratio_max'), 3)} |")
+    return lines + ['']
+
+
 def render_join(j):
     lines = ['### Join time', '', f"Measured {j.get('date', '?')}; {j['joins']} joins each, "
              f"{j['definition']}.", '',
@@ -1633,6 +1705,8 @@ def render_markdown(results):
              '(-O2 -g).', '']
     if 'capacity' in sc:
         lines += render_capacity(sc['capacity'])
+    if 'pairs' in sc:
+        lines += render_pairs(sc['pairs'])
     if 'join' in sc:
         lines += render_join(sc['join'])
     if 'redirect' in sc:
@@ -1659,6 +1733,7 @@ def write_markdown(results):
 
 SCENARIOS = {
     'capacity': scenario_capacity,
+    'pairs': scenario_pairs,
     'join': scenario_join,
     'redirect': scenario_redirect,
     'latency': scenario_latency,
