@@ -1049,7 +1049,7 @@ flush_batch (MsEngineWorker *w)
       if (w->msg_segments[sent] > 1) {
         /* No segmentation offload here: each datagram on its own, from
          * now on too. */
-        w->gso = TRUE;
+        w->gso = FALSE;
         send_segments_singly (w, &w->msgs[sent].msg_hdr);
       } else {
         /* This one cannot go: count it and go on with the rest. */
