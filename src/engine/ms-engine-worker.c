@@ -136,11 +136,12 @@ struct _MsEngineWorker {
   guint8         *slots;
   guint           n_queued;
   guint           queue_gen;
-  /* Each queued slot: its length, its peer's address, and the next slot
-   * queued for the same peer (or G_MAXUINT). */
+  /* Each queued slot: its length, its peer's address, whether it is the
+   * first queued for its peer, and the next slot queued for the same
+   * peer (or G_MAXUINT). */
   guint16         slot_len[BATCH];
   guint           slot_next[BATCH];
-  gboolean        slot_taken[BATCH];
+  gboolean        slot_first[BATCH];
   struct sockaddr_storage slot_addr[BATCH];
   socklen_t       slot_addr_len[BATCH];
   struct mmsghdr  msgs[BATCH];
@@ -984,12 +985,11 @@ build_messages (MsEngineWorker *w)
 {
   guint n_msgs = 0, n_iovs = 0;
 
-  memset (w->slot_taken, 0, w->n_queued * sizeof w->slot_taken[0]);
   for (guint head = 0; head < w->n_queued; head++) {
     guint i = head;
 
-    if (w->slot_taken[head])
-      continue;   /* a later slot of a peer already sent */
+    if (!w->slot_first[head])
+      continue;   /* went with its peer's first */
     while (i != G_MAXUINT) {
       struct mmsghdr *m = &w->msgs[n_msgs];
       guint seg = w->slot_len[i], total = 0, count = 0;
@@ -1007,7 +1007,6 @@ build_messages (MsEngineWorker *w)
         w->iovs[n_iovs].iov_base = w->slots + i * SLOT_SIZE;
         w->iovs[n_iovs].iov_len = len;
         n_iovs++;
-        w->slot_taken[i] = TRUE;
         total += len;
         count++;
         if (len < seg) {
@@ -1123,15 +1122,16 @@ on_hold_over (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The socket's and the hold's sources: a callback, nothing more. */
 static gboolean
-hold_dispatch (GSource     *source,
-               GSourceFunc  callback,
-               gpointer     data)
+plain_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     data)
 {
   return callback (data);
 }
 
-static GSourceFuncs plain_funcs = { .dispatch = hold_dispatch };
+static GSourceFuncs plain_funcs = { .dispatch = plain_dispatch };
 
 static Transport *
 ready_transport (MsEngineWorker *w,
@@ -1190,7 +1190,8 @@ ms_engine_worker_queue (MsEngineWorker *w,
   w->slot_next[slot] = G_MAXUINT;
   memcpy (&w->slot_addr[slot], &t->addr, t->addr_len);
   w->slot_addr_len[slot] = t->addr_len;
-  if (t->queued_gen == w->queue_gen && t->queued_last < slot)
+  w->slot_first[slot] = t->queued_gen != w->queue_gen;
+  if (!w->slot_first[slot])
     w->slot_next[t->queued_last] = slot;
   t->queued_gen = w->queue_gen;
   t->queued_last = slot;
