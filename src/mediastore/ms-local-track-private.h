@@ -20,6 +20,15 @@ GstCaps    *ms_local_track_make_caps (MsLocalTrack  *self,
                                       guint          payload,
                                       guint32        ssrc);
 
+/* A webrtcbin held the bin's sending thread and let it go with FLUSHING
+ * (it was shut down before its DTLS was up): _hold_sender() has the
+ * bin's sending queue drop what comes from upstream, so that nothing
+ * there sees the FLUSHING, until _restart_sender(), called once that
+ * webrtcbin is shut down, clears it and lets the queue send again. */
+gulong      ms_local_track_bin_hold_sender    (GstElement    *bin);
+void        ms_local_track_bin_restart_sender (GstElement    *bin,
+                                               gulong         hold);
+
 /* A "level" element message from a track's bin. Main context. */
 void        ms_local_track_handle_level (GstMessage    *message);
 /* The track is no longer sent: silence. Main context. */

@@ -652,6 +652,61 @@ attach_preview_and_level (MsLocalTrack *self,
   g_mutex_unlock (&self->lock);
 }
 
+/* Every bin's "sendq" queue is the thread that pushes into webrtcbin.
+ * webrtcbin 1.22 holds a push until its DTLS is up (transportsendbin's
+ * pad block), so a thread that enters a PeerConnection that never
+ * connects stays there until the PeerConnection is shut down, and then
+ * comes back with FLUSHING: a source that got that back would stop for
+ * good, a queue can be started again (ms_local_track_bin_hold_sender()).
+ * Leaky, so that nothing upstream ever waits on it: it keeps the latest
+ * second of an encoded file (its keyframe, while DTLS finishes) and the
+ * latest 200 ms of audio. */
+#define SENDQ_FILE_TIME  (1 * GST_SECOND)
+#define SENDQ_AUDIO_TIME (200 * GST_MSECOND)
+
+static GstPadProbeReturn
+drop_buffer (GstPad          *pad,
+             GstPadProbeInfo *info,
+             gpointer         user_data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
+gulong
+ms_local_track_bin_hold_sender (GstElement *bin)
+{
+  g_autoptr (GstElement) queue = gst_bin_get_by_name (GST_BIN (bin), "sendq");
+  g_autoptr (GstPad) sink = NULL;
+
+  g_return_val_if_fail (queue != NULL, 0);
+  sink = gst_element_get_static_pad (queue, "sink");
+  return gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                            drop_buffer, NULL, NULL);
+}
+
+void
+ms_local_track_bin_restart_sender (GstElement *bin,
+                                   gulong      hold)
+{
+  g_autoptr (GstElement) queue = gst_bin_get_by_name (GST_BIN (bin), "sendq");
+  g_autoptr (GstPad) sink = NULL;
+  GstEvent *segment;
+
+  g_return_if_fail (queue != NULL);
+  sink = gst_element_get_static_pad (queue, "sink");
+  /* A flush clears the queue's FLUSHING and starts its thread again;
+   * downstream it resets the encoder and payloader, whose next frame
+   * then starts a stream anew. It also clears the segment, which
+   * upstream, not flushed, would not send again: it goes in again here. */
+  segment = gst_pad_get_sticky_event (sink, GST_EVENT_SEGMENT, 0);
+  gst_pad_send_event (sink, gst_event_new_flush_start ());
+  gst_pad_send_event (sink, gst_event_new_flush_stop (FALSE));
+  if (segment != NULL)
+    gst_pad_send_event (sink, segment);
+  if (hold != 0)
+    gst_pad_remove_probe (sink, hold);
+}
+
 /* Raw media → valve (paused drops here, before the encoder) → encoder →
  * RTP payloader, with real-time encoder settings throughout. */
 GstElement *
@@ -668,9 +723,12 @@ ms_local_track_make_bin (MsLocalTrack  *self,
 
   if (self->source == MS_LOCAL_TRACK_FILE) {
     description = g_strdup_printf ("identity name=first sync=true ! "
+                                   "queue name=sendq leaky=downstream max-size-buffers=0 "
+                                   "max-size-bytes=0 max-size-time=%" G_GUINT64_FORMAT
+                                   " silent=true ! "
                                    "valve name=valve drop=false ! "
                                    "rtpvp8pay name=pay mtu=1200 picture-id-mode=15-bit pt=%u ! "
-                                   "capsfilter name=caps", payload);
+                                   "capsfilter name=caps", (guint64) SENDQ_FILE_TIME, payload);
   } else if (self->kind == MS_TRACK_KIND_VIDEO) {
     guint bitrate = MAX (400000, (guint) ((guint64) self->width * self->height *
                                           self->framerate / 10));
@@ -701,9 +759,13 @@ ms_local_track_make_bin (MsLocalTrack  *self,
   } else {
     description = g_strdup_printf ("audioconvert name=first ! audioresample ! "
                                    "level name=level post-messages=true interval=100000000 ! "
+                                   "queue name=sendq leaky=downstream max-size-buffers=0 "
+                                   "max-size-bytes=0 max-size-time=%" G_GUINT64_FORMAT
+                                   " silent=true ! "
                                    "valve name=valve drop=false ! "
                                    "opusenc audio-type=voice frame-size=20 bitrate=32000 ! "
-                                   "rtpopuspay name=pay pt=%u ! capsfilter name=caps", payload);
+                                   "rtpopuspay name=pay pt=%u ! capsfilter name=caps",
+                                   (guint64) SENDQ_AUDIO_TIME, payload);
   }
 
   bin = gst_parse_bin_from_description_full (description, FALSE, NULL,

@@ -37,6 +37,7 @@ typedef struct {
   GstPad                  *sink;          /* on the publish webrtcbin */
   GstWebRTCRTPTransceiver *transceiver;
   gint64                   resume_id;     /* resume-track awaiting its ok, or 0 */
+  gulong                   hold;          /* ms_local_track_bin_hold_sender(), or 0 */
 } Local;
 
 struct _MsPublisher {
@@ -246,8 +247,10 @@ typedef struct {
   GWeakRef  publisher;
   GstPad   *src;
   GstPad   *sink;
+  GstElement *bin;    /* the track's */
   Local    *closed;   /* a closed track's, freed once unlinked; or NULL */
   gulong    probe;
+  gulong    hold;     /* unlinked under a push: the bin's sender is held */
 } Unlink;
 
 /* A source stuck in a push never lets its pad go idle: after this long
@@ -265,6 +268,7 @@ unlink_free (gpointer data)
   g_weak_ref_clear (&u->publisher);
   gst_object_unref (u->src);
   gst_object_unref (u->sink);
+  gst_object_unref (u->bin);
   g_free (u);
 }
 
@@ -335,6 +339,10 @@ on_unlink_deadline (gpointer user_data)
   if (!g_atomic_int_get (&u->done)) {
     g_message ("A track's pad stayed busy for %u ms: unlinked under it", UNLINK_DEADLINE_MS);
     gst_pad_remove_probe (u->src, u->probe);
+    /* Most likely inside a webrtcbin whose DTLS never came up: its
+     * shutdown will hand the push FLUSHING (see publish_update()). */
+    if (u->closed == NULL)
+      u->hold = ms_local_track_bin_hold_sender (u->bin);
     unlink_now (u);
   }
   return G_SOURCE_REMOVE;
@@ -359,6 +367,7 @@ unlink_local (MsPublisher *self,
   g_weak_ref_init (&u->publisher, self);
   u->src = gst_object_ref (src);
   u->sink = g_steal_pointer (&local->sink);
+  u->bin = gst_object_ref (local->bin);
   u->closed = closing ? local : NULL;
   self->unlinking++;
   deadline = g_timeout_source_new (UNLINK_DEADLINE_MS);
@@ -373,6 +382,12 @@ on_unlinked (MsPublisher *self,
              Unlink      *u)
 {
   self->unlinking--;
+  for (guint i = 0; i < self->locals->len && u->hold != 0; i++) {
+    Local *local = g_ptr_array_index (self->locals, i);
+
+    if (local->bin == u->bin)
+      local->hold = u->hold;
+  }
   /* A closed track's transceiver stays, inactive, on a PeerConnection
    * renegotiated in place (webrtcbin 1.22 removes none). */
   if (self->pc != NULL && u->closed != NULL && !self->rebuild)
@@ -426,6 +441,15 @@ publish_update (MsPublisher *self)
     }
     drop_peer_connection (self);
     self->rebuild = FALSE;
+    /* That webrtcbin is shut down now, and with it any push it held:
+     * the senders it sent back FLUSHING start again. */
+    for (guint i = 0; i < self->locals->len; i++) {
+      Local *local = g_ptr_array_index (self->locals, i);
+
+      if (local->hold != 0)
+        ms_local_track_bin_restart_sender (local->bin, local->hold);
+      local->hold = 0;
+    }
     if (self->locals->len == 0)
       return;
     new_peer_connection (self);

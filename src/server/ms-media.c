@@ -47,6 +47,7 @@ struct _MsMediaEngine {
   guint       n_workers;
   char       *address;       /* announced in candidates */
   GHashTable *owners;        /* (worker << 32 | transport) → Owner */
+  guint64     transports_failed;
 };
 
 typedef struct {
@@ -245,6 +246,7 @@ on_transport_state (MsEngineWorker *engine_worker,
 
     ms_server_log (G_LOG_LEVEL_INFO, p->room->name, p->id, "%s transport failed",
                    ms_pc_kind_to_string (pc));
+    engine->transports_failed++;
     if (pc == MS_PC_PUBLISH)
       stop_publish (p);
     else
@@ -372,6 +374,7 @@ ms_media_get_totals (MsServer      *server,
     return;
   totals->workers = engine->n_workers;
   totals->transports = g_hash_table_size (engine->owners);
+  totals->transports_failed = engine->transports_failed;
   /* Producers and the consumers that have one (m-lines without a source
    * wait for reuse and count as neither). */
   {

@@ -27,6 +27,7 @@ typedef struct {
   guint64 nacks_sent;
   guint64 rtcp_received;
   guint64 keyframe_requests;
+  guint64 transports_failed;   /* consent lost */
   guint   producers;
   guint   consumers;
   guint   transports;

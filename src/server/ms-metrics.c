@@ -82,6 +82,9 @@ ms_metrics_render (const MsMetrics *m,
           "RTCP packets received from peers.", m->rtcp_received_total);
   metric (out, "mediastore_keyframe_requests_total", "counter",
           "Keyframe requests (PLI) sent to publishers.", m->keyframe_requests_total);
+  metric (out, "mediastore_media_transports_failed_total", "counter",
+          "Media transports dropped because their peer fell silent (consent lost).",
+          m->media_transports_failed_total);
 
   metric (out, "mediastore_invitations", "gauge",
           "Invitations the server knows, revoked and recently expired ones included.",

@@ -155,6 +155,7 @@ on_metrics (SoupServer        *soup,
   self->metrics.nacks_sent_total = totals.nacks_sent;
   self->metrics.rtcp_received_total = totals.rtcp_received;
   self->metrics.keyframe_requests_total = totals.keyframe_requests;
+  self->metrics.media_transports_failed_total = totals.transports_failed;
   self->metrics.n_media_drops = MS_ENGINE_N_DROPS;
   for (guint i = 0; i < MS_ENGINE_N_DROPS; i++) {
     self->metrics.media_dropped_total[i] = totals.dropped[i];
