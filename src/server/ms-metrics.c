@@ -85,6 +85,15 @@ ms_metrics_render (const MsMetrics *m,
   metric (out, "mediastore_media_transports_failed_total", "counter",
           "Media transports dropped because their peer fell silent (consent lost).",
           m->media_transports_failed_total);
+  g_string_append_printf (out, "# HELP mediastore_media_transports_created_total Media "
+                          "transports made, by side.\n"
+                          "# TYPE mediastore_media_transports_created_total counter\n"
+                          "mediastore_media_transports_created_total{pc=\"publish\"} %"
+                          G_GUINT64_FORMAT "\n"
+                          "mediastore_media_transports_created_total{pc=\"subscribe\"} %"
+                          G_GUINT64_FORMAT "\n",
+                          m->publish_transports_created_total,
+                          m->subscribe_transports_created_total);
 
   metric (out, "mediastore_invitations", "gauge",
           "Invitations the server knows, revoked and recently expired ones included.",
