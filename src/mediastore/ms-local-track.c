@@ -703,8 +703,7 @@ ms_local_track_bin_restart_sender (GstElement *bin,
   gst_pad_send_event (sink, gst_event_new_flush_stop (FALSE));
   if (segment != NULL)
     gst_pad_send_event (sink, segment);
-  if (hold != 0)
-    gst_pad_remove_probe (sink, hold);
+  gst_pad_remove_probe (sink, hold);
 }
 
 /* Raw media → valve (paused drops here, before the encoder) → encoder →

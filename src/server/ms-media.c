@@ -48,7 +48,7 @@ struct _MsMediaEngine {
   char       *address;       /* announced in candidates */
   GHashTable *owners;        /* (worker << 32 | transport) → Owner */
   guint64     transports_failed;
-  guint64     transports_created[2];   /* by MsPcKind */
+  guint64     transports_created[MS_PC_SUBSCRIBE + 1];   /* by MsPcKind */
 };
 
 typedef struct {
@@ -376,8 +376,8 @@ ms_media_get_totals (MsServer      *server,
   totals->workers = engine->n_workers;
   totals->transports = g_hash_table_size (engine->owners);
   totals->transports_failed = engine->transports_failed;
-  totals->publish_transports_created = engine->transports_created[0];
-  totals->subscribe_transports_created = engine->transports_created[1];
+  memcpy (totals->transports_created, engine->transports_created,
+          sizeof totals->transports_created);
   /* Producers and the consumers that have one (m-lines without a source
    * wait for reuse and count as neither). */
   {
@@ -456,7 +456,7 @@ add_transport (MsParticipant *p,
   Owner *owner = g_new0 (Owner, 1);
   gint64 *key = g_new (gint64, 1);
 
-  worker->engine->transports_created[pc == MS_PC_PUBLISH ? 0 : 1]++;
+  worker->engine->transports_created[pc]++;
   owner->room = g_strdup (p->room->name);
   owner->peer_id = g_strdup (p->id);
   owner->pc = pc;

@@ -28,8 +28,7 @@ typedef struct {
   guint64 rtcp_received;
   guint64 keyframe_requests;
   guint64 transports_failed;   /* consent lost */
-  guint64 publish_transports_created;
-  guint64 subscribe_transports_created;
+  guint64 transports_created[MS_PC_SUBSCRIBE + 1];   /* by MsPcKind */
   guint   producers;
   guint   consumers;
   guint   transports;

@@ -85,15 +85,14 @@ ms_metrics_render (const MsMetrics *m,
   metric (out, "mediastore_media_transports_failed_total", "counter",
           "Media transports dropped because their peer fell silent (consent lost).",
           m->media_transports_failed_total);
-  g_string_append_printf (out, "# HELP mediastore_media_transports_created_total Media "
-                          "transports made, by side.\n"
-                          "# TYPE mediastore_media_transports_created_total counter\n"
-                          "mediastore_media_transports_created_total{pc=\"publish\"} %"
-                          G_GUINT64_FORMAT "\n"
-                          "mediastore_media_transports_created_total{pc=\"subscribe\"} %"
-                          G_GUINT64_FORMAT "\n",
-                          m->publish_transports_created_total,
-                          m->subscribe_transports_created_total);
+  g_string_append (out, "# HELP mediastore_media_transports_created_total Media transports "
+                        "made, by side.\n"
+                        "# TYPE mediastore_media_transports_created_total counter\n");
+  for (guint i = 0; i < G_N_ELEMENTS (m->media_transports_created_total); i++) {
+    g_string_append_printf (out, "mediastore_media_transports_created_total{pc=\"%s\"} %"
+                            G_GUINT64_FORMAT "\n", ms_pc_kind_to_string (i),
+                            m->media_transports_created_total[i]);
+  }
 
   metric (out, "mediastore_invitations", "gauge",
           "Invitations the server knows, revoked and recently expired ones included.",

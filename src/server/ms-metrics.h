@@ -40,8 +40,7 @@ typedef struct {
   guint64 rtcp_received_total;
   guint64 keyframe_requests_total;
   guint64 media_transports_failed_total;
-  guint64 publish_transports_created_total;
-  guint64 subscribe_transports_created_total;
+  guint64 media_transports_created_total[MS_PC_SUBSCRIBE + 1];   /* by MsPcKind */
   guint64 media_dropped_total[16];    /* by MsEngineDrop (fewer than 16) */
   guint   n_media_drops;
   const char *media_drop_names[16];

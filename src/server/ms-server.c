@@ -156,8 +156,8 @@ on_metrics (SoupServer        *soup,
   self->metrics.rtcp_received_total = totals.rtcp_received;
   self->metrics.keyframe_requests_total = totals.keyframe_requests;
   self->metrics.media_transports_failed_total = totals.transports_failed;
-  self->metrics.publish_transports_created_total = totals.publish_transports_created;
-  self->metrics.subscribe_transports_created_total = totals.subscribe_transports_created;
+  memcpy (self->metrics.media_transports_created_total, totals.transports_created,
+          sizeof self->metrics.media_transports_created_total);
   self->metrics.n_media_drops = MS_ENGINE_N_DROPS;
   for (guint i = 0; i < MS_ENGINE_N_DROPS; i++) {
     self->metrics.media_dropped_total[i] = totals.dropped[i];
