@@ -666,6 +666,10 @@ typedef struct {
 static const LossCase loss_none = { 0, 0.99, 0 };
 /* RTCP from both peers of a call without loss (test_loss). */
 #define MAX_RTCP_PER_SECOND 6
+/* The server's workers' wake-ups meanwhile: about one or two for each of
+ * B's 30 frames a second, and no timer of their own at a fixed rate (at
+ * 10 ms router ticks it was 155 a second). */
+#define MAX_WAKEUPS_PER_SECOND 90
 static const LossCase loss_2 = { 20, 0.97, 200 };
 static const LossCase loss_5 = { 50, 0.95, 300 };
 
@@ -685,7 +689,7 @@ test_loss (gconstpointer data)
   const char *b_id;
   MsTrackStats before, after;
   guint64 sent_before, sent, received, udp_sent = 0, udp_dropped = 0;
-  guint64 rtcp_before, rtcp, resent_before, resent;
+  guint64 rtcp_before, rtcp, resent_before, resent, woke_before, woke;
   gint64 freeze_ms;
   double share;
 
@@ -706,6 +710,7 @@ test_loss (gconstpointer data)
   loss_start (loss->permille);
   rtcp_before = test_server_metric (server, "mediastore_rtcp_received_total");
   resent_before = test_server_metric (server, "mediastore_retransmitted_packets_total");
+  woke_before = test_server_engine_wakeups (server);
   before = test_remote_stats (a, b_id, "camera");
   sent_before = ms_local_track_get_frames_sent (camera);
   run_for (LOSS_WINDOW_SECONDS);
@@ -714,6 +719,7 @@ test_loss (gconstpointer data)
   sent = ms_local_track_get_frames_sent (camera) - sent_before;
   rtcp = test_server_metric (server, "mediastore_rtcp_received_total") - rtcp_before;
   resent = test_server_metric (server, "mediastore_retransmitted_packets_total") - resent_before;
+  woke = test_server_engine_wakeups (server) - woke_before;
   loss_stop (&udp_sent, &udp_dropped);
 
   received = after.frames - before.frames;
@@ -727,11 +733,12 @@ test_loss (gconstpointer data)
                   received, sent, 100.0 * share, LOSS_WINDOW_SECONDS, freeze_ms,
                   after.packets_lost - before.packets_lost,
                   after.packets - before.packets + after.packets_lost - before.packets_lost);
-  g_test_message ("server: %" G_GUINT64_FORMAT " RTCP packets received and %"
+  g_test_message ("server: %" G_GUINT64_FORMAT " RTCP packets received, %" G_GUINT64_FORMAT
+                  " wake-ups of its workers and %"
                   G_GUINT64_FORMAT " packets sent again for NACKs in the window; in all %"
                   G_GUINT64_FORMAT " packets sent again, %"
                   G_GUINT64_FORMAT " NACKed to the publisher, %" G_GUINT64_FORMAT
-                  " keyframe requests", rtcp, resent,
+                  " keyframe requests", rtcp, woke, resent,
                   test_server_metric (server, "mediastore_retransmitted_packets_total"),
                   test_server_metric (server, "mediastore_nacks_sent_total"),
                   test_server_metric (server, "mediastore_keyframe_requests_total"));
@@ -754,6 +761,10 @@ test_loss (gconstpointer data)
     g_test_fail_printf ("The server received %" G_GUINT64_FORMAT " RTCP packets in %u s, "
                         "at most %u a second expected", rtcp, LOSS_WINDOW_SECONDS,
                         MAX_RTCP_PER_SECOND);
+  if (loss->permille == 0 && woke > LOSS_WINDOW_SECONDS * MAX_WAKEUPS_PER_SECOND)
+    g_test_fail_printf ("The server's workers woke %" G_GUINT64_FORMAT " times in %u s, "
+                        "at most %u a second expected", woke, LOSS_WINDOW_SECONDS,
+                        MAX_WAKEUPS_PER_SECOND);
   /* A missed threshold fails this case, and the run goes on: the other
    * cases still measure. */
   if (share < loss->min_received)

@@ -35,6 +35,17 @@ void     ms_engine_worker_hold        (MsEngineWorker *worker);
 gboolean ms_engine_worker_ready       (MsEngineWorker *worker,
                                        guint           transport_id);
 MsEngineRouter *ms_engine_worker_router (MsEngineWorker *worker);
+/* When work is due: the earliest time it may run is returned, the time
+ * it must run by is set in *@latest (left at G_MAXINT64: nothing due;
+ * the two differ for periodic work that may go early rather than wake
+ * the worker). */
+typedef gint64 (*MsEngineWhenFunc) (gpointer  data,
+                                    gint64   *latest);
+/* A source that runs @func(@data) once @when says its work is due; it is
+ * asked before every poll, so a deadline moves at no cost. */
+GSource *ms_engine_deadline_source_new (MsEngineWhenFunc when,
+                                        GSourceFunc      func,
+                                        gpointer         data);
 /* Runs @func(@data) on the worker thread; @destroy frees @data after. */
 void     ms_engine_worker_invoke      (MsEngineWorker *worker,
                                        GSourceFunc     func,

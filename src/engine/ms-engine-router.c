@@ -38,7 +38,10 @@
  * long without one, it goes again. */
 #define PLI_RETRY_US      (300 * 1000)
 #define REPORT_INTERVAL_US (1 * G_USEC_PER_SEC)
-#define TICK_MS           10
+/* Periodic work goes up to this much early when the worker is awake
+ * anyway, rather than wake it on its own: see due_at(). */
+#define REPORT_SLACK_US   (100 * 1000)
+#define TWCC_SLACK_US     (10 * 1000)
 /* A frame's packets come in a burst: this long after one that did not
  * end its frame, the next is NACKed without waiting for the next frame
  * to show the gap (33 ms at 30 fps, most of a short jitterbuffer). */
@@ -104,6 +107,7 @@ typedef struct {
   /* The newest packet did not end its frame (no marker): if nothing
    * follows soon, the frame's last packets were lost. */
   gboolean       open_frame;
+  GList          open_link;      /* in the router's open, while open_frame */
   gint64         last_arrival;
   /* Whether its frames come in one burst (a sender that does not pace:
    * GStreamer's): the copies of such a frame wait for its last packet. */
@@ -155,7 +159,12 @@ struct _MsEngineRouter {
   GHashTable     *by_csrc;       /* (transport << 32 | consumer ssrc) → Consumer */
   GHashTable     *twcc;          /* transport id → Twcc */
   guint32         ssrc;          /* ours, as the sender of RTCP feedback */
-  GSource        *timer;
+  /* The tick's work is due by @due and may go from @soft on (G_MAXINT64:
+   * nothing); besides, by the tail-loss time of each producer in @open. */
+  GSource        *clock;
+  gint64          due;
+  gint64          soft;
+  GQueue          open;          /* of Producer, whose last packet did not end its frame */
   GMainContext   *context;       /* the worker's, from OP_START on */
   _Atomic guint   next_id;
   _Atomic guint64 forwarded, bytes, retransmitted, nacks, plis, rtcp_in;
@@ -221,6 +230,49 @@ ntp_now (void)
   return (secs << 32) | frac;
 }
 
+/* Timing. Nothing ticks at a fixed rate: each piece of work says when it
+ * is due next, and the worker's clock source sleeps until the earliest
+ * (an idle room costs no wake-ups; at 10 ms ticks it was about 100 a
+ * second, half the worker's wake-ups in a mesh of 2). Periodic work
+ * (reports, TWCC feedback) gives a slack: from its time minus the slack
+ * it runs whenever the worker is awake for packets anyway, and it wakes
+ * the worker only if none came by its time. The tick recomputes both
+ * times from scratch; between ticks work can only bring them earlier. */
+static inline void
+due_at (MsEngineRouter *r,
+        gint64          time,
+        gint64          slack)
+{
+  r->due = MIN (r->due, time);
+  r->soft = MIN (r->soft, time - slack);
+}
+
+static gint64
+router_when (gpointer  data,
+             gint64   *latest)
+{
+  MsEngineRouter *r = data;
+  gint64 due = r->due, soft = r->soft;
+
+  for (GList *l = r->open.head; l != NULL; l = l->next) {
+    gint64 time = ((Producer *) l->data)->last_arrival + TAIL_LOSS_US;
+
+    due = MIN (due, time);
+    soft = MIN (soft, time);
+  }
+  *latest = due;
+  return soft;
+}
+
+static void
+close_frame (MsEngineRouter *r,
+             Producer       *p)
+{
+  if (p->open_frame)
+    g_queue_unlink (&r->open, &p->open_link);
+  p->open_frame = FALSE;
+}
+
 /* Sending */
 
 /* A compound RTCP packet to @transport_id: an empty receiver report (so
@@ -258,6 +310,7 @@ send_pli (MsEngineRouter *r,
   send_feedback (r, p->p.transport_id, pli, sizeof pli);
   p->last_pli = now;
   p->pli_outstanding = TRUE;
+  due_at (r, now + PLI_RETRY_US, 0);
   COUNT (r->plis, 1);
 }
 
@@ -329,6 +382,15 @@ send_nacks (MsEngineRouter *r,
     n_fci++;
     i++;
   }
+  /* The next retry: untried ones (past the 64 of one packet) at once. */
+  for (guint j = 0; j < p->n_missing; j++) {
+    const Missing *m = &p->missing[j];
+
+    if (m->tries == 0)
+      due_at (r, now, 0);
+    else if (m->tries < NACK_MAX_TRIES)
+      due_at (r, m->sent + retry, 0);
+  }
   if (n_fci == 0)
     return;
   body[0] = 0x80 | 1;   /* FMT 1: generic NACK */
@@ -377,6 +439,7 @@ note_received (MsEngineRouter *r,
     p->max_seq = seq;
     p->base_seq = seq;
     p->received = 1;
+    due_at (r, p->last_report + REPORT_INTERVAL_US, REPORT_SLACK_US);
     return TRUE;
   }
   delta = (gint16) (seq - p->max_seq);
@@ -509,6 +572,7 @@ note_twcc (MsEngineRouter *r,
     t->base = seq;
     t->highest = seq;
     t->last_sent = now;
+    due_at (r, now + TWCC_INTERVAL_US, TWCC_SLACK_US);
   }
   offset = seq - t->base;
   if ((gint16) offset < 0)
@@ -674,6 +738,8 @@ forward_one (MsEngineRouter *r,
     c->last_ts = out_ts;
     c->last_at = now;
   }
+  if (!c->sent_any)
+    due_at (r, c->last_report + REPORT_INTERVAL_US, REPORT_SLACK_US);
   c->sent_any = TRUE;
   c->packets++;
   c->octets += len - header_len;
@@ -712,10 +778,14 @@ on_producer_rtp (MsEngineRouter *r,
     gboolean was_open = p->open_frame;
 
     p->open_frame = p->p.video && p->p.nack && !(data[1] & 0x80);
-    if (!was_open)
+    if (!was_open) {
       p->frame_start = now;
-    else if (!p->open_frame)
+      if (p->open_frame)
+        g_queue_push_tail_link (&r->open, &p->open_link);
+    } else if (!p->open_frame) {
       p->bursty = now - p->frame_start <= BURST_US;
+      g_queue_unlink (&r->open, &p->open_link);
+    }
     p->last_arrival = now;
   }
   if (!p->announced) {
@@ -987,6 +1057,28 @@ send_sender_report (MsEngineRouter *r,
   ms_engine_worker_queue (r->worker, c->p.transport_id, sizeof sr);
 }
 
+/* Whether a report on @transport_id is due now (then *@last is now);
+ * the next one is scheduled either way. */
+static gboolean
+report_due (MsEngineRouter *r,
+            guint           transport_id,
+            gint64         *last,
+            gint64          now)
+{
+  if (!ms_engine_worker_ready (r->worker, transport_id)) {
+    /* ms_engine_router_transport_ready() brings it forward */
+    due_at (r, now + REPORT_INTERVAL_US, REPORT_SLACK_US);
+    return FALSE;
+  }
+  if (now - *last < REPORT_INTERVAL_US - REPORT_SLACK_US) {
+    due_at (r, *last + REPORT_INTERVAL_US, REPORT_SLACK_US);
+    return FALSE;
+  }
+  *last = now;
+  due_at (r, now + REPORT_INTERVAL_US, REPORT_SLACK_US);
+  return TRUE;
+}
+
 void
 ms_engine_router_tick (MsEngineRouter *r)
 {
@@ -994,45 +1086,54 @@ ms_engine_router_tick (MsEngineRouter *r)
   GHashTableIter iter;
   gpointer value;
 
-  g_hash_table_iter_init (&iter, r->producers);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Producer *p = value;
+  r->due = r->soft = G_MAXINT64;
+  for (GList *l = r->open.head, *next; l != NULL; l = next) {
+    Producer *p = l->data;
 
-    if (p->open_frame && now - p->last_arrival >= TAIL_LOSS_US && p->n_missing < MAX_NACKS) {
+    next = l->next;
+    if (now - p->last_arrival < TAIL_LOSS_US)
+      continue;   /* router_when() sees it */
+    close_frame (r, p);
+    if (p->n_missing < MAX_NACKS) {
       /* Counted as missing like any other: forgotten when it comes. */
-      p->open_frame = FALSE;
       p->missing[p->n_missing].seq = p->max_seq + 1;
       p->missing[p->n_missing].tries = 0;
       p->missing[p->n_missing].first = now;
       p->missing[p->n_missing].sent = 0;
       p->n_missing++;
     }
+  }
+  g_hash_table_iter_init (&iter, r->producers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Producer *p = value;
+
     if (p->n_missing > 0)
       send_nacks (r, p, now, FALSE);
-    if (p->pli_outstanding && now - p->last_pli >= PLI_RETRY_US)
-      send_pli (r, p, now);
-    if (p->started && now - p->last_report >= REPORT_INTERVAL_US &&
-        ms_engine_worker_ready (r->worker, p->p.transport_id)) {
-      p->last_report = now;
-      send_receiver_report (r, p, now);
+    if (p->pli_outstanding) {
+      if (now - p->last_pli >= PLI_RETRY_US)
+        send_pli (r, p, now);
+      else
+        due_at (r, p->last_pli + PLI_RETRY_US, 0);
     }
+    if (p->started && report_due (r, p->p.transport_id, &p->last_report, now))
+      send_receiver_report (r, p, now);
   }
   g_hash_table_iter_init (&iter, r->twcc);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Twcc *t = value;
 
-    if (t->started && now - t->last_sent >= TWCC_INTERVAL_US)
+    if (!t->started)
+      continue;
+    if (now - t->last_sent >= TWCC_INTERVAL_US - TWCC_SLACK_US)
       send_twcc (r, t, now);
+    due_at (r, t->last_sent + TWCC_INTERVAL_US, TWCC_SLACK_US);
   }
   g_hash_table_iter_init (&iter, r->consumers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Consumer *c = value;
 
-    if (c->sent_any && now - c->last_report >= REPORT_INTERVAL_US &&
-        ms_engine_worker_ready (r->worker, c->p.transport_id)) {
-      c->last_report = now;
+    if (c->sent_any && report_due (r, c->p.transport_id, &c->last_report, now))
       send_sender_report (r, c, now);
-    }
   }
   ms_engine_worker_flush (r->worker);
 }
@@ -1064,6 +1165,7 @@ ms_engine_router_transport_ready (MsEngineRouter *r,
   }
   if (asked)
     ms_engine_worker_flush (r->worker);
+  due_at (r, now, 0);   /* reports that waited for it */
 }
 
 void
@@ -1119,6 +1221,8 @@ ms_engine_router_new (MsEngineWorker *worker)
   r->by_csrc = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   r->twcc = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   r->ssrc = random32 ();
+  r->due = r->soft = G_MAXINT64;
+  g_queue_init (&r->open);
   return r;
 }
 
@@ -1127,23 +1231,8 @@ static void
 router_start (MsEngineRouter *r)
 {
   r->context = g_main_context_get_thread_default ();
-}
-
-/* The tick runs while there is something to tick for: an idle worker
- * sleeps instead of waking a hundred times a second. */
-static void
-update_timer (MsEngineRouter *r)
-{
-  gboolean busy = g_hash_table_size (r->producers) > 0 || g_hash_table_size (r->consumers) > 0;
-
-  if (busy && r->timer == NULL) {
-    r->timer = g_timeout_source_new (TICK_MS);
-    g_source_set_callback (r->timer, on_timer, r, NULL);
-    g_source_attach (r->timer, r->context);
-  } else if (!busy && r->timer != NULL) {
-    g_source_destroy (r->timer);
-    g_clear_pointer (&r->timer, g_source_unref);
-  }
+  r->clock = ms_engine_deadline_source_new (router_when, on_timer, r);
+  g_source_attach (r->clock, r->context);
 }
 
 void
@@ -1151,9 +1240,9 @@ ms_engine_router_free (MsEngineRouter *r)
 {
   if (r == NULL)
     return;
-  if (r->timer != NULL) {
-    g_source_destroy (r->timer);
-    g_source_unref (r->timer);
+  if (r->clock != NULL) {
+    g_source_destroy (r->clock);
+    g_source_unref (r->clock);
   }
   g_hash_table_unref (r->by_ssrc);
   g_hash_table_unref (r->by_csrc);
@@ -1243,6 +1332,7 @@ run (gpointer data)
     p->p = cmd->producer;
     p->consumers = g_ptr_array_new ();
     p->bursty = TRUE;   /* until a frame shows otherwise */
+    p->open_link.data = p;
     if (p->p.video)
       p->history = g_new0 (HistoryEntry, HISTORY_SIZE);
     g_hash_table_insert (r->producers, GUINT_TO_POINTER (p->id), p);
@@ -1275,6 +1365,7 @@ run (gpointer data)
 
       g_hash_table_remove (r->by_ssrc, &key);
     }
+    close_frame (r, p);
     if (p->p.twcc_ext_id != 0) {
       Twcc *t = g_hash_table_lookup (r->twcc, GUINT_TO_POINTER (p->p.transport_id));
 
@@ -1332,8 +1423,6 @@ run (gpointer data)
   default:
     g_assert_not_reached ();
   }
-  if (cmd->op != OP_START)
-    update_timer (r);
   return G_SOURCE_REMOVE;
 }
 

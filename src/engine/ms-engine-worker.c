@@ -123,7 +123,7 @@ struct _MsEngineWorker {
   int             fd;
   guint16         port;
   GSource        *socket_source;
-  gpointer        socket_tag;
+  GPollFD        *socket_poll;   /* the socket source's */
   gboolean        napping;
   GSource        *tick_source;
   SSL_CTX        *ssl_ctx;
@@ -150,6 +150,7 @@ struct _MsEngineWorker {
   char            msg_control[BATCH][CMSG_SPACE (sizeof (guint16))];
   gboolean        gso;
   gboolean        hold_wanted;
+  gint64          hold_until;    /* 0: no hold */
   GSource        *hold_source;
   MsEngineRouter *router;
 
@@ -1098,11 +1099,11 @@ static void
 arm_hold (MsEngineWorker *w,
           gboolean        nap)
 {
-  if (!w->hold_wanted || g_source_get_ready_time (w->hold_source) != -1)
+  if (!w->hold_wanted || w->hold_until != 0)
     return;
-  g_source_set_ready_time (w->hold_source, g_get_monotonic_time () + HOLD_US);
+  w->hold_until = g_get_monotonic_time () + HOLD_US;
   if (nap) {
-    g_source_modify_unix_fd (w->socket_source, w->socket_tag, 0);
+    w->socket_poll->events = 0;   /* read at the next poll: see poll_check() */
     w->napping = TRUE;
   }
 }
@@ -1112,17 +1113,33 @@ on_hold_over (gpointer data)
 {
   MsEngineWorker *w = data;
 
-  g_source_set_ready_time (w->hold_source, -1);
+  w->hold_until = 0;
   if (w->napping) {
     w->napping = FALSE;
-    g_source_modify_unix_fd (w->socket_source, w->socket_tag, G_IO_IN);
+    w->socket_poll->events = G_IO_IN;
     drain (w, w->fd, NULL);
   }
   ms_engine_worker_flush (w);
   return G_SOURCE_CONTINUE;
 }
 
-/* The socket's and the hold's sources: a callback, nothing more. */
+static gint64
+hold_when (gpointer  data,
+           gint64   *latest)
+{
+  MsEngineWorker *w = data;
+
+  if (w->hold_until == 0)
+    return G_MAXINT64;
+  *latest = w->hold_until;
+  return w->hold_until;
+}
+
+/* Sources of the worker's own: a callback, nothing more, and no call
+ * that signals the context's wakeup fd. g_source_set_ready_time() and
+ * g_source_modify_unix_fd() do, whichever thread calls them: an eventfd
+ * write, a read and another poll, three times for every frame a nap
+ * held (measured in a mesh of 2). */
 static gboolean
 plain_dispatch (GSource     *source,
                 GSourceFunc  callback,
@@ -1131,7 +1148,78 @@ plain_dispatch (GSource     *source,
   return callback (data);
 }
 
-static GSourceFuncs plain_funcs = { .dispatch = plain_dispatch };
+/* The socket's: its GPollFD is its own, so a nap sets its events and
+ * GLib reads them when it builds the next poll set (g_main_context_query()
+ * copies every record's events each time). */
+typedef struct {
+  GSource source;
+  GPollFD fd;
+} PollSource;
+
+static gboolean
+poll_check (GSource *source)
+{
+  return ((PollSource *) source)->fd.revents != 0;
+}
+
+static GSourceFuncs poll_funcs = { .check = poll_check, .dispatch = plain_dispatch };
+
+/* A deadline's: asked before every poll when it is due, so moving the
+ * deadline costs nothing. */
+typedef struct {
+  GSource          source;
+  MsEngineWhenFunc when;
+  gpointer         data;
+} DeadlineSource;
+
+static gboolean
+deadline_prepare (GSource *source,
+                  gint    *timeout)
+{
+  DeadlineSource *d = (DeadlineSource *) source;
+  gint64 latest = G_MAXINT64;
+  gint64 earliest = d->when (d->data, &latest);
+  gint64 now = g_source_get_time (source);
+
+  if (now >= earliest) {
+    *timeout = 0;
+    return TRUE;
+  }
+  if (latest == G_MAXINT64)
+    *timeout = -1;
+  else
+    *timeout = (gint) MIN ((latest - now + 999) / 1000, G_MAXINT);
+  return FALSE;
+}
+
+static gboolean
+deadline_check (GSource *source)
+{
+  DeadlineSource *d = (DeadlineSource *) source;
+  gint64 latest = G_MAXINT64;
+
+  return g_source_get_time (source) >= d->when (d->data, &latest);
+}
+
+static GSourceFuncs deadline_funcs = {
+  .prepare = deadline_prepare,
+  .check = deadline_check,
+  .dispatch = plain_dispatch,
+};
+
+GSource *
+ms_engine_deadline_source_new (MsEngineWhenFunc when,
+                               GSourceFunc      func,
+                               gpointer         data)
+{
+  GSource *source = g_source_new (&deadline_funcs, sizeof (DeadlineSource));
+  DeadlineSource *d = (DeadlineSource *) source;
+
+  d->when = when;
+  d->data = data;
+  g_source_set_callback (source, func, data, NULL);
+  return source;
+}
 
 static Transport *
 ready_transport (MsEngineWorker *w,
@@ -1597,15 +1685,18 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
 
   w->context = g_main_context_new ();
   w->loop = g_main_loop_new (w->context, FALSE);
-  /* A plain source for the socket, so that arm_hold() can take its fd
-   * out of the poll set and put it back. No callback of the worker
+  /* A source of our own for the socket, so that arm_hold() can take its
+   * fd out of the poll set and put it back. No callback of the worker
    * iterates the context, so it may recurse: GLib then leaves its fd in
    * the poll set while it dispatches rather than taking it out and
    * putting it back, which signalled the context's wakeup fd for every
    * readable socket (measured: as many eventfd writes as polls, about
    * 2,700 a second in an 8-peer mesh). */
-  w->socket_source = g_source_new (&plain_funcs, sizeof (GSource));
-  w->socket_tag = g_source_add_unix_fd (w->socket_source, w->fd, G_IO_IN);
+  w->socket_source = g_source_new (&poll_funcs, sizeof (PollSource));
+  w->socket_poll = &((PollSource *) w->socket_source)->fd;
+  w->socket_poll->fd = w->fd;
+  w->socket_poll->events = G_IO_IN;
+  g_source_add_poll (w->socket_source, w->socket_poll);
   g_source_set_callback (w->socket_source, on_readable, w, NULL);
   g_source_set_can_recurse (w->socket_source, TRUE);
   g_source_attach (w->socket_source, w->context);
@@ -1615,9 +1706,7 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
   g_source_attach (w->tick_source, w->context);
   w->gso = TRUE;
   w->queue_gen = 1;
-  w->hold_source = g_source_new (&plain_funcs, sizeof (GSource));
-  g_source_set_ready_time (w->hold_source, -1);
-  g_source_set_callback (w->hold_source, on_hold_over, w, NULL);
+  w->hold_source = ms_engine_deadline_source_new (hold_when, on_hold_over, w);
   g_source_attach (w->hold_source, w->context);
   w->router = ms_engine_router_new (w);
   w->thread = g_thread_new ("ms-engine", worker_thread, w);
