@@ -49,6 +49,17 @@ LOAD_JOIN_INTERVAL_MS = 20
 MESH_SIZES = [2, 3, 4, 5, 6, 7, 8]
 WARMUP_S = 2.0
 WINDOW_S = 10.0
+# A small point's window is longer, so that its CPU time, counted in the
+# kernel's 10 ms ticks, is not a dozen of them (a 2-peer mesh forwards
+# about 250 packets a second, about 1 % of a core): at least this many
+# forwarded packets (about 120 a second per stream), up to MAX_WINDOW_S.
+MIN_WINDOW_PACKETS = 10_000
+MAX_WINDOW_S = 40.0
+
+
+def window_for(streams):
+    return min(MAX_WINDOW_S, max(WINDOW_S, MIN_WINDOW_PACKETS / (120.0 * max(1, streams))))
+
 MAX_LOSS = 0.01          # a point holds at ≤ 1 % loss ...
 MIN_RATE = 0.90          # ... and every stream at ≥ 90 % of its unloaded rate
 # On a busy shared machine: how often a point disturbed by others is
@@ -554,7 +565,7 @@ def measure_point(server, clip, layout, size, streams, ref_rate):
         t0 = time.monotonic()
         snap0 = snapshot(receivers)
 
-        time.sleep(WINDOW_S)
+        time.sleep(window_for(streams))
 
         u1 = server.proc.cpu_split()
         c1 = sum(u1)
@@ -1478,7 +1489,9 @@ def render_capacity(c):
               
               '640x360@30 clip (about 1 Mbit/s, about 120 RTP packets/s); subscribers count '
               'packets and do not decode. Server on core 0, every client on core 1. '
-              f'Each point: {WARMUP_S:.0f} s to settle, then a {WINDOW_S:.0f} s window. A '
+              f'Each point: {WARMUP_S:.0f} s to settle, then a {WINDOW_S:.0f} s window (longer '
+              f'for a small point, up to {MAX_WINDOW_S:.0f} s, so that it forwards about '
+              f'{MIN_WINDOW_PACKETS:,} packets). A '
               f'point holds at ≤ {MAX_LOSS:.0%} loss with every copy of a stream at ≥ '
               f'{MIN_RATE:.0%} of the best copy and the sender unslowed.', '',
               '| server | layout | largest size that holds | forwarded pkt/s there | server µs '
