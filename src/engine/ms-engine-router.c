@@ -403,6 +403,20 @@ send_nacks (MsEngineRouter *r,
 
 /* Reception */
 
+/* Not yet NACKed; the caller has made room. */
+static void
+add_missing (Producer *p,
+             guint16   seq,
+             gint64    now)
+{
+  Missing *m = &p->missing[p->n_missing++];
+
+  m->seq = seq;
+  m->tries = 0;
+  m->first = now;
+  m->sent = 0;
+}
+
 static void
 forget_missing (Producer *p,
                 guint16   seq,
@@ -459,11 +473,7 @@ note_received (MsEngineRouter *r,
           continue;
         if (p->n_missing == MAX_NACKS)
           memmove (p->missing, p->missing + 1, --p->n_missing * sizeof (Missing));
-        p->missing[p->n_missing].seq = s;
-        p->missing[p->n_missing].tries = 0;
-        p->missing[p->n_missing].first = now;
-        p->missing[p->n_missing].sent = 0;
-        p->n_missing++;
+        add_missing (p, s, now);
       }
     }
     p->max_seq = seq;
@@ -1096,11 +1106,7 @@ ms_engine_router_tick (MsEngineRouter *r)
     close_frame (r, p);
     if (p->n_missing < MAX_NACKS) {
       /* Counted as missing like any other: forgotten when it comes. */
-      p->missing[p->n_missing].seq = p->max_seq + 1;
-      p->missing[p->n_missing].tries = 0;
-      p->missing[p->n_missing].first = now;
-      p->missing[p->n_missing].sent = 0;
-      p->n_missing++;
+      add_missing (p, p->max_seq + 1, now);
     }
   }
   g_hash_table_iter_init (&iter, r->producers);
