@@ -151,14 +151,14 @@ count_writer (GLogLevelFlags   level,
       message = fields[i].value;
   }
   /* Criticals always count. Warnings too, but for the test machine's
-   * (no session bus, a UPnP port taken) and one known warning of the
+   * (no session bus) and one known warning of the
    * widgets' sink swap: an MsVideoSink relinked into a running preview
    * branch now and then gets a buffer before its stream-start (seen once
    * in a fresh-clone CI run, in hot-plug's camera sent again; also in
    * app-chrome's logs). It is not a device path's, and is written down in
    * the stop's notes to be fixed where the sink is swapped. */
   if (counting && ((level & G_LOG_LEVEL_CRITICAL) ||
-                   ((level & G_LOG_LEVEL_WARNING) && !g_str_has_prefix (domain, "gupnp") &&
+                   ((level & G_LOG_LEVEL_WARNING) &&
                     strstr (message, "Unable to acquire session bus") == NULL &&
                     !(g_str_equal (domain, "GStreamer") &&
                       strstr (message, ":<msvideosink") != NULL &&

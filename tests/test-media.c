@@ -82,6 +82,50 @@ on_handoff (GstElement *sink,
   g_atomic_int_inc (handoffs);
 }
 
+/* How many of this process's UDP sockets are bound to local @port:
+ * the socket inodes of /proc/self/fd looked up in /proc/net/udp{,6}. */
+static guint
+own_udp_sockets_on_port (guint port)
+{
+  g_autoptr (GHashTable) inodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *tables[] = { "/proc/net/udp", "/proc/net/udp6" };
+  const char *name;
+  guint found = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL) {
+    g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+    g_autofree char *target = g_file_read_link (path, NULL);
+
+    if (target != NULL && g_str_has_prefix (target, "socket:["))
+      g_hash_table_add (inodes, g_strndup (target + 8, strlen (target) - 9));
+  }
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++) {
+    g_autofree char *text = NULL;
+    g_auto (GStrv) lines = NULL;
+
+    g_assert_true (g_file_get_contents (tables[t], &text, NULL, NULL));
+    lines = g_strsplit (text, "\n", -1);
+    for (guint i = 1; lines[i] != NULL; i++) {
+      g_auto (GStrv) f = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+      g_autoptr (GPtrArray) fields = g_ptr_array_new ();
+      const char *colon;
+
+      for (guint j = 0; f[j] != NULL; j++)
+        if (*f[j] != '\0')
+          g_ptr_array_add (fields, f[j]);
+      /* sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode */
+      if (fields->len < 10 || (colon = strrchr (g_ptr_array_index (fields, 1), ':')) == NULL)
+        continue;
+      if (g_ascii_strtoull (colon + 1, NULL, 16) == port &&
+          g_hash_table_contains (inodes, g_ptr_array_index (fields, 9)))
+        found++;
+    }
+  }
+  return found;
+}
+
 /* Both directions of a two-party call, in this process. */
 static void
 test_two_sessions (void)
@@ -105,6 +149,23 @@ test_two_sessions (void)
   g_test_message ("ciphers of ours: %u", ms_srtp_crypto_live_ciphers ());
   g_assert_true (ms_srtp_crypto_uses_openssl ());
   g_assert_cmpuint (ms_srtp_crypto_live_ciphers (), >=, 8);
+  /* Like browsers, the sessions search for no UPnP router: libnice's
+   * client would bind SSDP (UDP 1900) on every interface for each
+   * PeerConnection. */
+  g_assert_cmpuint (own_udp_sockets_on_port (1900), ==, 0);
+  {
+    /* ...and the count sees a socket that is there */
+    g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                               G_SOCKET_PROTOCOL_UDP, NULL);
+    g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+    g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+    g_autoptr (GSocketAddress) bound = NULL;
+
+    g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
+    bound = g_socket_get_local_address (socket, NULL);
+    g_assert_cmpuint (own_udp_sockets_on_port (g_inet_socket_address_get_port (
+                        G_INET_SOCKET_ADDRESS (bound))), ==, 1);
+  }
 
   /* A sink set while the video flows (as a widget does) gets the frames. */
   {

@@ -781,16 +781,15 @@ test_server_wait_metric (TestServer *server,
   }
 }
 
-/* libnice's UPnP client (gupnp) warns when a port it tries is taken:
- * a fact about the machine, not a failure of ours. */
+/* libnice warns when a port it tries is taken: a fact about the
+ * machine, not a failure of ours. */
 static gboolean
 on_fatal_log (const char     *domain,
               GLogLevelFlags  level,
               const char     *message,
               gpointer        user_data)
 {
-  return !(domain != NULL && (g_str_has_prefix (domain, "gupnp") ||
-                              g_str_has_prefix (domain, "libnice")) &&
+  return !(domain != NULL && g_str_has_prefix (domain, "libnice") &&
            (level & G_LOG_LEVEL_WARNING));
 }
 

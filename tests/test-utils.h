@@ -153,8 +153,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestServer, test_server_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPeer, test_peer_free)
 
 /* Warnings from the libraries under the media path stay warnings
- * (criticals still abort), and libnice's and gupnp's about busy ports
- * never end a test. */
+ * (criticals still abort), and libnice's about busy ports never end a
+ * test. */
 void test_media_warnings_not_fatal (void);
 
 G_END_DECLS

@@ -314,11 +314,18 @@ configure_ice (GstElement *webrtc,
                GPtrArray  *ice_servers)
 {
   g_autoptr (GObject) ice = NULL;
+  g_autoptr (GObject) agent = NULL;
 
   /* UDP only: the server offers no ICE-TCP, and gathering TCP candidates
    * costs ports that may fail to bind. */
   g_object_get (webrtc, "ice-agent", &ice, NULL);
   g_object_set (ice, "ice-tcp", FALSE, NULL);
+  /* No UPnP, as in browsers: a port mapped on the user's router serves
+   * only peers that must reach us, and the server never does (ICE-lite,
+   * it answers the checks we send). libnice's client would join SSDP on
+   * every interface and search the LAN for each PeerConnection. */
+  g_object_get (ice, "agent", &agent, NULL);
+  g_object_set (agent, "upnp", FALSE, NULL);
 
   if (loopback) {
     gboolean added = FALSE;
