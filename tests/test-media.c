@@ -155,16 +155,10 @@ test_two_sessions (void)
   g_assert_cmpuint (own_udp_sockets_on_port (1900), ==, 0);
   {
     /* ...and the count sees a socket that is there */
-    g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                                               G_SOCKET_PROTOCOL_UDP, NULL);
-    g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-    g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-    g_autoptr (GSocketAddress) bound = NULL;
+    guint16 port;
+    g_autoptr (GSocket) socket = test_bind_loopback (G_SOCKET_TYPE_DATAGRAM, &port);
 
-    g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
-    bound = g_socket_get_local_address (socket, NULL);
-    g_assert_cmpuint (own_udp_sockets_on_port (g_inet_socket_address_get_port (
-                        G_INET_SOCKET_ADDRESS (bound))), ==, 1);
+    g_assert_cmpuint (own_udp_sockets_on_port (port), ==, 1);
   }
 
   /* A sink set while the video flows (as a widget does) gets the frames. */

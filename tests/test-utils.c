@@ -799,3 +799,21 @@ test_media_warnings_not_fatal (void)
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   g_test_log_set_fatal_handler (on_fatal_log, NULL);
 }
+
+GSocket *
+test_bind_loopback (GSocketType  type,
+                    guint16     *port)
+{
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, type,
+                                  type == G_SOCKET_TYPE_DATAGRAM ? G_SOCKET_PROTOCOL_UDP :
+                                  G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_nonnull (socket);
+  g_assert_true (g_socket_bind (socket, any_port, type != G_SOCKET_TYPE_DATAGRAM, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return socket;
+}

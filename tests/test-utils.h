@@ -157,4 +157,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPeer, test_peer_free)
  * test. */
 void test_media_warnings_not_fatal (void);
 
+/* A socket of @type (UDP or TCP) bound to a free port of 127.0.0.1,
+ * which goes to @port. */
+GSocket *test_bind_loopback (GSocketType  type,
+                             guint16     *port);
+
 G_END_DECLS
