@@ -903,6 +903,46 @@ test_encode_nulls (void)
   g_assert_false (json_object_has_member (r, "display_name"));
 }
 
+/* A body's numbers go out as JSON that means the same numbers: json-glib
+ * 1.6 alone writes the doubles whose shortest form is an exponent with
+ * no '.' as "1e-08.0" (found by fuzz-protocol). Strings and the literals
+ * stay as they were. */
+static void
+test_encode_body_numbers (void)
+{
+  static const char frame[] =
+    "{\"type\":\"message\",\"msg_type\":\"m\",\"body\":"
+    "[1e-8,9e20,-2E+17,1e308,5e-324,0.5,1.5e300,1e16,7,true,false,"
+    "\"9e+20.0\",{\"1e-08.0\":\"e1.0\"}]}";
+  static const double numbers[] = { 1e-8, 9e20, -2e17, 1e308, 5e-324, 0.5, 1.5e300, 1e16 };
+  g_autoptr (MsMessage) msg = NULL;
+  g_autoptr (MsMessage) again = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  JsonArray *body;
+  JsonObject *last;
+  gsize length = 0;
+
+  msg = ms_message_decode (frame, strlen (frame), MS_DIRECTION_TO_SERVER, NULL, NULL, &error);
+  g_assert_no_error (error);
+  text = ms_message_encode (msg, &length);
+  g_assert_cmpuint (length, ==, strlen (text));
+  g_assert_true (ms_protocol_check_json (text, length, &error));
+  g_assert_no_error (error);
+  again = ms_message_decode (text, length, MS_DIRECTION_TO_SERVER, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  body = json_node_get_array (again->u.message.body);
+  for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
+    g_assert_cmpfloat (json_array_get_double_element (body, i), ==, numbers[i]);
+  g_assert_cmpint (json_array_get_int_element (body, 8), ==, 7);
+  g_assert_true (json_array_get_boolean_element (body, 9));
+  g_assert_false (json_array_get_boolean_element (body, 10));
+  g_assert_cmpstr (json_array_get_string_element (body, 11), ==, "9e+20.0");
+  last = json_array_get_object_element (body, 12);
+  g_assert_cmpstr (json_object_get_string_member (last, "1e-08.0"), ==, "e1.0");
+}
+
 static void
 test_encode_omits_absent (void)
 {
@@ -2450,6 +2490,7 @@ main (int    argc,
   g_test_add_func ("/protocol/copy/beyond-limits", test_copy_beyond_limits);
   g_test_add_func ("/protocol/encode/wire", test_encode_wire);
   g_test_add_func ("/protocol/encode/nulls", test_encode_nulls);
+  g_test_add_func ("/protocol/encode/body-numbers", test_encode_body_numbers);
   g_test_add_func ("/protocol/encode/omits-absent", test_encode_omits_absent);
 
   for (guint i = 0; i < G_N_ELEMENTS (example_cases); i++)

@@ -2458,12 +2458,53 @@ ms_message_to_json (const MsMessage *msg)
   return node;
 }
 
+/* json-glib 1.6 writes a double as g_ascii_dtostr() does and then adds
+ * ".0" whenever that has no '.', exponent or not: 1e-08 and 9e+20 (which
+ * a body may hold) come out as "1e-08.0" and "9e+20.0", which is not
+ * JSON, and the peers a message goes to would refuse the frame. This
+ * drops a ".0" right after an exponent's digits, outside strings (where
+ * json-glib's output has no 'e' but in numbers and in true and false). */
+static gsize
+mend_exponents (char  *text,
+                gsize  length)
+{
+  gsize in = 0, out = 0;
+  gboolean in_string = FALSE;
+
+  while (in < length) {
+    char c = text[in];
+
+    text[out++] = text[in++];
+    if (in_string) {
+      if (c == '\\' && in < length)
+        text[out++] = text[in++];
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == 'e' || c == 'E') {
+      gsize digits;
+
+      if (in < length && (text[in] == '+' || text[in] == '-'))
+        text[out++] = text[in++];
+      for (digits = 0; in < length && g_ascii_isdigit (text[in]); digits++)
+        text[out++] = text[in++];
+      if (digits > 0 && in + 1 < length && text[in] == '.' && text[in + 1] == '0')
+        in += 2;
+    }
+  }
+  text[out] = '\0';
+  return out;
+}
+
 char *
 ms_message_encode (const MsMessage *msg,
                    gsize           *out_length)
 {
   g_autoptr (JsonGenerator) generator = NULL;
   g_autoptr (JsonNode) node = NULL;
+  char *text;
+  gsize length = 0;
 
   g_return_val_if_fail (msg != NULL, NULL);
 
@@ -2473,5 +2514,9 @@ ms_message_encode (const MsMessage *msg,
 
   generator = json_generator_new ();
   json_generator_set_root (generator, node);
-  return json_generator_to_data (generator, out_length);
+  text = json_generator_to_data (generator, &length);
+  length = mend_exponents (text, length);
+  if (out_length != NULL)
+    *out_length = length;
+  return text;
 }
