@@ -37,20 +37,10 @@ kill_with_parent (gpointer user_data)
 static guint16
 free_port (void)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSocket) sock = NULL;
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
+  guint16 port;
+  g_autoptr (GSocket) sock = test_bind_loopback (G_SOCKET_TYPE_STREAM, &port);
 
-  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (sock, any, FALSE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (sock, &error);
-  g_assert_no_error (error);
-
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return port;
 }
 
 static void
