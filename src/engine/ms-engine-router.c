@@ -1253,8 +1253,9 @@ ms_engine_router_free (MsEngineRouter *r)
   g_hash_table_unref (r->by_ssrc);
   g_hash_table_unref (r->by_csrc);
   g_hash_table_unref (r->twcc);
-  g_hash_table_unref (r->consumers);
+  /* Producers first: one tells its consumers it is gone. */
   g_hash_table_unref (r->producers);
+  g_hash_table_unref (r->consumers);
   g_free (r);
 }
 
