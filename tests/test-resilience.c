@@ -21,13 +21,9 @@
 
 #include "config.h"
 
-#define _GNU_SOURCE 1   /* unshare() */
 #include <errno.h>
-#include <net/if.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -476,30 +472,11 @@ test_killed_peer (void)
 /* ---- the network going away, in a private network namespace ---- */
 
 static gboolean
-set_loopback_up (gboolean up)
-{
-  struct ifreq ifr = { 0 };
-  int fd = socket (AF_INET, SOCK_DGRAM, 0);
-  gboolean ok;
-
-  g_strlcpy (ifr.ifr_name, "lo", sizeof ifr.ifr_name);
-  ok = fd >= 0 && ioctl (fd, SIOCGIFFLAGS, &ifr) == 0;
-  if (ok) {
-    ifr.ifr_flags = up ? (ifr.ifr_flags | IFF_UP) : (ifr.ifr_flags & ~IFF_UP);
-    ok = ioctl (fd, SIOCSIFFLAGS, &ifr) == 0;
-  }
-  if (fd >= 0)
-    close (fd);
-
-  return ok;
-}
-
-static gboolean
 on_outage_over (gpointer user_data)
 {
   gint64 *back_at = user_data;
 
-  g_assert_true (set_loopback_up (TRUE));
+  g_assert_true (test_set_loopback_up (TRUE));
   *back_at = g_get_monotonic_time ();
 
   return G_SOURCE_REMOVE;
@@ -529,7 +506,7 @@ test_outage (void)
   WAIT_UNTIL (test_remote_frames (b, a_id, "camera") > 5);
 
   /* 3 s without any network: the outage is the scenario itself. */
-  g_assert_true (set_loopback_up (FALSE));
+  g_assert_true (test_set_loopback_up (FALSE));
   g_timeout_add_seconds (3, on_outage_over, &back_at);
   WAIT_UNTIL (back_at != 0);
   before = test_remote_frames (b, a_id, "camera");
@@ -573,33 +550,6 @@ run_for (guint seconds)
     g_main_context_iteration (NULL, TRUE);
 }
 
-/* Runs nft with @args (no shell); returns what it printed. */
-static char *
-nft (const char * const *args)
-{
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto (GStrv) argv = NULL;
-  g_autofree char *program = g_find_program_in_path ("nft");
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int wait_status = 0;
-
-  if (program == NULL)
-    program = g_strdup ("/usr/sbin/nft");   /* root's PATH may lack sbin */
-  g_strv_builder_add (builder, program);
-  g_strv_builder_addv (builder, (const char **) args);
-  argv = g_strv_builder_end (builder);
-
-  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &wait_status,
-                     &error) ||
-      !g_spawn_check_wait_status (wait_status, &error))
-    g_error ("nft %s: %s%s%s (build-aux/install-deps.sh installs nftables)",
-             args[0], error->message, err && *err ? ": " : "", err ? err : "");
-
-  return g_steal_pointer (&out);
-}
-
 /* From now on, every UDP send in this network namespace (media, STUN,
  * DTLS; the WebSocket is TCP) is dropped with probability @permille/1000.
  * A first rule counts them all, the second what it dropped. */
@@ -616,10 +566,10 @@ loss_start (guint permille)
                          "meta", "l4proto", "udp", "numgen", "random", "mod", "1000",
                          "<", below, "counter", "drop", NULL };
 
-  g_free (nft (table));
-  g_free (nft (chain));
-  g_free (nft (count));
-  g_free (nft (drop));
+  g_free (test_nft (table));
+  g_free (test_nft (chain));
+  g_free (test_nft (count));
+  g_free (test_nft (drop));
 }
 
 /* Removes the rules; returns how many UDP packets were sent and dropped. */
@@ -629,11 +579,11 @@ loss_stop (guint64 *sent,
 {
   const char *list[] = { "list", "table", "inet", LOSS_TABLE, NULL };
   const char *delete[] = { "delete", "table", "inet", LOSS_TABLE, NULL };
-  g_autofree char *text = nft (list);
+  g_autofree char *text = test_nft (list);
   const char *first = strstr (text, "counter packets ");
   const char *second = first ? strstr (first + 1, "counter packets ") : NULL;
 
-  g_free (nft (delete));
+  g_free (test_nft (delete));
   g_assert_nonnull (second);
   *sent = g_ascii_strtoull (first + strlen ("counter packets "), NULL, 10);
   *dropped = g_ascii_strtoull (second + strlen ("counter packets "), NULL, 10);
@@ -669,7 +619,10 @@ static const LossCase loss_2 = { 20, 0.97, 200 };
 static const LossCase loss_5 = { 50, 0.95, 300 };
 
 /* B sends 640x360 at 30 frames per second to A while every UDP send,
- * B's to the server and the server's to A alike, may be dropped. Over the
+ * B's to the server and the server's to A alike, may be dropped. (The
+ * rule sees a send before the kernel cuts it into datagrams: the server
+ * sends a frame to A as one, so its drop takes the whole frame, harder to
+ * repair than the loss of single datagrams on a real network.) Over the
  * window: how many of the frames B encoded A decoded, and A's longest
  * freeze (from A's first frame on, so a hiccup at the start counts too,
  * and up to the window's end, so does a freeze that has not ended). */
@@ -878,9 +831,9 @@ test_consent_lost (void)
   camera = send_camera_640x360 (b);
   WAIT_UNTIL (test_remote_frames (a, b_id, "camera") >= 30);
 
-  g_free (nft (table));
-  g_free (nft (chain));
-  g_free (nft (drop));
+  g_free (test_nft (table));
+  g_free (test_nft (chain));
+  g_free (test_nft (drop));
   /* Longer than the consent timeout: both transports go (the server's
    * consent, or the client's ICE when it gives up first, as under a
    * sanitizer), and then the ones made again meanwhile, which never
@@ -891,7 +844,7 @@ test_consent_lost (void)
   WAIT_UNTIL (test_server_metric (server,
                                   "mediastore_media_transports_created_total{pc=\"publish\"}")
               >= 3);
-  g_free (nft (delete));
+  g_free (test_nft (delete));
   back_at = g_get_monotonic_time ();
   before = test_remote_frames (a, b_id, "camera");
 
@@ -997,7 +950,7 @@ main (int   argc,
 
   /* Everything here runs in a network of its own when root allows it:
    * the server and bots inherit it, and an outage hurts no one else. */
-  if (unshare (CLONE_NEWNET) == 0 && set_loopback_up (TRUE))
+  if (test_enter_private_network ())
     in_private_network = TRUE;
   else
     g_test_message ("No private network namespace (%s): the outage case is skipped, the "

@@ -5,6 +5,12 @@
 
 #include "config.h"
 
+#define _GNU_SOURCE 1   /* unshare() */
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <signal.h>
 #include <sys/prctl.h>
 
@@ -816,4 +822,57 @@ test_bind_loopback (GSocketType  type,
   bound = g_socket_get_local_address (socket, NULL);
   *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   return socket;
+}
+
+/* ---- a network of our own ---- */
+
+gboolean
+test_set_loopback_up (gboolean up)
+{
+  struct ifreq ifr = { 0 };
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+  gboolean ok;
+
+  g_strlcpy (ifr.ifr_name, "lo", sizeof ifr.ifr_name);
+  ok = fd >= 0 && ioctl (fd, SIOCGIFFLAGS, &ifr) == 0;
+  if (ok) {
+    ifr.ifr_flags = up ? (ifr.ifr_flags | IFF_UP) : (ifr.ifr_flags & ~IFF_UP);
+    ok = ioctl (fd, SIOCSIFFLAGS, &ifr) == 0;
+  }
+  if (fd >= 0)
+    close (fd);
+
+  return ok;
+}
+
+gboolean
+test_enter_private_network (void)
+{
+  return unshare (CLONE_NEWNET) == 0 && test_set_loopback_up (TRUE);
+}
+
+char *
+test_nft (const char * const *args)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) argv = NULL;
+  g_autofree char *program = g_find_program_in_path ("nft");
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int wait_status = 0;
+
+  if (program == NULL)
+    program = g_strdup ("/usr/sbin/nft");   /* root's PATH may lack sbin */
+  g_strv_builder_add (builder, program);
+  g_strv_builder_addv (builder, (const char **) args);
+  argv = g_strv_builder_end (builder);
+
+  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &wait_status,
+                     &error) ||
+      !g_spawn_check_wait_status (wait_status, &error))
+    g_error ("nft %s: %s%s%s (build-aux/install-deps.sh installs nftables)",
+             args[0], error->message, err && *err ? ": " : "", err ? err : "");
+
+  return g_steal_pointer (&out);
 }

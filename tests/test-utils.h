@@ -162,4 +162,15 @@ void test_media_warnings_not_fatal (void);
 GSocket *test_bind_loopback (GSocketType  type,
                              guint16     *port);
 
+/* A network namespace of this process's own (root only), with its
+ * loopback up: what runs here from now on, and the children started
+ * later, hurt no one else by dropping packets or taking the network
+ * down. FALSE when the kernel refused it (errno tells why). */
+gboolean test_enter_private_network (void);
+/* Takes the loopback interface of this namespace up or down. */
+gboolean test_set_loopback_up       (gboolean up);
+/* Runs nft with @args (no shell) and returns what it printed; a failure
+ * ends the test. */
+char    *test_nft                   (const char * const *args);
+
 G_END_DECLS

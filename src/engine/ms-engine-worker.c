@@ -1034,6 +1034,18 @@ build_messages (MsEngineWorker *w)
   return n_msgs;
 }
 
+/* What a segmented message's sendmmsg() fails with when the kernel
+ * cannot cut it on this route (udp_send_skb()): no checksum offload on the
+ * device (EIO); a segment over the route's MTU, too many of them, or no
+ * UDP checksums on the socket (EINVAL). Any other error is this
+ * message's alone (an output rule's drop is EPERM) and says nothing of
+ * segmentation. */
+static gboolean
+segmentation_refused (int err)
+{
+  return err == EIO || err == EINVAL;
+}
+
 static void
 flush_batch (MsEngineWorker *w)
 {
@@ -1046,14 +1058,16 @@ flush_batch (MsEngineWorker *w)
     if (r <= 0) {
       if (r < 0 && errno == EINTR)
         continue;
-      if (w->msg_segments[sent] > 1) {
+      if (r < 0 && w->msg_segments[sent] > 1 && segmentation_refused (errno)) {
         /* No segmentation offload here: each datagram on its own, from
          * now on too. */
         w->gso = FALSE;
         send_segments_singly (w, &w->msgs[sent].msg_hdr);
       } else {
-        /* This one cannot go: count it and go on with the rest. */
-        drop (w, MS_ENGINE_DROP_SEND_ERROR);
+        /* These cannot go (a firewall's verdict, a full send buffer, an
+         * unreachable network): lost as on the wire, which NACKs repair;
+         * the next message is tried. */
+        COUNT (w->dropped[MS_ENGINE_DROP_SEND_ERROR], w->msg_segments[sent]);
       }
       sent++;
       continue;
@@ -1704,7 +1718,10 @@ ms_engine_worker_new (const MsEngineWorkerConfig *config,
   w->tick_source = g_timeout_source_new (interval);
   g_source_set_callback (w->tick_source, on_tick, w, NULL);
   g_source_attach (w->tick_source, w->context);
-  w->gso = TRUE;
+  /* A kernel before 4.18 knows no UDP_SEGMENT: it would ignore the
+   * control message and send a run as one datagram. Setting the socket's
+   * default segment size to none tells. */
+  w->gso = setsockopt (w->fd, SOL_UDP, UDP_SEGMENT, &(int) { 0 }, sizeof (int)) == 0;
   w->queue_gen = 1;
   w->hold_source = ms_engine_deadline_source_new (hold_when, on_hold_over, w);
   g_source_attach (w->hold_source, w->context);
