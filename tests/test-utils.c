@@ -8,11 +8,10 @@
 #define _GNU_SOURCE 1   /* unshare() */
 #include <net/if.h>
 #include <sched.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "ms-token.h"
 #include "test-utils.h"
