@@ -557,17 +557,13 @@ static void
 loss_start (guint permille)
 {
   g_autofree char *below = g_strdup_printf ("%u", permille);
-  const char *table[] = { "add", "table", "inet", LOSS_TABLE, NULL };
-  const char *chain[] = { "add", "chain", "inet", LOSS_TABLE, "out",
-                          "{ type filter hook output priority 0 ; }", NULL };
   const char *count[] = { "add", "rule", "inet", LOSS_TABLE, "out",
                           "meta", "l4proto", "udp", "counter", NULL };
   const char *drop[] = { "add", "rule", "inet", LOSS_TABLE, "out",
                          "meta", "l4proto", "udp", "numgen", "random", "mod", "1000",
                          "<", below, "counter", "drop", NULL };
 
-  g_free (test_nft (table));
-  g_free (test_nft (chain));
+  test_nft_output_chain (LOSS_TABLE);
   g_free (test_nft (count));
   g_free (test_nft (drop));
 }
@@ -578,12 +574,11 @@ loss_stop (guint64 *sent,
            guint64 *dropped)
 {
   const char *list[] = { "list", "table", "inet", LOSS_TABLE, NULL };
-  const char *delete[] = { "delete", "table", "inet", LOSS_TABLE, NULL };
   g_autofree char *text = test_nft (list);
   const char *first = strstr (text, "counter packets ");
   const char *second = first ? strstr (first + 1, "counter packets ") : NULL;
 
-  g_free (test_nft (delete));
+  test_nft_delete_table (LOSS_TABLE);
   g_assert_nonnull (second);
   *sent = g_ascii_strtoull (first + strlen ("counter packets "), NULL, 10);
   *dropped = g_ascii_strtoull (second + strlen ("counter packets "), NULL, 10);
@@ -798,12 +793,8 @@ test_consent_lost (void)
   g_autoptr (MsLocalTrack) camera = NULL;
   g_autoptr (GString) ports = g_string_new ("{ ");
   g_autofree char *consent = NULL;
-  const char *table[] = { "add", "table", "inet", LOSS_TABLE, NULL };
-  const char *chain[] = { "add", "chain", "inet", LOSS_TABLE, "out",
-                          "{ type filter hook output priority 0 ; }", NULL };
   const char *drop[] = { "add", "rule", "inet", LOSS_TABLE, "out", "udp", "dport", NULL, "drop",
                          NULL };
-  const char *delete[] = { "delete", "table", "inet", LOSS_TABLE, NULL };
   const char *b_id;
   guint64 before;
   gint64 back_at;
@@ -831,8 +822,7 @@ test_consent_lost (void)
   camera = send_camera_640x360 (b);
   WAIT_UNTIL (test_remote_frames (a, b_id, "camera") >= 30);
 
-  g_free (test_nft (table));
-  g_free (test_nft (chain));
+  test_nft_output_chain (LOSS_TABLE);
   g_free (test_nft (drop));
   /* Longer than the consent timeout: both transports go (the server's
    * consent, or the client's ICE when it gives up first, as under a
@@ -844,7 +834,7 @@ test_consent_lost (void)
   WAIT_UNTIL (test_server_metric (server,
                                   "mediastore_media_transports_created_total{pc=\"publish\"}")
               >= 3);
-  g_free (test_nft (delete));
+  test_nft_delete_table (LOSS_TABLE);
   back_at = g_get_monotonic_time ();
   before = test_remote_frames (a, b_id, "camera");
 

@@ -715,6 +715,8 @@ test_send_error (void)
   guint64 out, messages, refused;
   gboolean segmented = FALSE;
   gint64 deadline;
+  const char *drop[] = { "add", "rule", "inet", "router", "out", "udp", "dport", NULL, "drop",
+                         NULL };
 
   if (!in_private_network) {
     g_test_fail_printf ("Needs a network namespace of its own (root, as in CI) to refuse "
@@ -724,17 +726,9 @@ test_send_error (void)
   start_stream (&f, &producer, &consumer);
   sub_address = local_address (f.sub.socket);
   port = g_strdup_printf ("%u", g_inet_socket_address_get_port (sub_address));
-  {
-    const char *table[] = { "add", "table", "inet", "router", NULL };
-    const char *chain[] = { "add", "chain", "inet", "router", "out",
-                            "{ type filter hook output priority 0 ; }", NULL };
-    const char *drop[] = { "add", "rule", "inet", "router", "out", "udp", "dport", port, "drop",
-                           NULL };
-
-    g_free (test_nft (table));
-    g_free (test_nft (chain));
-    g_free (test_nft (drop));
-  }
+  drop[7] = port;
+  test_nft_output_chain ("router");
+  g_free (test_nft (drop));
 
   ms_engine_worker_sync (f.worker);
   ms_engine_worker_get_stats (f.worker, &before);
@@ -749,11 +743,7 @@ test_send_error (void)
     refused = after.dropped[MS_ENGINE_DROP_SEND_ERROR] -
               before.dropped[MS_ENGINE_DROP_SEND_ERROR];
   } while (refused < G_N_ELEMENTS (sizes) && g_get_monotonic_time () < deadline);
-  {
-    const char *delete[] = { "delete", "table", "inet", "router", NULL };
-
-    g_free (test_nft (delete));
-  }
+  test_nft_delete_table ("router");
   /* Each of the refused frame's datagrams is counted (a report of the
    * router's may have been refused with them). */
   g_assert_cmpuint (refused, >=, G_N_ELEMENTS (sizes));

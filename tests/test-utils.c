@@ -875,3 +875,22 @@ test_nft (const char * const *args)
 
   return g_steal_pointer (&out);
 }
+
+void
+test_nft_output_chain (const char *table)
+{
+  const char *add_table[] = { "add", "table", "inet", table, NULL };
+  const char *add_chain[] = { "add", "chain", "inet", table, "out",
+                              "{ type filter hook output priority 0 ; }", NULL };
+
+  g_free (test_nft (add_table));
+  g_free (test_nft (add_chain));
+}
+
+void
+test_nft_delete_table (const char *table)
+{
+  const char *delete[] = { "delete", "table", "inet", table, NULL };
+
+  g_free (test_nft (delete));
+}

@@ -172,5 +172,9 @@ gboolean test_set_loopback_up       (gboolean up);
 /* Runs nft with @args (no shell) and returns what it printed; a failure
  * ends the test. */
 char    *test_nft                   (const char * const *args);
+/* nftables' table inet @table with a chain "out" on the output hook, for
+ * the caller's rules; test_nft_delete_table() takes it all away again. */
+void     test_nft_output_chain      (const char *table);
+void     test_nft_delete_table      (const char *table);
 
 G_END_DECLS
