@@ -1,11 +1,23 @@
 #!/usr/bin/env python3
 # Prints "N passed, N failed[, N skipped]" from meson's own test logs
-# (meson-logs/testlog.json of one or more build directories).
+# (meson-logs/testlog.json of one or more build directories), after the
+# name, result and last lines of output of every test that did not pass:
+# CI logs are often read from the end.
 import json
 import sys
 
 PASSED = {"OK", "EXPECTEDFAIL"}
 SKIPPED = {"SKIP"}
+TAIL_LINES = 25
+
+
+def report(path, entry):
+    name = entry.get("name", "?")
+    result = entry.get("result")
+    print(f"meson-summary: {path}: {name}: {result}", file=sys.stderr)
+    output = (entry.get("stdout") or "") + (entry.get("stderr") or "")
+    for line in output.splitlines()[-TAIL_LINES:]:
+        print(f"  | {line}", file=sys.stderr)
 
 
 def main(paths):
@@ -22,13 +34,16 @@ def main(paths):
             line = line.strip()
             if not line:
                 continue
-            result = json.loads(line).get("result")
+            entry = json.loads(line)
+            result = entry.get("result")
             if result in PASSED:
                 passed += 1
             elif result in SKIPPED:
                 skipped += 1
             else:
                 failed += 1
+                report(path, entry)
+    sys.stderr.flush()
     summary = f"{passed} passed, {failed} failed"
     if skipped:
         summary += f", {skipped} skipped"

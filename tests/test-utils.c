@@ -825,23 +825,40 @@ test_bind_loopback (GSocketType  type,
 
 /* ---- a network of our own ---- */
 
-gboolean
-test_set_loopback_up (gboolean up)
+/* An interface ioctl on this namespace's loopback. */
+static gboolean
+loopback_ioctl (unsigned long  request,
+                struct ifreq  *ifr)
 {
-  struct ifreq ifr = { 0 };
   int fd = socket (AF_INET, SOCK_DGRAM, 0);
   gboolean ok;
 
-  g_strlcpy (ifr.ifr_name, "lo", sizeof ifr.ifr_name);
-  ok = fd >= 0 && ioctl (fd, SIOCGIFFLAGS, &ifr) == 0;
-  if (ok) {
-    ifr.ifr_flags = up ? (ifr.ifr_flags | IFF_UP) : (ifr.ifr_flags & ~IFF_UP);
-    ok = ioctl (fd, SIOCSIFFLAGS, &ifr) == 0;
-  }
+  g_strlcpy (ifr->ifr_name, "lo", sizeof ifr->ifr_name);
+  ok = fd >= 0 && ioctl (fd, request, ifr) == 0;
   if (fd >= 0)
     close (fd);
 
   return ok;
+}
+
+gboolean
+test_set_loopback_up (gboolean up)
+{
+  struct ifreq ifr = { 0 };
+
+  if (!loopback_ioctl (SIOCGIFFLAGS, &ifr))
+    return FALSE;
+  ifr.ifr_flags = up ? (ifr.ifr_flags | IFF_UP) : (ifr.ifr_flags & ~IFF_UP);
+
+  return loopback_ioctl (SIOCSIFFLAGS, &ifr);
+}
+
+gboolean
+test_set_loopback_mtu (guint mtu)
+{
+  struct ifreq ifr = { .ifr_mtu = mtu };
+
+  return loopback_ioctl (SIOCSIFMTU, &ifr);
 }
 
 gboolean

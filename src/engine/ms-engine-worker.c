@@ -85,6 +85,7 @@ typedef struct {
   struct sockaddr_storage  addr;
   socklen_t                addr_len;
   AddrKey                  key;
+  gboolean                 uncut;   /* the route to addr refused segmentation */
 
   SSL                     *ssl;
   gboolean                 dtls_started;
@@ -137,11 +138,12 @@ struct _MsEngineWorker {
   guint           n_queued;
   guint           queue_gen;
   /* Each queued slot: its length, its peer's address, whether it is the
-   * first queued for its peer, and the next slot queued for the same
-   * peer (or G_MAXUINT). */
+   * first queued for its peer, the next slot queued for the same peer
+   * (or G_MAXUINT), and whether the kernel may cut a run of them. */
   guint16         slot_len[BATCH];
   guint           slot_next[BATCH];
   gboolean        slot_first[BATCH];
+  gboolean        slot_cut[BATCH];
   struct sockaddr_storage slot_addr[BATCH];
   socklen_t       slot_addr_len[BATCH];
   struct mmsghdr  msgs[BATCH];
@@ -422,6 +424,7 @@ select_address (Transport                     *t,
   t->addr_len = addr_len;
   t->key = key;
   t->has_addr = TRUE;
+  t->uncut = FALSE;   /* a new route */
   g_hash_table_insert (w->by_addr, &t->key, t);
 }
 
@@ -1002,7 +1005,7 @@ build_messages (MsEngineWorker *w)
       for (; i != G_MAXUINT; i = w->slot_next[i]) {
         guint len = w->slot_len[i];
 
-        if (count > 0 && (!w->gso || len > seg || count == GSO_MAX_SEGMENTS ||
+        if (count > 0 && (!w->slot_cut[i] || len > seg || count == GSO_MAX_SEGMENTS ||
                           total + len > GSO_MAX_BYTES))
           break;   /* the next run starts here */
         w->iovs[n_iovs].iov_base = w->slots + i * SLOT_SIZE;
@@ -1036,14 +1039,31 @@ build_messages (MsEngineWorker *w)
 
 /* What a segmented message's sendmmsg() fails with when the kernel
  * cannot cut it on this route (udp_send_skb()): no checksum offload on the
- * device (EIO); a segment over the route's MTU, too many of them, or no
- * UDP checksums on the socket (EINVAL). Any other error is this
- * message's alone (an output rule's drop is EPERM) and says nothing of
- * segmentation. */
+ * device (EIO); a segment over the route's MTU (EMSGSIZE on the kernel
+ * CI runs, 6.18; EINVAL on older ones); too many of them or no UDP
+ * checksums on the socket (EINVAL). Any other error is this message's alone (an output rule's
+ * drop is EPERM) and says nothing of segmentation. */
 static gboolean
 segmentation_refused (int err)
 {
-  return err == EIO || err == EINVAL;
+  return err == EIO || err == EINVAL || err == EMSGSIZE;
+}
+
+/* The peer at @addr gets its datagrams one by one from now on: the route
+ * to it is another's (a tunnel's MTU, a device without checksum offload),
+ * so the others keep their segmentation. */
+static void
+stop_cutting (MsEngineWorker                *w,
+              const struct sockaddr_storage *addr)
+{
+  AddrKey key;
+  Transport *t;
+
+  if (!addr_key_from_sockaddr (addr, &key))
+    return;
+  t = g_hash_table_lookup (w->by_addr, &key);
+  if (t != NULL)
+    t->uncut = TRUE;
 }
 
 static void
@@ -1059,9 +1079,9 @@ flush_batch (MsEngineWorker *w)
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0 && w->msg_segments[sent] > 1 && segmentation_refused (errno)) {
-        /* No segmentation offload here: each datagram on its own, from
-         * now on too. */
-        w->gso = FALSE;
+        /* Not on this peer's route: each datagram on its own, from now
+         * on too. */
+        stop_cutting (w, w->msgs[sent].msg_hdr.msg_name);
         send_segments_singly (w, &w->msgs[sent].msg_hdr);
       } else {
         /* These cannot go (a firewall's verdict, a full send buffer, an
@@ -1292,6 +1312,7 @@ ms_engine_worker_queue (MsEngineWorker *w,
   w->slot_next[slot] = G_MAXUINT;
   memcpy (&w->slot_addr[slot], &t->addr, t->addr_len);
   w->slot_addr_len[slot] = t->addr_len;
+  w->slot_cut[slot] = w->gso && !t->uncut;
   w->slot_first[slot] = t->queued_gen != w->queue_gen;
   if (!w->slot_first[slot])
     w->slot_next[t->queued_last] = slot;
