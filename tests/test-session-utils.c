@@ -204,6 +204,12 @@ test_bot_start (const char *url,
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autofree char *token = test_token (room, identity, grants_json);
   g_autofree char *expect = g_strdup_printf ("--expect-tracks=%u", expect_tracks);
+  /* How long it waits for them, then gives up and reports (it stays
+   * until SIGTERM once they came). Under a sanitizer six bots and three
+   * servers on two cores are slow enough that one PeerConnection's ICE
+   * times out, and its reconnection then took 55 s (CI, /cluster/one-room):
+   * as every other wait, it stretches with MEDIASTORE_TEST_TIMEOUT_SCALE. */
+  g_autofree char *duration = g_strdup_printf ("--duration=%u", 90 * test_timeout_scale ());
   g_autoptr (GError) error = NULL;
   GSubprocess *bot;
 
@@ -215,7 +221,7 @@ test_bot_start (const char *url,
                                      "--url", url, "--token", token,
                                      "--publish", "camera=test-video,microphone=test-audio",
                                      "--subscribe", "--stats", expect, "--stay",
-                                     "--duration=90",
+                                     duration,
                                      NULL);
   g_assert_no_error (error);
   return bot;
