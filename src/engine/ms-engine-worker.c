@@ -1041,17 +1041,18 @@ build_messages (MsEngineWorker *w)
  * cannot cut it on this route (udp_send_skb()): no checksum offload on the
  * device (EIO); a segment over the route's MTU (EMSGSIZE on the kernel
  * CI runs, 6.18; EINVAL on older ones); too many of them or no UDP
- * checksums on the socket (EINVAL). Any other error is this message's alone (an output rule's
- * drop is EPERM) and says nothing of segmentation. */
+ * checksums on the socket (EINVAL). Any other error is this message's
+ * alone (an output rule's drop is EPERM) and says nothing of
+ * segmentation. */
 static gboolean
 segmentation_refused (int err)
 {
   return err == EIO || err == EINVAL || err == EMSGSIZE;
 }
 
-/* The peer at @addr gets its datagrams one by one from now on: the route
- * to it is another's (a tunnel's MTU, a device without checksum offload),
- * so the others keep their segmentation. */
+/* The peer at @addr gets its datagrams one by one from now on (until its
+ * address changes): its route is not the others' (a tunnel's MTU, a
+ * device without checksum offload), so they keep their segmentation. */
 static void
 stop_cutting (MsEngineWorker                *w,
               const struct sockaddr_storage *addr)
