@@ -15,7 +15,7 @@ PACKAGES="
   xvfb xauth
   clang libclang-rt-14-dev
   curl ca-certificates python3
-  nftables
+  nftables iproute2
   redis-server libhiredis-dev
   chromium chromium-driver python3-selenium python3-aiortc python3-websockets
 "

@@ -53,10 +53,13 @@ typedef struct {
   guint               sub_id;
 } Fixture;
 
+/* A peer on a free port of @ip (NULL: 127.0.0.1). */
 static void
-peer_init (Peer *peer)
+peer_init_at (Peer       *peer,
+              const char *ip)
 {
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GInetAddress) loopback = ip ? g_inet_address_new_from_string (ip)
+                                         : g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
   g_autoptr (GError) error = NULL;
   srtp_policy_t policy;
@@ -80,6 +83,12 @@ peer_init (Peer *peer)
   g_assert_cmpint (srtp_create (&peer->out, &policy), ==, srtp_err_status_ok);
   policy.ssrc.type = ssrc_any_inbound;
   g_assert_cmpint (srtp_create (&peer->in, &policy), ==, srtp_err_status_ok);
+}
+
+static void
+peer_init (Peer *peer)
+{
+  peer_init_at (peer, NULL);
 }
 
 static void
@@ -353,10 +362,11 @@ add_producer (Fixture *f,
 }
 
 static guint
-add_consumer (Fixture *f)
+add_consumer_on (Fixture *f,
+                 guint    transport_id)
 {
   MsEngineConsumerParams params = {
-    .transport_id = f->sub_id,
+    .transport_id = transport_id,
     .ssrc = SUB_SSRC,
     .rtx_ssrc = SUB_RTX,
     .payload_type = SUB_PT,
@@ -366,6 +376,12 @@ add_consumer (Fixture *f)
   };
 
   return ms_engine_worker_add_consumer (f->worker, &params);
+}
+
+static guint
+add_consumer (Fixture *f)
+{
+  return add_consumer_on (f, f->sub_id);
 }
 
 /* A fixture with one producer (no RTX) and one consumer of it, once the
@@ -785,54 +801,78 @@ test_send_error (void)
  * route whose MTU is below the segment size: EMSGSIZE on Linux 6.18,
  * EINVAL on older kernels; a device without checksum offload says EIO),
  * the worker sends each datagram on its own instead, which the kernel
- * fragments as it must: the subscriber gets the whole frame and nothing
- * counts as a send error, then and after. */
+ * fragments as it must: that subscriber gets the whole frame and nothing
+ * counts as a send error, then and after; a subscriber on another route
+ * still gets its frames as one message each. */
 static void
 test_segmentation_refused (void)
 {
   static const gsize sizes[] = { 1200, 1200, 1200, 300 };
+  const char *narrow[] = { "route", "add", "local", "127.0.0.2/32", "dev", "lo", "mtu", "1000",
+                           "table", "local", NULL };
+  const guint n = G_N_ELEMENTS (sizes);
+  g_autoptr (GInetSocketAddress) far_address = NULL;
   Fixture f = { 0 };
+  Peer far = { 0 };
   guint8 buf[2048];
   MsEngineStats before, after;
-  guint producer, consumer;
+  guint producer, consumer, far_consumer, far_id;
+  gboolean near_cut = FALSE;
 
   if (!in_private_network) {
-    g_test_fail_printf ("Needs a network namespace of its own (root, as in CI) to lower the "
-                        "loopback's MTU without hurting anyone else; it has none");
+    g_test_fail_printf ("Needs a network namespace of its own (root, as in CI) to give "
+                        "127.0.0.2 a narrow route without hurting anyone else; it has none");
     return;
   }
+  g_free (test_ip (narrow));
   start_stream (&f, &producer, &consumer);
+  /* A second subscriber, behind the narrow route. */
+  peer_init_at (&far, "127.0.0.2");
+  far_address = local_address (far.socket);
+  far_id = ms_engine_worker_add_keyed_transport (f.worker, far_address, key);
+  far_consumer = add_consumer_on (&f, far_id);
+  ms_engine_worker_set_consumer_source (f.worker, far_consumer, producer);
+  g_assert_nonnull (wait_rtcp (&f.pub, buf, 206, 1));   /* its keyframe request */
 
-  for (guint frame = 0; frame < 2; frame++) {
-    /* The first frame under the low MTU, the second after it again. */
-    g_assert_true (test_set_loopback_mtu (frame == 0 ? 1000 : 65536));
+  /* The first frame meets the refusal. After it the near one's frames
+   * still go as one message each: at least n - 1 fewer messages than
+   * datagrams. A frame's copies wait for its last packet only while the
+   * publisher's frames come in bursts of 2 ms at most, which a slow
+   * (sanitizer) build now and then misses: one frame of a few is enough. */
+  for (guint frame = 0; frame <= 4 && !near_cut; frame++) {
+    guint64 out, messages;
+
     ms_engine_worker_sync (f.worker);
     ms_engine_worker_get_stats (f.worker, &before);
-    send_frame_at_once (&f, 100 + frame * G_N_ELEMENTS (sizes), 9000 + frame * 3000, frame == 0,
-                        sizes, G_N_ELEMENTS (sizes));
-    for (guint i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    send_frame_at_once (&f, 100 + frame * n, 9000 + frame * 3000, frame == 0, sizes, n);
+    for (guint i = 0; i < n; i++) {
       gsize len = receive (&f.sub, buf, FALSE);
 
       g_assert_cmpuint (len, ==, sizes[i]);
-      g_assert_cmpuint (buf[len - 1], ==, (guint8) (100 + frame * G_N_ELEMENTS (sizes) + i +
-                                                    len - 1));   /* payload kept */
+      len = receive (&far, buf, FALSE);
+      g_assert_cmpuint (len, ==, sizes[i]);
+      g_assert_cmpuint (buf[len - 1], ==, (guint8) (100 + frame * n + i + len - 1));
     }
     ms_engine_worker_sync (f.worker);
     ms_engine_worker_get_stats (f.worker, &after);
-    g_test_message ("frame %u (MTU %u): %" G_GUINT64_FORMAT " datagrams in %" G_GUINT64_FORMAT
-                    " messages, %" G_GUINT64_FORMAT " send errors", frame,
-                    frame == 0 ? 1000 : 65536, after.packets_out - before.packets_out,
-                    after.messages_out - before.messages_out,
+    out = after.packets_out - before.packets_out;
+    messages = after.messages_out - before.messages_out;
+    g_test_message ("frame %u to both: %" G_GUINT64_FORMAT " datagrams in %" G_GUINT64_FORMAT
+                    " messages, %" G_GUINT64_FORMAT " send errors", frame, out, messages,
                     after.dropped[MS_ENGINE_DROP_SEND_ERROR] -
                     before.dropped[MS_ENGINE_DROP_SEND_ERROR]);
     g_assert_cmpuint (after.dropped[MS_ENGINE_DROP_SEND_ERROR], ==,
                       before.dropped[MS_ENGINE_DROP_SEND_ERROR]);
-    g_assert_cmpuint (after.packets_out - before.packets_out, >=, G_N_ELEMENTS (sizes));
+    g_assert_cmpuint (out, >=, 2 * n);
+    near_cut = frame > 0 && out - messages >= n - 1;
   }
+  g_assert_true (near_cut);
 
+  ms_engine_worker_remove_consumer (f.worker, far_consumer);
   ms_engine_worker_remove_consumer (f.worker, consumer);
   ms_engine_worker_remove_producer (f.worker, producer);
   fixture_clear (&f);
+  peer_clear (&far);
 }
 
 int

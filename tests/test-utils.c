@@ -854,32 +854,28 @@ test_set_loopback_up (gboolean up)
 }
 
 gboolean
-test_set_loopback_mtu (guint mtu)
-{
-  struct ifreq ifr = { .ifr_mtu = mtu };
-
-  return loopback_ioctl (SIOCSIFMTU, &ifr);
-}
-
-gboolean
 test_enter_private_network (void)
 {
   return unshare (CLONE_NEWNET) == 0 && test_set_loopback_up (TRUE);
 }
 
-char *
-test_nft (const char * const *args)
+/* Runs /usr/sbin/@name (or the one on PATH) with @args and returns what
+ * it printed; a failure ends the test, naming @package. */
+static char *
+run_tool (const char         *name,
+          const char         *package,
+          const char * const *args)
 {
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   g_auto (GStrv) argv = NULL;
-  g_autofree char *program = g_find_program_in_path ("nft");
+  g_autofree char *program = g_find_program_in_path (name);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autoptr (GError) error = NULL;
   int wait_status = 0;
 
   if (program == NULL)
-    program = g_strdup ("/usr/sbin/nft");   /* root's PATH may lack sbin */
+    program = g_build_filename ("/usr/sbin", name, NULL);   /* root's PATH may lack sbin */
   g_strv_builder_add (builder, program);
   g_strv_builder_addv (builder, (const char **) args);
   argv = g_strv_builder_end (builder);
@@ -887,10 +883,22 @@ test_nft (const char * const *args)
   if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &wait_status,
                      &error) ||
       !g_spawn_check_wait_status (wait_status, &error))
-    g_error ("nft %s: %s%s%s (build-aux/install-deps.sh installs nftables)",
-             args[0], error->message, err && *err ? ": " : "", err ? err : "");
+    g_error ("%s %s: %s%s%s (build-aux/install-deps.sh installs %s)", name, args[0],
+             error->message, err && *err ? ": " : "", err ? err : "", package);
 
   return g_steal_pointer (&out);
+}
+
+char *
+test_nft (const char * const *args)
+{
+  return run_tool ("nft", "nftables", args);
+}
+
+char *
+test_ip (const char * const *args)
+{
+  return run_tool ("ip", "iproute2", args);
 }
 
 void

@@ -169,11 +169,11 @@ GSocket *test_bind_loopback (GSocketType  type,
 gboolean test_enter_private_network (void);
 /* Takes the loopback interface of this namespace up or down. */
 gboolean test_set_loopback_up       (gboolean up);
-/* Sets the MTU of this namespace's loopback (the kernel's is 65536). */
-gboolean test_set_loopback_mtu      (guint    mtu);
 /* Runs nft with @args (no shell) and returns what it printed; a failure
  * ends the test. */
 char    *test_nft                   (const char * const *args);
+/* The same for ip (iproute2), for this namespace's routes. */
+char    *test_ip                    (const char * const *args);
 /* nftables' table inet @table with a chain "out" on the output hook, for
  * the caller's rules; test_nft_delete_table() takes it all away again. */
 void     test_nft_output_chain      (const char *table);
