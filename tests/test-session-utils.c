@@ -187,10 +187,32 @@ test_wait_remote_video_size (MsSession  *session,
                              int         width,
                              int         height)
 {
-  MsRemoteTrack *watched = NULL;
+  gint64 deadline = g_get_monotonic_time () + TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC;
+  guint wake = test_wake_source_add ();
+  MsRemoteTrack *watched = NULL, *last = NULL;
   SizeSeen *seen = NULL;
+  guint tracks = 0;
 
-  WAIT_UNTIL (current_size_is (session, peer_id, tag, width, height, &watched, &seen));
+  /* WAIT_UNTIL, but a timeout says what was seen (it failed once in CI,
+   * and its bare condition told nothing). */
+  while (!current_size_is (session, peer_id, tag, width, height, &watched, &seen)) {
+    if (watched != last) {
+      tracks++;
+      last = watched;
+    }
+    if (g_get_monotonic_time () > deadline)
+      g_error ("%s/%s: no frame of %dx%d within %u s: %u remote track(s) came, the last is "
+               "%s, its last frame %dx%d, %" G_GUINT64_FORMAT " frames decoded", peer_id, tag,
+               width, height, TEST_TIMEOUT_SECONDS, tracks,
+               watched == NULL ? "none" :
+               ms_session_lookup_remote_track (session, peer_id, tag) == watched ? "current" :
+                                                                                 "gone",
+               seen ? g_atomic_int_get (&seen->width) : 0,
+               seen ? g_atomic_int_get (&seen->height) : 0,
+               test_remote_frames (session, peer_id, tag));
+    g_main_context_iteration (NULL, TRUE);
+  }
+  g_source_remove (wake);
   g_clear_pointer (&seen, size_seen_unref);
 }
 

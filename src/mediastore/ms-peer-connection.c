@@ -373,7 +373,7 @@ configure_ice (GstElement *webrtc,
  * jitterbuffer's retries every 12 ms went out as one NACK: two tries at
  * most within its 60 ms, and a packet whose NACK or retransmission was
  * lost twice (in seven of fifteen 15 s runs at 5 % loss) froze the
- * picture for 170 to 234 ms until a keyframe came. With a budget of
+ * picture for 136 to 234 ms until a keyframe came. With a budget of
  * RTCP_FEEDBACK_BANDWIDTH the interval is a few milliseconds, each retry
  * goes when it is due, and in ten such runs no packet was lost after the
  * jitterbuffer (longest freezes 95 to 113 ms). The regular reports stay
