@@ -280,7 +280,7 @@ receive (Peer     *peer,
 {
   /* The router's reports come every second or so: without a deadline of
    * its own, waiting for RTP that never comes would never end. */
-  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + 5 * test_timeout_scale () * G_USEC_PER_SEC;
 
   while (g_get_monotonic_time () < deadline) {
     g_autoptr (GError) error = NULL;

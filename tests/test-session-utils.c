@@ -149,6 +149,14 @@ on_handoff_size (GstElement *sink,
   }
 }
 
+/* What test_wait_remote_video_size() watches: the remote track its sink
+ * is on, the size of that sink's last frame, and how many tracks came. */
+typedef struct {
+  MsRemoteTrack *track;
+  SizeSeen      *seen;
+  guint          tracks;
+} SizeWatch;
+
 /* A sink of ours on the current remote track @peer_id/@tag, made again
  * whenever the track object changes; TRUE once its frames are the size. */
 static gboolean
@@ -157,27 +165,48 @@ current_size_is (MsSession   *session,
                  const char  *tag,
                  int          width,
                  int          height,
-                 MsRemoteTrack **watched,
-                 SizeSeen   **seen)
+                 SizeWatch   *watch)
 {
   MsRemoteTrack *track = ms_session_lookup_remote_track (session, peer_id, tag);
 
   if (track == NULL)
     return FALSE;
-  if (track != *watched) {
+  if (track != watch->track) {
     GstElement *sink = gst_element_factory_make ("fakesink", NULL);
 
-    g_clear_pointer (seen, size_seen_unref);
-    *seen = g_new0 (SizeSeen, 1);
-    (*seen)->ref = 2;
+    g_clear_pointer (&watch->seen, size_seen_unref);
+    watch->seen = g_new0 (SizeSeen, 1);
+    watch->seen->ref = 2;
     g_object_set (sink, "sync", FALSE, "async", FALSE, "signal-handoffs", TRUE, NULL);
-    g_signal_connect_data (sink, "handoff", G_CALLBACK (on_handoff_size), *seen,
+    g_signal_connect_data (sink, "handoff", G_CALLBACK (on_handoff_size), watch->seen,
                            (GClosureNotify) (void (*) (void)) size_seen_unref, 0);
     ms_remote_track_set_video_sink (track, sink);
-    *watched = track;
+    watch->track = track;
+    watch->tracks++;
   }
-  return g_atomic_int_get (&(*seen)->width) == width &&
-         g_atomic_int_get (&(*seen)->height) == height;
+  return g_atomic_int_get (&watch->seen->width) == width &&
+         g_atomic_int_get (&watch->seen->height) == height;
+}
+
+/* Why a size never came (it failed once in CI, and the bare condition
+ * told nothing). */
+static void
+explain_size (MsSession       *session,
+              const char      *peer_id,
+              const char      *tag,
+              int              width,
+              int              height,
+              const SizeWatch *watch)
+{
+  MsRemoteTrack *current = ms_session_lookup_remote_track (session, peer_id, tag);
+
+  g_printerr ("%s/%s: no frame of %dx%d within %u s: %u remote track(s) came, the last is %s, "
+              "its last frame %dx%d, %" G_GUINT64_FORMAT " frames decoded\n", peer_id, tag,
+              width, height, TEST_TIMEOUT_SECONDS, watch->tracks,
+              watch->track == NULL ? "none" : current == watch->track ? "current" : "gone",
+              watch->seen ? g_atomic_int_get (&watch->seen->width) : 0,
+              watch->seen ? g_atomic_int_get (&watch->seen->height) : 0,
+              test_remote_frames (session, peer_id, tag));
 }
 
 void
@@ -187,33 +216,11 @@ test_wait_remote_video_size (MsSession  *session,
                              int         width,
                              int         height)
 {
-  gint64 deadline = g_get_monotonic_time () + TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC;
-  guint wake = test_wake_source_add ();
-  MsRemoteTrack *watched = NULL, *last = NULL;
-  SizeSeen *seen = NULL;
-  guint tracks = 0;
+  SizeWatch watch = { 0 };
 
-  /* WAIT_UNTIL, but a timeout says what was seen (it failed once in CI,
-   * and its bare condition told nothing). */
-  while (!current_size_is (session, peer_id, tag, width, height, &watched, &seen)) {
-    if (watched != last) {
-      tracks++;
-      last = watched;
-    }
-    if (g_get_monotonic_time () > deadline)
-      g_error ("%s/%s: no frame of %dx%d within %u s: %u remote track(s) came, the last is "
-               "%s, its last frame %dx%d, %" G_GUINT64_FORMAT " frames decoded", peer_id, tag,
-               width, height, TEST_TIMEOUT_SECONDS, tracks,
-               watched == NULL ? "none" :
-               ms_session_lookup_remote_track (session, peer_id, tag) == watched ? "current" :
-                                                                                 "gone",
-               seen ? g_atomic_int_get (&seen->width) : 0,
-               seen ? g_atomic_int_get (&seen->height) : 0,
-               test_remote_frames (session, peer_id, tag));
-    g_main_context_iteration (NULL, TRUE);
-  }
-  g_source_remove (wake);
-  g_clear_pointer (&seen, size_seen_unref);
+  WAIT_UNTIL_EXPLAINED (current_size_is (session, peer_id, tag, width, height, &watch),
+                        explain_size (session, peer_id, tag, width, height, &watch));
+  g_clear_pointer (&watch.seen, size_seen_unref);
 }
 
 GSubprocess *

@@ -825,32 +825,23 @@ test_bind_loopback (GSocketType  type,
 
 /* ---- a network of our own ---- */
 
-/* An interface ioctl on this namespace's loopback. */
-static gboolean
-loopback_ioctl (unsigned long  request,
-                struct ifreq  *ifr)
-{
-  int fd = socket (AF_INET, SOCK_DGRAM, 0);
-  gboolean ok;
-
-  g_strlcpy (ifr->ifr_name, "lo", sizeof ifr->ifr_name);
-  ok = fd >= 0 && ioctl (fd, request, ifr) == 0;
-  if (fd >= 0)
-    close (fd);
-
-  return ok;
-}
-
 gboolean
 test_set_loopback_up (gboolean up)
 {
   struct ifreq ifr = { 0 };
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+  gboolean ok;
 
-  if (!loopback_ioctl (SIOCGIFFLAGS, &ifr))
-    return FALSE;
-  ifr.ifr_flags = up ? (ifr.ifr_flags | IFF_UP) : (ifr.ifr_flags & ~IFF_UP);
+  g_strlcpy (ifr.ifr_name, "lo", sizeof ifr.ifr_name);
+  ok = fd >= 0 && ioctl (fd, SIOCGIFFLAGS, &ifr) == 0;
+  if (ok) {
+    ifr.ifr_flags = up ? (ifr.ifr_flags | IFF_UP) : (ifr.ifr_flags & ~IFF_UP);
+    ok = ioctl (fd, SIOCSIFFLAGS, &ifr) == 0;
+  }
+  if (fd >= 0)
+    close (fd);
 
-  return loopback_ioctl (SIOCSIFFLAGS, &ifr);
+  return ok;
 }
 
 gboolean
@@ -859,8 +850,8 @@ test_enter_private_network (void)
   return unshare (CLONE_NEWNET) == 0 && test_set_loopback_up (TRUE);
 }
 
-/* Runs /usr/sbin/@name (or the one on PATH) with @args and returns what
- * it printed; a failure ends the test, naming @package. */
+/* Runs @name, from PATH or else /usr/sbin, with @args and returns what it
+ * printed; a failure ends the test, naming @package. */
 static char *
 run_tool (const char         *name,
           const char         *package,

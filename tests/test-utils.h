@@ -25,13 +25,19 @@ guint       test_timeout_scale     (void);
  * after TEST_TIMEOUT_SECONDS. A light wake-up source makes sure the
  * deadline is checked, and lets @cond read counters that streaming
  * threads update without posting anything to the main context. */
-#define WAIT_UNTIL(cond) \
+#define WAIT_UNTIL(cond) WAIT_UNTIL_EXPLAINED (cond, (void) 0)
+
+/* The same, running the statement @explain (which says what was seen
+ * instead) before the test fails. */
+#define WAIT_UNTIL_EXPLAINED(cond, explain) \
   G_STMT_START { \
     gint64 _deadline = g_get_monotonic_time () + TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC; \
     guint _wake = test_wake_source_add (); \
     while (!(cond)) { \
-      if (g_get_monotonic_time () > _deadline) \
+      if (g_get_monotonic_time () > _deadline) { \
+        explain; \
         g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
+      } \
       g_main_context_iteration (NULL, TRUE); \
     } \
     g_source_remove (_wake); \
